@@ -1,0 +1,82 @@
+"""The app's settings, read in one place.
+
+Nothing else in the app touches ``os.environ``: code asks ``get_settings()`` (cached, built on first
+use, never at import time) and tests build their own with ``load_settings({...})``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+Environment = Literal["local", "azure"]
+
+
+class SettingsError(ValueError):
+    """A setting is missing or unusable; the message names the setting and what to do."""
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """Where Table and Blob storage live: a connection string (Azurite, keys) or an account name
+    reached with ``DefaultAzureCredential`` (managed identity in Azure)."""
+
+    connection_string: str | None = None
+    account_name: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.connection_string and not self.account_name:
+            raise SettingsError(
+                "Storage is not configured: set OMNI_STORAGE_CONNECTION_STRING (for Azurite: "
+                "UseDevelopmentStorage=true) or OMNI_STORAGE_ACCOUNT_NAME (managed identity)."
+            )
+
+    @property
+    def table_endpoint(self) -> str:
+        return f"https://{self.account_name}.table.core.windows.net"
+
+    @property
+    def blob_endpoint(self) -> str:
+        return f"https://{self.account_name}.blob.core.windows.net"
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: Environment
+    storage: StorageSettings
+    task_hub_name: str
+
+    @property
+    def is_local(self) -> bool:
+        return self.environment == "local"
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    """Build settings from an environment mapping (``os.environ`` in the app)."""
+    environment = env.get("OMNI_ENVIRONMENT", "azure").strip().lower()
+    if environment not in ("local", "azure"):
+        raise SettingsError(f"OMNI_ENVIRONMENT must be 'local' or 'azure', not {environment!r}.")
+
+    connection_string = env.get("OMNI_STORAGE_CONNECTION_STRING") or None
+    account_name = env.get("OMNI_STORAGE_ACCOUNT_NAME") or None
+    if not connection_string and not account_name:
+        # The Functions host's own storage setting is the natural fallback: one storage account.
+        host_storage = env.get("AzureWebJobsStorage") or None
+        if host_storage:
+            connection_string = host_storage
+        else:
+            account_name = env.get("AzureWebJobsStorage__accountName") or None
+
+    return Settings(
+        environment=environment,  # type: ignore[arg-type]
+        storage=StorageSettings(connection_string=connection_string, account_name=account_name),
+        task_hub_name=env.get("DURABLE_TASK_HUB_NAME", "omniagent"),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings(os.environ)
