@@ -1,0 +1,146 @@
+"""Load a Functions app directory the way the Python worker does, and index its functions.
+
+The app's ``function_app.py`` is imported with the app directory first on ``sys.path`` (sibling
+modules import as in Azure), after ``local.settings.json`` ``Values`` are put in the environment
+(variables already set win, as with ``func start``). Functions are indexed from
+``app.get_functions()``, by trigger type.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import azure.functions as func
+
+
+class AppLoadError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class HttpFunction:
+    name: str
+    route: str
+    methods: frozenset[str]  # empty: every method
+    trigger_param: str
+    client_param: str | None
+    user_function: Any
+    accepts_context: bool
+
+
+@dataclass(frozen=True)
+class DurableFunction:
+    name: str
+    trigger_param: str
+    user_function: Any
+
+
+@dataclass
+class FunctionIndex:
+    app_dir: Path
+    route_prefix: str
+    task_hub_name: str
+    http: list[HttpFunction] = field(default_factory=list)
+    orchestrators: dict[str, DurableFunction] = field(default_factory=dict)
+    activities: dict[str, DurableFunction] = field(default_factory=dict)
+    # Trigger types devhost does not serve yet (timer, Web PubSub, Event Grid ...): function -> type.
+    unsupported: dict[str, str] = field(default_factory=dict)
+
+
+def load_local_settings(app_dir: Path) -> dict[str, str]:
+    settings_file = app_dir / "local.settings.json"
+    if not settings_file.exists():
+        return {}
+    try:
+        values = json.loads(settings_file.read_text()).get("Values", {})
+    except ValueError as error:
+        raise AppLoadError(f"{settings_file} is not valid JSON: {error}") from error
+    applied = {}
+    for key, value in values.items():
+        if key not in os.environ:
+            os.environ[key] = str(value)
+            applied[key] = str(value)
+    return applied
+
+
+def read_host_json(app_dir: Path) -> dict[str, Any]:
+    host_file = app_dir / "host.json"
+    if not host_file.exists():
+        return {}
+    try:
+        loaded: dict[str, Any] = json.loads(host_file.read_text())
+        return loaded
+    except ValueError as error:
+        raise AppLoadError(f"{host_file} is not valid JSON: {error}") from error
+
+
+def _resolve_app_setting(value: str) -> str:
+    """host.json values may name an app setting as %NAME%."""
+    if value.startswith("%") and value.endswith("%") and len(value) > 2:
+        return os.environ.get(value[1:-1], value)
+    return value
+
+
+def load_app(app_dir: Path) -> FunctionIndex:
+    app_dir = app_dir.resolve()
+    entry = app_dir / "function_app.py"
+    if not entry.exists():
+        raise AppLoadError(
+            f"No function_app.py in {app_dir}: devhost serves Python v2 programming model apps."
+        )
+    load_local_settings(app_dir)
+    host = read_host_json(app_dir)
+    extensions = host.get("extensions", {})
+    route_prefix = extensions.get("http", {}).get("routePrefix", "api").strip("/")
+    hub = _resolve_app_setting(str(extensions.get("durableTask", {}).get("hubName", "TestHubName")))
+
+    sys.path.insert(0, str(app_dir))
+    spec = importlib.util.spec_from_file_location("function_app", entry)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["function_app"] = module
+    spec.loader.exec_module(module)
+    app = getattr(module, "app", None)
+    if not isinstance(app, func.FunctionRegister):
+        raise AppLoadError(f"{entry} defines no Functions app object named 'app'.")
+
+    index = FunctionIndex(app_dir=app_dir, route_prefix=route_prefix, task_hub_name=hub)
+    for function in app.get_functions():
+        _index_function(index, function)
+    return index
+
+
+def _index_function(index: FunctionIndex, function: Any) -> None:
+    name = function.get_function_name()
+    trigger = function.get_trigger()
+    user_function = function.get_user_function()
+    trigger_type = trigger.type
+    if trigger_type == "httpTrigger":
+        bindings = function.get_bindings()
+        client = next((b.name for b in bindings if b.type == "durableClient"), None)
+        # The durable client middleware wraps the user's function; its signature is the user's.
+        target = getattr(user_function, "client_function", user_function)
+        index.http.append(
+            HttpFunction(
+                name=name,
+                route=(trigger.route or name).strip("/"),
+                methods=frozenset(str(getattr(m, "value", m)).upper() for m in (trigger.methods or [])),
+                trigger_param=trigger.name,
+                client_param=client,
+                user_function=user_function,
+                accepts_context="context" in inspect.signature(target).parameters,
+            )
+        )
+    elif trigger_type == "orchestrationTrigger":
+        index.orchestrators[name] = DurableFunction(name, trigger.name, user_function)
+    elif trigger_type == "activityTrigger":
+        index.activities[name] = DurableFunction(name, trigger.name, user_function)
+    else:
+        index.unsupported[name] = trigger_type

@@ -1,0 +1,183 @@
+"""The devhost's HTTP server: HTTP triggers, the durable management API and the host status route.
+
+Invocation follows the Python worker: sync functions run in a thread pool, async ones on the event
+loop; the trigger parameter gets a ``func.HttpRequest``, a ``durableClient`` parameter gets the
+binding JSON (the SDK's middleware turns it into a ``DurableOrchestrationClient``), and a parameter
+named ``context`` gets the invocation context.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import azure.functions as func
+from aiohttp import web
+from azure.functions import meta
+from azure.functions.durable_functions import ActivityTriggerConverter, OrchestrationTriggerConverter
+
+from .app_loader import DurableFunction, FunctionIndex, HttpFunction
+from .durable.engine import ActivityNotFound, DurableEngine, FunctionCatalog
+from .durable.management_api import RPC_PREFIX, WEBHOOK_PREFIX, ManagementApi, client_binding_data
+from .durable.store import TaskHubStore
+from .routes import RouteTable
+
+log = logging.getLogger("devhost")
+
+
+@dataclass(frozen=True)
+class InvocationContext:
+    """What the worker passes to a parameter named ``context`` (``azure.functions.Context``)."""
+
+    invocation_id: str
+    function_name: str
+    function_directory: str
+    trace_context: Any = None
+    retry_context: Any = None
+
+
+class FunctionHost:
+    def __init__(self, index: FunctionIndex, data_dir: Path, port: int) -> None:
+        self.index = index
+        self.port = port
+        self.base_url = f"http://127.0.0.1:{port}"
+        self._threads = ThreadPoolExecutor(max_workers=16, thread_name_prefix="function")
+        self._routes: RouteTable[HttpFunction] = RouteTable()
+        for function in index.http:
+            prefixed = "/".join(p for p in (index.route_prefix, function.route) if p)
+            self._routes.add(prefixed, function)
+        self.store = TaskHubStore(data_dir / "taskhub.sqlite3")
+        self.engine = DurableEngine(
+            self.store,
+            FunctionCatalog(
+                orchestrators={
+                    name: partial(self._run_orchestrator, f) for name, f in index.orchestrators.items()
+                },
+                run_activity=self._run_activity,
+                activity_names=set(index.activities),
+            ),
+        )
+
+    # -- the aiohttp application ---------------------------------------------------------------
+
+    def web_app(self) -> web.Application:
+        app = web.Application(client_max_size=100 * 1024 * 1024)
+        app.router.add_get("/admin/host/status", self._host_status)
+        ManagementApi(self.engine, self.index.task_hub_name).register(app.router)
+        app.router.add_route("*", "/{tail:.*}", self._dispatch_http)
+        app.on_startup.append(self._on_startup)
+        app.on_cleanup.append(self._on_cleanup)
+        return app
+
+    async def _on_startup(self, _app: web.Application) -> None:
+        await self.engine.start()
+
+    async def _on_cleanup(self, _app: web.Application) -> None:
+        await self.engine.stop()
+        self._threads.shutdown(wait=False, cancel_futures=True)
+        self.store.close()
+
+    async def _host_status(self, _request: web.Request) -> web.Response:
+        return web.json_response({"state": "Running", "functions": self.function_names()})
+
+    def function_names(self) -> list[str]:
+        return sorted(
+            [f.name for f in self.index.http] + list(self.index.orchestrators) + list(self.index.activities)
+        )
+
+    # -- HTTP triggers -------------------------------------------------------------------------
+
+    async def _dispatch_http(self, request: web.Request) -> web.StreamResponse:
+        path = request.path
+        if path.startswith((WEBHOOK_PREFIX, RPC_PREFIX + "/")):
+            raise web.HTTPNotFound()
+        candidates = self._routes.match(path)
+        if not candidates:
+            raise web.HTTPNotFound()
+        for function, params in candidates:
+            if not function.methods or request.method in function.methods:
+                return await self._invoke_http(function, request, params)
+        allowed = sorted({m for f, _ in candidates for m in f.methods})
+        raise web.HTTPMethodNotAllowed(request.method, allowed)
+
+    async def _invoke_http(
+        self, function: HttpFunction, request: web.Request, params: dict[str, str]
+    ) -> web.Response:
+        body = await request.read()
+        http_request = func.HttpRequest(
+            method=request.method,
+            url=str(request.url),
+            headers=dict(request.headers),
+            params=dict(request.query),
+            route_params=params,
+            body=body,
+        )
+        kwargs: dict[str, Any] = {function.trigger_param: http_request}
+        if function.client_param:
+            kwargs[function.client_param] = client_binding_data(
+                self._origin(request), self.index.task_hub_name
+            )
+        if function.accepts_context:
+            kwargs["context"] = InvocationContext(uuid.uuid4().hex, function.name, str(self.index.app_dir))
+        try:
+            result = await self._call(function.user_function, kwargs)
+        except Exception:
+            # As the Functions host: the failure is logged, the caller sees a bare 500.
+            log.exception("Function '%s' failed", function.name)
+            return web.Response(status=500)
+        return _to_web_response(result)
+
+    def _origin(self, request: web.Request) -> str:
+        return f"{request.scheme}://{request.host}"
+
+    async def _call(self, user_function: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        if inspect.iscoroutinefunction(user_function):
+            return await user_function(**kwargs)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._threads, partial(user_function, **kwargs))
+
+    # -- durable functions, called by the engine -----------------------------------------------
+
+    def _run_orchestrator(self, function: DurableFunction, context_json: str) -> str:
+        context = OrchestrationTriggerConverter.decode(
+            meta.Datum(type="json", value=context_json), trigger_metadata=None
+        )
+        result: str = function.user_function(**{function.trigger_param: context})
+        return result
+
+    async def _run_activity(self, name: str, input_json: str | None) -> str:
+        function = self.index.activities.get(name)
+        if function is None:
+            raise ActivityNotFound(name)
+        argument = ActivityTriggerConverter.decode(
+            meta.Datum(type="json", value=input_json if input_json is not None else "null"),
+            trigger_metadata=None,
+        )
+        result = await self._call(function.user_function, {function.trigger_param: argument})
+        encoded = ActivityTriggerConverter.encode(result, expected_type=None)
+        return str(encoded.value)
+
+
+def _to_web_response(result: Any) -> web.Response:
+    if isinstance(result, func.HttpResponse):
+        headers = dict(result.headers)
+        if not any(k.lower() == "content-type" for k in headers):
+            # As the worker: the mimetype (default text/plain) and charset make the header.
+            headers["Content-Type"] = f"{result.mimetype}; charset={result.charset}"
+        return web.Response(status=result.status_code, body=result.get_body(), headers=headers)
+    if result is None:
+        return web.Response(status=204)
+    if isinstance(result, bytes):
+        return web.Response(body=result, content_type="application/octet-stream")
+    if isinstance(result, str):
+        return web.Response(text=result, content_type="text/plain")
+    return web.Response(text=json.dumps(result), content_type="application/json")
