@@ -1,0 +1,10 @@
+"""The Functions app: a table of contents of blueprints, no logic (see docs/architecture.md)."""
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from api.health import bp as health
+
+app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
+
+app.register_functions(health)
