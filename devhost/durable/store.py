@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .history import HistoryEvent
+from .history import EventType, HistoryEvent
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS instances (
@@ -205,10 +205,16 @@ class TaskHubStore:
         return [_message_from_row(row) for row in rows]
 
     def instances_with_work(self, now: float) -> list[str]:
+        """Instances with visible messages they can act on: a suspended instance only takes
+        terminate and resume until it is resumed."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT DISTINCT instance_id FROM messages WHERE kind = 'orchestration' AND visible_at <= ?",
-                (now,),
+                "SELECT DISTINCT m.instance_id FROM messages m "
+                "LEFT JOIN instances i ON i.instance_id = m.instance_id "
+                "WHERE m.kind = 'orchestration' AND m.visible_at <= ? AND ("
+                "  i.runtime_status IS NULL OR i.runtime_status != 'Suspended'"
+                "  OR json_extract(m.body, '$.event.EventType') IN (?, ?))",
+                (now, int(EventType.EXECUTION_TERMINATED), int(EventType.EXECUTION_RESUMED)),
             ).fetchall()
         return [row[0] for row in rows]
 

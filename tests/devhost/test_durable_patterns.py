@@ -223,3 +223,41 @@ def test_new_uuid_is_deterministic_across_replays(samples_host):
     other = start_orchestration(samples_host, "uuid_determinism")
     other_status = wait_for_terminal(other["statusQueryGetUri"], host=samples_host)
     assert other_status["output"]["first"] != output["first"]
+
+
+def test_event_raised_before_the_orchestrator_waits_for_it_is_not_lost(samples_host):
+    started = start_orchestration(samples_host, "two_step_approval")
+    wait_for_status(
+        started["statusQueryGetUri"],
+        lambda s: s.get("customStatus") == "waiting for First",
+        "two_step_approval to wait for First",
+        host=samples_host,
+    )
+
+    # "Second" arrives while the orchestrator still waits for "First": it is kept until asked for.
+    second = requests.post(event_url(started, "Second"), json="two", timeout=30)
+    assert second.status_code == 202, second.text
+    first = requests.post(event_url(started, "First"), json="one", timeout=30)
+    assert first.status_code == 202, first.text
+
+    status = wait_for_terminal(started["statusQueryGetUri"], host=samples_host)
+    assert status["runtimeStatus"] == "Completed", status
+    assert status["output"] == ["one", "two"]
+
+
+def test_concurrent_orchestrations_each_get_their_own_results(samples_host):
+    counts = [1, 2, 3, 4, 5, 6]
+    started = [start_orchestration(samples_host, "fan_out_fan_in", body={"count": n}) for n in counts]
+    chains = [start_orchestration(samples_host, "hello_sequence") for _ in range(3)]
+
+    for n, instance in zip(counts, started, strict=True):
+        status = wait_for_terminal(instance["statusQueryGetUri"], host=samples_host)
+        assert status["runtimeStatus"] == "Completed", status
+        assert status["output"] == {
+            "results": [k * k for k in range(1, n + 1)],
+            "sum": sum(k * k for k in range(1, n + 1)),
+        }
+    for instance in chains:
+        status = wait_for_terminal(instance["statusQueryGetUri"], host=samples_host)
+        assert status["output"] == ["Hello Tokyo!", "Hello Seattle!", "Hello London!"]
+    assert len({instance["id"] for instance in started + chains}) == len(counts) + 3

@@ -335,6 +335,16 @@ def wait_for_go(context: df.DurableOrchestrationContext):
     return {"received": payload, "greeting": greeting}
 
 
+@app.orchestration_trigger(context_name="context")
+def two_step_approval(context: df.DurableOrchestrationContext):
+    context.set_custom_status("waiting for First")
+    first = yield context.wait_for_external_event("First")
+    context.set_custom_status("waiting for Second")
+    second = yield context.wait_for_external_event("Second")
+    context.set_custom_status("done")
+    return [first, second]
+
+
 # ---------------------------------------------------------------------------
 # Plain HTTP triggers: host features
 # ---------------------------------------------------------------------------
