@@ -8,7 +8,9 @@ from tests.devhost.helpers import event_url, start_orchestration, wait_for_statu
 def test_suspended_instance_keeps_events_until_resumed_then_completes(samples_host):
     started = start_orchestration(samples_host, "wait_for_go")
     status_url = started["statusQueryGetUri"]
-    wait_for_status(status_url, lambda s: s["customStatus"] == "waiting for Go", "the wait", host=samples_host)
+    wait_for_status(
+        status_url, lambda s: s["customStatus"] == "waiting for Go", "the wait", host=samples_host
+    )
 
     suspend = started["suspendPostUri"].replace("{text}", "maintenance")
     assert requests.post(suspend, timeout=30).status_code == 202
