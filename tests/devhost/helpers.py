@@ -51,6 +51,7 @@ class DevHost:
     data_dir: Path
     log_dir: Path
     port: int = field(default_factory=free_port)
+    environment: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
     generation: int = 0
 
@@ -81,7 +82,7 @@ class DevHost:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         stdout_path, stderr_path = self._log_paths()
-        env = {**os.environ, **HOST_ENVIRONMENT, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, **HOST_ENVIRONMENT, **self.environment, "PYTHONUNBUFFERED": "1"}
         cmd = [
             sys.executable,
             "-m",
