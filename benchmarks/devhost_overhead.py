@@ -70,12 +70,16 @@ async def main() -> None:
         await host.engine.start()
         try:
             await measure(host, "chain", 5)  # warm-up: imports, SQLite pages, thread pools
-            print(f"{'orchestration':<16}{'episodes':>9}{'host ms/step':>15}{'SDK ms/step':>14}{'host/SDK':>10}")
+            print(
+                f"{'orchestration':<16}{'episodes':>9}{'host ms/step':>15}{'SDK ms/step':>14}{'host/SDK':>10}"
+            )
             for name, size in SHAPES:
                 episodes, wall, sdk = await measure(host, name, size)
                 per_step, sdk_per_step = wall / episodes * 1000, sdk / episodes * 1000
-                print(f"{name + f'({size})':<16}{episodes:>9}{per_step:>15.3f}{sdk_per_step:>14.3f}"
-                      f"{per_step / sdk_per_step:>10.1f}")
+                print(
+                    f"{name + f'({size})':<16}{episodes:>9}{per_step:>15.3f}{sdk_per_step:>14.3f}"
+                    f"{per_step / sdk_per_step:>10.1f}"
+                )
         finally:
             await host.engine.stop()
             host.store.close()

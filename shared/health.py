@@ -27,7 +27,10 @@ class CheckResult:
     error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"status": "ok" if self.healthy else "failed", "latencyMs": round(self.latency_ms, 1)}
+        body: dict[str, Any] = {
+            "status": "ok" if self.healthy else "failed",
+            "latencyMs": round(self.latency_ms, 1),
+        }
         if self.error:
             body["error"] = self.error
         return body

@@ -44,10 +44,35 @@ class StorageSettings:
 
 
 @dataclass(frozen=True)
+class AuthSettings:
+    """Who signs ``/manage`` bearer tokens: an OpenID Connect issuer (Entra ID in Azure)."""
+
+    issuer: str | None = None
+    audience: str | None = None
+    # Where the issuer's OpenID configuration lives; derived from the issuer when not set.
+    openid_configuration_url: str | None = None
+
+    @property
+    def configuration_url(self) -> str | None:
+        if self.openid_configuration_url:
+            return self.openid_configuration_url
+        if self.issuer:
+            return self.issuer.rstrip("/") + "/.well-known/openid-configuration"
+        return None
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: Environment
     storage: StorageSettings
     task_hub_name: str
+    auth: AuthSettings = AuthSettings()
+    # Base64 of 32 bytes: encrypts provider secrets at rest. Locally a key file is made on first use.
+    secrets_key: str | None = None
+    # Local mode only: where generated local keys (token signing, secrets) are kept.
+    local_state_dir: str = ".devhost/local-secrets"
+    # Requests per minute per API key on ordinary routes (a token bucket with this burst).
+    rate_limit_per_minute: int = 600
 
     @property
     def is_local(self) -> bool:
@@ -70,10 +95,24 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         else:
             account_name = env.get("AzureWebJobsStorage__accountName") or None
 
+    rate_limit = env.get("OMNI_RATE_LIMIT_PER_MINUTE", "600")
+    if not rate_limit.isdigit() or int(rate_limit) < 1:
+        raise SettingsError(
+            f"OMNI_RATE_LIMIT_PER_MINUTE must be a positive whole number, not {rate_limit!r}."
+        )
+    secrets_key = env.get("OMNI_SECRETS_KEY") or None
     return Settings(
         environment=environment,  # type: ignore[arg-type]
         storage=StorageSettings(connection_string=connection_string, account_name=account_name),
         task_hub_name=env.get("DURABLE_TASK_HUB_NAME", "omniagent"),
+        auth=AuthSettings(
+            issuer=env.get("OMNI_AUTH_ISSUER") or None,
+            audience=env.get("OMNI_AUTH_AUDIENCE") or None,
+            openid_configuration_url=env.get("OMNI_AUTH_OPENID_CONFIGURATION_URL") or None,
+        ),
+        secrets_key=secrets_key,
+        local_state_dir=env.get("OMNI_LOCAL_STATE_DIR", ".devhost/local-secrets"),
+        rate_limit_per_minute=int(rate_limit),
     )
 
 

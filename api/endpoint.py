@@ -1,0 +1,236 @@
+"""How every HTTP trigger of the API is declared and answered.
+
+``@endpoint(bp, "POST", "public/agents", ...)`` registers the trigger on a blueprint and records an
+``EndpointSpec`` for the OpenAPI document. The wrapper does what every route needs, once:
+
+- a request id on every answer (``X-Request-Id``: the caller's, or a new one);
+- authentication (``X-Api-Key`` or ``Authorization: Bearer``) and the per-key rate limit;
+- body and query validation through the declared pydantic models (400 with field ``details``);
+- the error body for every ``ApiError``, the mapping of storage conflicts, and a bare 500 (with the
+  request id, never the exception's text) for the unexpected.
+Handlers receive a ``RequestContext`` and return a ``Reply`` (or a model, answered 200).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import azure.functions as func
+from pydantic import BaseModel, ValidationError
+
+from shared.api_errors import (
+    ApiError,
+    ErrorKind,
+    FieldError,
+    internal_error,
+    invalid_field,
+    precondition_failed,
+    validation_failed,
+)
+from shared.auth.principals import ApiKeyPrincipal, UserPrincipal
+from shared.openapi import AuthScheme, EndpointSpec
+from shared.platform import get_platform
+from shared.storage import AlreadyExists, ConcurrencyConflict, InvalidCursor, NotFound
+
+log = logging.getLogger("omniagent.api")
+
+ENDPOINTS: list[EndpointSpec] = []
+REQUEST_ID_HEADER = "X-Request-Id"
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+@dataclass
+class Reply:
+    payload: BaseModel | dict[str, Any] | list[Any] | None = None
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None
+    raw_body: bytes | None = None
+    content_type: str = "application/json"
+
+
+@dataclass
+class RequestContext:
+    request: func.HttpRequest
+    spec: EndpointSpec
+    request_id: str
+    principal: ApiKeyPrincipal | UserPrincipal | None
+
+    @property
+    def api_key(self) -> ApiKeyPrincipal:
+        assert isinstance(self.principal, ApiKeyPrincipal), "endpoint is not declared with auth='api_key'"
+        return self.principal
+
+    @property
+    def user(self) -> UserPrincipal:
+        assert isinstance(self.principal, UserPrincipal), "endpoint is not declared with auth='user'"
+        return self.principal
+
+    def route(self, name: str) -> str:
+        return self.request.route_params[name]
+
+    def body(self, model: type[ModelT]) -> ModelT:
+        raw = self.request.get_body()
+        if not raw.strip():
+            raise validation_failed("A JSON request body is required.")
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise validation_failed("The request body is not valid JSON.") from None
+        return parse_model(model, data)
+
+    def query(self, model: type[ModelT]) -> ModelT:
+        return parse_model(model, dict(self.request.params), location="query")
+
+    @property
+    def if_match(self) -> str | None:
+        value = self.request.headers.get("If-Match")
+        return value.strip() if value else None
+
+
+def parse_model(model: type[ModelT], data: Any, location: str = "") -> ModelT:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        details = [
+            FieldError(".".join(str(p) for p in (location, *e["loc"]) if p != ""), e["msg"])
+            for e in error.errors(include_url=False)
+        ]
+        summary = "; ".join(f"{d.field}: {d.message}" for d in details[:5])
+        raise validation_failed(f"The request is not valid: {summary}", details) from None
+
+
+def endpoint(
+    blueprint: func.Blueprint,
+    method: str,
+    route: str,
+    *,
+    summary: str,
+    tag: str,
+    auth: AuthScheme,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    response_is_list: bool = False,
+    status: int = 200,
+    errors: tuple[int, ...] = (),
+    description: str = "",
+    body_content_types: tuple[str, ...] = ("application/json",),
+    rate_limit_bucket: str | None = None,
+) -> Callable[[Callable[[RequestContext], Any]], Callable[[RequestContext], Any]]:
+    def decorate(handler: Callable[[RequestContext], Any]) -> Callable[[RequestContext], Any]:
+        spec = EndpointSpec(
+            method=method,
+            route=route,
+            operation_id=handler.__name__,
+            summary=summary,
+            tag=tag,
+            auth=auth,
+            body=body,
+            query=query,
+            response=response,
+            response_is_list=response_is_list,
+            status=status,
+            errors=tuple(sorted(set(errors) | ({400} if body or query else set()))),
+            description=description,
+            body_content_types=body_content_types,
+        )
+        ENDPOINTS.append(spec)
+
+        def trigger(req: func.HttpRequest) -> func.HttpResponse:
+            return handle(spec, handler, req, rate_limit_bucket)
+
+        trigger.__name__ = handler.__name__
+        blueprint.function_name(handler.__name__)(
+            blueprint.route(route=route, methods=[method], auth_level=func.AuthLevel.ANONYMOUS)(trigger)
+        )
+        return handler
+
+    return decorate
+
+
+def handle(
+    spec: EndpointSpec,
+    handler: Callable[[RequestContext], Any],
+    req: func.HttpRequest,
+    rate_limit_bucket: str | None = None,
+) -> func.HttpResponse:
+    request_id = (req.headers.get(REQUEST_ID_HEADER) or "").strip()[:128] or uuid.uuid4().hex
+    try:
+        principal = _authenticate(spec.auth, req)
+        if isinstance(principal, ApiKeyPrincipal):
+            get_platform().rate_limiter.check(principal.key_id, rate_limit_bucket or "default")
+        result = handler(RequestContext(req, spec, request_id, principal))
+        reply = result if isinstance(result, Reply) else Reply(result)
+        return _answer(reply, request_id)
+    except ApiError as error:
+        return _error_answer(error, request_id)
+    except NotFound:
+        return _error_answer(
+            ApiError(404, "NotFound", "The resource was not found.", ErrorKind.NOT_FOUND), request_id
+        )
+    except ConcurrencyConflict:
+        return _error_answer(
+            precondition_failed("The resource was changed by another request: read it again."), request_id
+        )
+    except AlreadyExists:
+        return _error_answer(
+            ApiError(409, "AlreadyExists", "The resource already exists.", ErrorKind.CONFLICT), request_id
+        )
+    except InvalidCursor:
+        return _error_answer(invalid_field("cursor", "is not a cursor this API issued"), request_id)
+    except Exception:
+        log.exception("Unhandled error in %s %s (request %s)", spec.method, spec.route, request_id)
+        return _error_answer(internal_error(), request_id)
+
+
+def _authenticate(scheme: AuthScheme, req: func.HttpRequest) -> ApiKeyPrincipal | UserPrincipal | None:
+    platform = get_platform()
+    if scheme == "api_key":
+        return platform.api_keys.authenticate(req.headers.get("X-Api-Key"))
+    if scheme == "user":
+        return platform.tokens.authenticate(req.headers.get("Authorization"))
+    return None
+
+
+def _answer(reply: Reply, request_id: str) -> func.HttpResponse:
+    headers = {REQUEST_ID_HEADER: request_id, **reply.headers}
+    if reply.etag:
+        headers["ETag"] = reply.etag
+    if reply.raw_body is not None:
+        return func.HttpResponse(
+            reply.raw_body, status_code=reply.status, headers=headers, mimetype=reply.content_type
+        )
+    if reply.payload is None:
+        return func.HttpResponse(status_code=204 if reply.status == 200 else reply.status, headers=headers)
+    return func.HttpResponse(
+        json.dumps(to_json(reply.payload)),
+        status_code=reply.status,
+        headers=headers,
+        mimetype="application/json",
+    )
+
+
+def to_json(payload: Any) -> Any:
+    if isinstance(payload, BaseModel):
+        return payload.model_dump(mode="json", by_alias=True)
+    if isinstance(payload, list):
+        return [to_json(item) for item in payload]
+    if isinstance(payload, dict):
+        return {key: to_json(value) for key, value in payload.items()}
+    return payload
+
+
+def _error_answer(error: ApiError, request_id: str) -> func.HttpResponse:
+    return func.HttpResponse(
+        json.dumps(error.body()),
+        status_code=error.status,
+        headers={REQUEST_ID_HEADER: request_id, **error.headers},
+        mimetype="application/json",
+    )

@@ -1,0 +1,114 @@
+"""Project API keys: the key format, how keys are stored (hash only), and ``X-Api-Key`` authentication.
+
+A key reads ``oa.<projectId>.<keyId>.<secret>``: the ids make the lookup one point read (partition =
+project, row = key id) and say nothing secret; the 256-bit secret is stored only as its SHA-256 and
+compared in constant time. A high-entropy random secret needs no slow password hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from shared.api_errors import unauthorized
+from shared.auth.principals import ApiKeyPrincipal
+from shared.storage import NotFound, TableRepository
+
+KEY_PREFIX = "oa"
+API_KEYS_TABLE = "apikeys"
+
+
+class ApiKeyRecord(BaseModel):
+    """A stored API key. ``provider`` holds the provider settings without secrets;
+    ``sealed_provider_secret`` is the provider's own key, sealed by the ``SecretBox``."""
+
+    id: str
+    organization_id: str
+    project_id: str
+    name: str
+    provider: dict[str, Any]
+    sealed_provider_secret: str | None = None
+    secret_hash: str
+    key_hint: str  # the key's last 4 characters, to tell keys apart in a masked list
+    created_at: datetime
+    created_by: str | None = None
+    revoked_at: datetime | None = None
+
+
+def new_key_secret(project_id: str, key_id: str) -> tuple[str, str]:
+    """A new plaintext key and the hash to store."""
+    secret = secrets.token_urlsafe(32)
+    return f"{KEY_PREFIX}.{project_id}.{key_id}.{secret}", hash_secret(secret)
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def parse_key(key: str) -> tuple[str, str, str] | None:
+    parts = key.strip().split(".")
+    if len(parts) != 4 or parts[0] != KEY_PREFIX or not all(parts[1:]):
+        return None
+    return parts[1], parts[2], parts[3]
+
+
+class ApiKeyAuthenticator:
+    """Resolves ``X-Api-Key`` to its project; answers are cached briefly in process so that a busy
+    key costs one storage read per ``ttl_seconds``, and ``forget`` drops a revoked key at once."""
+
+    def __init__(
+        self,
+        repository: TableRepository[ApiKeyRecord],
+        ttl_seconds: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._repository = repository
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._cache: dict[str, tuple[float, ApiKeyRecord]] = {}
+        self._lock = threading.Lock()
+
+    def authenticate(self, header: str | None) -> ApiKeyPrincipal:
+        if not header:
+            raise unauthorized("Send your API key in the X-Api-Key header.")
+        parsed = parse_key(header)
+        if parsed is None:
+            raise unauthorized("The API key is not valid.")
+        project_id, key_id, secret = parsed
+        record = self._record(project_id, key_id)
+        if record is None or not hmac.compare_digest(record.secret_hash, hash_secret(secret)):
+            raise unauthorized("The API key is not valid.")
+        if record.revoked_at is not None:
+            raise unauthorized("The API key has been revoked.")
+        return ApiKeyPrincipal(
+            organization_id=record.organization_id,
+            project_id=record.project_id,
+            key_id=record.id,
+            provider_type=str(record.provider.get("type", "")),
+        )
+
+    def forget(self, key_id: str) -> None:
+        with self._lock:
+            self._cache.pop(key_id, None)
+
+    def _record(self, project_id: str, key_id: str) -> ApiKeyRecord | None:
+        now = self._clock()
+        with self._lock:
+            cached = self._cache.get(key_id)
+        if cached and cached[0] > now and cached[1].project_id == project_id:
+            return cached[1]
+        try:
+            record = self._repository.get(project_id, key_id).entity
+        except (NotFound, ValueError):
+            return None
+        with self._lock:
+            self._cache[key_id] = (now + self._ttl, record)
+        return record

@@ -1,0 +1,116 @@
+"""Bearer tokens of ``/manage``: Entra ID (any OpenID Connect issuer) in Azure, local tokens locally.
+
+In Azure the issuer, audience and signing keys come from the issuer's OpenID configuration (the keys
+are fetched from its ``jwks_uri`` and cached). In local mode the devhost mints HS256 tokens with a key
+made on first use (``python -m devhost token --user alice@example.com``); outside local mode such
+tokens are refused, whatever they claim.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+
+from shared.api_errors import unauthorized
+from shared.auth.local_keys import local_key
+from shared.auth.principals import UserPrincipal
+from shared.settings import Settings
+
+LOCAL_ISSUER = "urn:omniagent:devhost"
+LOCAL_AUDIENCE = "urn:omniagent:manage"
+_OPENID_CACHE_SECONDS = 3600
+
+
+class LocalModeOnly(PermissionError):
+    pass
+
+
+def local_signing_key(settings: Settings) -> bytes:
+    if not settings.is_local:
+        raise LocalModeOnly("Local tokens exist only when OMNI_ENVIRONMENT=local.")
+    return local_key(settings.local_state_dir, "token-signing")
+
+
+def mint_local_token(
+    settings: Settings, email: str, name: str | None = None, lifetime: timedelta = timedelta(hours=8)
+) -> str:
+    now = datetime.now(UTC)
+    claims = {
+        "iss": LOCAL_ISSUER,
+        "aud": LOCAL_AUDIENCE,
+        "sub": email.strip().lower(),
+        "email": email.strip().lower(),
+        "name": name or email.split("@")[0],
+        "iat": int(now.timestamp()),
+        "exp": int((now + lifetime).timestamp()),
+    }
+    return jwt.encode(claims, local_signing_key(settings), algorithm="HS256")
+
+
+class TokenAuthenticator:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._jwks: jwt.PyJWKClient | None = None
+        self._jwks_loaded_at = 0.0
+        self._lock = threading.Lock()
+
+    def authenticate(self, authorization: str | None) -> UserPrincipal:
+        if not authorization or not authorization.lower().startswith("bearer "):
+            raise unauthorized("Send a bearer token: Authorization: Bearer <token>.")
+        token = authorization[7:].strip()
+        try:
+            header = jwt.get_unverified_header(token)
+            claims = self._verify(token, header)
+        except jwt.ExpiredSignatureError:
+            raise unauthorized("The bearer token has expired.") from None
+        except (jwt.InvalidTokenError, LocalModeOnly, OSError, ValueError, KeyError):
+            raise unauthorized("The bearer token is not valid for this platform.") from None
+        email = claims.get("email") or claims.get("preferred_username") or claims.get("upn")
+        if not email or not claims.get("sub"):
+            raise unauthorized("The bearer token names no user (no email or sub claim).")
+        return UserPrincipal(user_id=str(email).lower(), email=str(email).lower(), name=claims.get("name"))
+
+    def _verify(self, token: str, header: dict[str, Any]) -> dict[str, Any]:
+        if header.get("alg") == "HS256":
+            # Only the devhost's own tokens are HMAC-signed, and only local mode knows that key.
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                local_signing_key(self._settings),
+                algorithms=["HS256"],
+                audience=LOCAL_AUDIENCE,
+                issuer=LOCAL_ISSUER,
+                options={"require": ["exp", "sub"]},
+            )
+            return claims
+        auth = self._settings.auth
+        if not auth.issuer or not auth.audience:
+            raise LocalModeOnly("No token issuer is configured (OMNI_AUTH_ISSUER, OMNI_AUTH_AUDIENCE).")
+        signing_key = self._jwks_client().get_signing_key_from_jwt(token)
+        verified: dict[str, Any] = jwt.decode(
+            token,
+            signing_key.key,
+            algorithms=["RS256"],
+            audience=auth.audience,
+            issuer=auth.issuer,
+            options={"require": ["exp", "sub", "iss", "aud"]},
+        )
+        return verified
+
+    def _jwks_client(self) -> jwt.PyJWKClient:
+        with self._lock:
+            if self._jwks is None or time.monotonic() - self._jwks_loaded_at > _OPENID_CACHE_SECONDS:
+                url = self._settings.auth.configuration_url
+                assert url is not None
+                with urllib.request.urlopen(url, timeout=10) as response:
+                    configuration = json.load(response)
+                self._jwks = jwt.PyJWKClient(
+                    configuration["jwks_uri"], cache_keys=True, lifespan=_OPENID_CACHE_SECONDS
+                )
+                self._jwks_loaded_at = time.monotonic()
+            return self._jwks

@@ -1,0 +1,182 @@
+"""The OpenAPI 3.1 document, generated from the endpoint specs and their pydantic models.
+
+The same models validate requests and serialise answers, so the document cannot drift from the
+code: one source of truth per shape.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+AuthScheme = Literal["api_key", "user", "none"]
+
+_ROUTE_PARAMETER = re.compile(r"\{\*?([A-Za-z_][A-Za-z0-9_]*)[^}]*\}")
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    method: str
+    route: str
+    operation_id: str
+    summary: str
+    tag: str
+    auth: AuthScheme
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    response_is_list: bool = False
+    status: int = 200
+    errors: tuple[int, ...] = ()
+    description: str = ""
+    body_content_types: tuple[str, ...] = ("application/json",)
+    extra_responses: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        """The OpenAPI path: ``/public/agents/{agentId}`` (catch-all and constraints removed)."""
+        return "/" + _ROUTE_PARAMETER.sub(lambda m: "{" + m.group(1) + "}", self.route).strip("/")
+
+    @property
+    def path_parameters(self) -> list[str]:
+        return _ROUTE_PARAMETER.findall(self.route)
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "The request is not valid: `details` names each offending field.",
+    401: "Missing or invalid credentials.",
+    402: "The organization's subscription does not allow this.",
+    403: "The caller's role does not allow this.",
+    404: "No such resource in the caller's project or organization.",
+    409: "The request conflicts with the resource's state.",
+    412: "The `If-Match` ETag is stale: read the resource again.",
+    413: "The payload is too large.",
+    415: "The payload's type is not supported.",
+    429: "Too many requests: retry after `Retry-After` seconds.",
+}
+
+
+class ErrorBody(BaseModel):
+    """The error answer of every endpoint (the published Omniagent error body)."""
+
+    code: str
+    description: str
+    type: int
+    numericType: int
+    details: list[dict[str, str]] | None = None
+
+
+def build_document(specs: list[EndpointSpec], title: str, version: str) -> dict[str, Any]:
+    models: set[type[BaseModel]] = {ErrorBody}
+    for spec in specs:
+        models.update(m for m in (spec.body, spec.response) if m is not None)
+    ordered = sorted(models, key=lambda m: m.__name__)
+    refs, definitions = models_json_schema(
+        [(m, "validation" if _is_request(m, specs) else "serialization") for m in ordered],
+        ref_template="#/components/schemas/{model}",
+        by_alias=True,
+    )
+    schema_ref: dict[Any, Any] = {model: refs[(model, mode)] for (model, mode) in refs}
+
+    paths: dict[str, dict[str, Any]] = {}
+    for spec in specs:
+        operation: dict[str, Any] = {
+            "operationId": spec.operation_id,
+            "summary": spec.summary,
+            "tags": [spec.tag],
+            "parameters": _parameters(spec),
+            "responses": _responses(spec, schema_ref),
+        }
+        if spec.description:
+            operation["description"] = spec.description
+        if spec.auth == "api_key":
+            operation["security"] = [{"ApiKeyAuth": []}]
+        elif spec.auth == "user":
+            operation["security"] = [{"BearerAuth": []}]
+        else:
+            operation["security"] = []
+        if spec.body is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {ct: {"schema": schema_ref[spec.body]} for ct in spec.body_content_types},
+            }
+        paths.setdefault(spec.path, {})[spec.method.lower()] = operation
+
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": definitions.get("$defs", {}),
+            "securitySchemes": {
+                "ApiKeyAuth": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Api-Key",
+                    "description": "API key for authentication. Passed as a header on every request.",
+                },
+                "BearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+            },
+        },
+    }
+
+
+def _is_request(model: type[BaseModel], specs: list[EndpointSpec]) -> bool:
+    return any(spec.body is model for spec in specs) and not any(spec.response is model for spec in specs)
+
+
+def _parameters(spec: EndpointSpec) -> list[dict[str, Any]]:
+    parameters: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in spec.path_parameters
+    ]
+    if spec.query is not None:
+        schema = spec.query.model_json_schema(by_alias=True)
+        required = set(schema.get("required", []))
+        for name, prop in schema.get("properties", {}).items():
+            parameters.append({"name": name, "in": "query", "required": name in required, "schema": prop})
+    if spec.auth == "api_key":
+        parameters.append(
+            {"name": "X-API-Version", "in": "header", "required": False, "schema": {"type": "string"}}
+        )
+    if spec.method in ("PATCH", "PUT"):
+        parameters.append(
+            {
+                "name": "If-Match",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "Update only if the resource still has this ETag (else 412).",
+            }
+        )
+    return parameters
+
+
+def _responses(spec: EndpointSpec, schema_ref: dict[Any, Any]) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    if spec.response is not None:
+        schema = schema_ref[spec.response]
+        if spec.response_is_list:
+            schema = {"type": "array", "items": schema}
+        responses[str(spec.status)] = {
+            "description": "Success.",
+            "content": {"application/json": {"schema": schema}},
+        }
+    else:
+        responses[str(spec.status)] = {"description": "Success."}
+    for status, description in spec.extra_responses.items():
+        responses[str(status)] = {"description": description}
+    error_schema = schema_ref[ErrorBody]
+    statuses = set(spec.errors) | (
+        {401, 429} if spec.auth == "api_key" else {401} if spec.auth == "user" else set()
+    )
+    for status in sorted(statuses):
+        responses[str(status)] = {
+            "description": _ERROR_DESCRIPTIONS.get(status, "Error."),
+            "content": {"application/json": {"schema": error_schema}},
+        }
+    return responses
