@@ -4,7 +4,10 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from api.health import bp as health
+from api.openapi_docs import bp as openapi_docs
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 app.register_functions(health)
+# Keep last: the OpenAPI document lists every endpoint registered above.
+app.register_functions(openapi_docs)

@@ -157,6 +157,19 @@ class TableRepository(Generic[T]):
         next_token = cast(Mapping[str, Any] | None, pages.continuation_token)
         return Page(items, encode_cursor(next_token, partition) if next_token else None)
 
+    def list_all(
+        self, partition: str, filter: str | None = None, parameters: Mapping[str, Any] | None = None
+    ) -> list[T]:
+        """Every entity of the partition (a project's collection), in RowKey order."""
+        items: list[T] = []
+        cursor: str | None = None
+        while True:
+            page = self.list_page(partition, MAX_PAGE_SIZE, cursor, filter, parameters)
+            items.extend(page.items)
+            if page.next_cursor is None:
+                return items
+            cursor = page.next_cursor
+
     def _client(self) -> TableClient:
         table = self._table
         if table is None:

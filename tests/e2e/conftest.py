@@ -1,25 +1,108 @@
-"""The platform app itself (this repo's function_app.py) served by devhost against Azurite."""
+"""The platform app itself (this repo's function_app.py) served by devhost against Azurite.
+
+Fixtures give what a customer would have: an API key of a project (``project_key``, written straight to
+storage so that resource tests do not depend on the management API) and a bearer token for a named
+user (``user_token``, minted as ``python -m devhost token`` does).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+import requests
 
+from shared.auth.api_keys import API_KEYS_TABLE, ApiKeyRecord, new_key_secret
+from shared.auth.tokens import mint_local_token
+from shared.ids import new_id
+from shared.settings import Settings, load_settings
+from shared.storage import TableRepository, table_service
 from tests.devhost.helpers import REPO_ROOT, DevHost
 
 
+@dataclass
+class Platform:
+    host: DevHost
+    settings: Settings
+
+    def url(self, path: str) -> str:
+        return self.host.url(path)
+
+
 @pytest.fixture(scope="session")
-def platform(azurite, tmp_path_factory) -> Iterator[DevHost]:
+def platform(azurite, tmp_path_factory) -> Iterator[Platform]:
     root = tmp_path_factory.mktemp("platform")
-    host = DevHost(
-        app_dir=REPO_ROOT,
-        data_dir=root / "data",
-        log_dir=root / "logs",
-        environment={"OMNI_STORAGE_CONNECTION_STRING": azurite.connection_string},
-    )
+    environment = {
+        "OMNI_ENVIRONMENT": "local",
+        "OMNI_STORAGE_CONNECTION_STRING": azurite.connection_string,
+        "OMNI_LOCAL_STATE_DIR": str(root / "local-secrets"),
+    }
+    host = DevHost(app_dir=REPO_ROOT, data_dir=root / "data", log_dir=root / "logs", environment=environment)
     host.start()
     try:
-        yield host
+        yield Platform(host, load_settings(environment))
     finally:
         host.stop()
+
+
+@dataclass(frozen=True)
+class ProjectKey:
+    key: str
+    key_id: str
+    organization_id: str
+    project_id: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-Api-Key": self.key}
+
+
+@pytest.fixture(scope="session")
+def project_key_factory(platform: Platform) -> Callable[..., ProjectKey]:
+    repository = TableRepository(table_service(platform.settings.storage), API_KEYS_TABLE, ApiKeyRecord)
+
+    def make(provider: dict[str, Any] | None = None, organization_id: str | None = None) -> ProjectKey:
+        organization_id = organization_id or new_id("org")
+        project_id, key_id = new_id("proj"), new_id("key")
+        key, secret_hash = new_key_secret(project_id, key_id)
+        repository.create(
+            project_id,
+            ApiKeyRecord(
+                id=key_id,
+                organization_id=organization_id,
+                project_id=project_id,
+                name="test key",
+                provider=provider or {"type": "hosted"},
+                secret_hash=secret_hash,
+                key_hint=key[-4:],
+                created_at=datetime.now(UTC),
+            ),
+        )
+        return ProjectKey(key, key_id, organization_id, project_id)
+
+    return make
+
+
+@pytest.fixture
+def project_key(project_key_factory) -> ProjectKey:
+    """A fresh project (and organization) per test: tests never see each other's resources."""
+    return project_key_factory()
+
+
+@pytest.fixture(scope="session")
+def user_token(platform: Platform) -> Callable[[str], str]:
+    def mint(email: str) -> str:
+        return mint_local_token(platform.settings, email)
+
+    return mint
+
+
+def error_of(response: requests.Response) -> dict[str, Any]:
+    """The published error body of a 4xx answer, checked for its shape."""
+    body = response.json()
+    assert set(body) >= {"code", "description", "type", "numericType"}, body
+    assert isinstance(body["numericType"], int), body
+    return body
