@@ -21,6 +21,7 @@ from shared.ids import new_id
 from shared.settings import Settings, load_settings
 from shared.storage import TableRepository, table_service
 from tests.devhost.helpers import REPO_ROOT, DevHost
+from tests.e2e.openapi_conformance import ConformanceChecker
 
 
 @dataclass
@@ -46,6 +47,40 @@ def platform(azurite, tmp_path_factory) -> Iterator[Platform]:
         yield Platform(host, load_settings(environment))
     finally:
         host.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def openapi_conformance(request, platform: Platform) -> Iterator[ConformanceChecker]:
+    """Every answer of /public and /manage in these tests must be as the OpenAPI document says:
+    a documented status and, for JSON, a body valid against the documented schema. A test that
+    receives anything else fails at that request."""
+    document = requests.get(platform.url("/public/openapi.json"), timeout=30).json()
+    checker = ConformanceChecker(document)
+    original_send = requests.Session.send
+    base = platform.host.base_url
+
+    def checked_send(session: requests.Session, prepared: requests.PreparedRequest, **kwargs: Any) -> Any:
+        response = original_send(session, prepared, **kwargs)
+        url = prepared.url or ""
+        path = url[len(base) :].split("?", 1)[0] if url.startswith(base) else ""
+        if path.startswith(("/public/", "/manage/")) and path != "/public/openapi.json":
+            before = len(checker.problems)
+            checker.check(
+                prepared.method or "",
+                path,
+                response.status_code,
+                response.headers.get("Content-Type", ""),
+                response.content,
+            )
+            if len(checker.problems) > before:
+                raise AssertionError("OpenAPI conformance: " + "; ".join(checker.problems[before:]))
+        return response
+
+    requests.Session.send = checked_send  # type: ignore[method-assign]
+    try:
+        yield checker
+    finally:
+        requests.Session.send = original_send  # type: ignore[method-assign]
 
 
 @dataclass(frozen=True)
