@@ -6,7 +6,6 @@ rules never need this. ``repository(name, model)`` gives the one repository per 
 
 from __future__ import annotations
 
-import base64
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -79,10 +78,10 @@ class Platform:
     @cached_property
     def secret_box(self) -> SecretBox:
         if self.settings.secrets_key:
-            return SecretBox(base64.b64decode(self.settings.secrets_key))
+            return SecretBox.from_passphrase(self.settings.secrets_key)
         if not self.settings.is_local:
             raise SettingsError(
-                "OMNI_SECRETS_KEY is required outside local mode (base64 of 32 random bytes, from Key Vault)."
+                "OMNI_SECRETS_KEY is required outside local mode (32+ random characters, from Key Vault)."
             )
         return SecretBox(local_key(self.settings.local_state_dir, "secrets"))
 

@@ -7,6 +7,7 @@ example the API key id), so a sealed secret copied onto another record does not 
 from __future__ import annotations
 
 import base64
+import hashlib
 import secrets
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -23,6 +24,14 @@ class SecretBox:
         if len(key) != 32:
             raise SecretBoxError("The secrets key must be 32 bytes (base64 of 32 random bytes).")
         self._aead = AESGCM(key)
+
+    @classmethod
+    def from_passphrase(cls, passphrase: str) -> SecretBox:
+        """The key from a setting (OMNI_SECRETS_KEY): at least 32 random characters, hashed to 256 bits,
+        so a generated password from Key Vault or azd serves as it is."""
+        if len(passphrase) < 32:
+            raise SecretBoxError("OMNI_SECRETS_KEY must be at least 32 random characters.")
+        return cls(hashlib.sha256(passphrase.encode()).digest())
 
     def seal(self, plaintext: str, owner: str) -> str:
         nonce = secrets.token_bytes(12)
