@@ -1,6 +1,7 @@
 // Omniagent platform on Azure: one Python function app (Flex Consumption) with a user-assigned managed
 // identity and identity-based storage (shared keys off), modelled on the Durable Functions Flex
-// Consumption azd quickstart. `azd up` provisions this file, then deploys the app.
+// Consumption azd quickstart. `azd up` provisions this file, then deploys the app. The app's secrets key
+// lives in Key Vault and reaches the app as a Key Vault reference.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -31,6 +32,31 @@ param maximumInstanceCount int = 100
 @description('Memory per instance (MB).')
 @allowed([2048, 4096])
 param instanceMemoryMB int = 2048
+
+// Deliberately not mapped in main.parameters.json: azd falls back to shell variables there, and a stray
+// OMNI_SECRETS_KEY would silently replace the key.
+@secure()
+@minLength(32)
+@description('OMNI_SECRETS_KEY: encrypts model-provider API keys at rest (hashed to an AES-256 key). azd generates it once per environment and keeps it in the environment config (infra.parameters.omniSecretsKey); losing or changing it makes stored provider keys unreadable. Stored in Key Vault.')
+@metadata({
+  azd: {
+    type: 'generate'
+    config: {
+      length: 48
+      noSpecial: true
+    }
+  }
+})
+param omniSecretsKey string
+
+@description('OMNI_AUTH_ISSUER: issuer of the Entra ID access tokens /manage accepts. Default: v2.0 tokens of the deploying tenant (https://login.microsoftonline.com/<tenant id>/v2.0 in the public cloud).')
+param authIssuer string = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+
+@description('OMNI_AUTH_AUDIENCE: audience of the /manage bearer tokens, from the dashboard\'s app registration (its application (client) id for v2.0 tokens). Empty: /manage accepts no bearer tokens until it is set (azd env set OMNI_AUTH_AUDIENCE <value>).')
+param authAudience string = ''
+
+@description('Turn on purge protection of the Key Vault (irreversible; a deleted vault and its name are then kept for 90 days).')
+param keyVaultEnablePurgeProtection bool = false
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
@@ -65,6 +91,18 @@ module storage 'modules/storage.bicep' = {
   }
 }
 
+module keyVault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  scope: rg
+  params: {
+    name: 'kv-${resourceToken}'
+    location: location
+    tags: tags
+    enablePurgeProtection: keyVaultEnablePurgeProtection
+    secretsKey: omniSecretsKey
+  }
+}
+
 module monitoring 'modules/monitoring.bicep' = {
   name: 'monitoring'
   scope: rg
@@ -82,6 +120,7 @@ module rbac 'modules/rbac.bicep' = {
   params: {
     storageAccountName: storage.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
+    keyVaultName: keyVault.outputs.name
     principalId: identity.outputs.principalId
   }
 }
@@ -106,6 +145,10 @@ module api 'modules/functionapp.bicep' = {
       OMNI_ENVIRONMENT: 'azure'
       OMNI_STORAGE_ACCOUNT_NAME: storage.outputs.name
       DURABLE_TASK_HUB_NAME: durableTaskHubName
+      // Resolved by the platform with the app's identity; the value never appears in the app settings.
+      OMNI_SECRETS_KEY: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretsKeySecretUri})'
+      OMNI_AUTH_ISSUER: authIssuer
+      OMNI_AUTH_AUDIENCE: authAudience
     }
   }
   dependsOn: [
@@ -121,4 +164,6 @@ output SERVICE_API_NAME string = api.outputs.name
 output SERVICE_API_URI string = api.outputs.uri
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.uri
 output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.applicationInsightsConnectionString

@@ -29,6 +29,12 @@ class SecretBox:
     def from_passphrase(cls, passphrase: str) -> SecretBox:
         """The key from a setting (OMNI_SECRETS_KEY): at least 32 random characters, hashed to 256 bits,
         so a generated password from Key Vault or azd serves as it is."""
+        if passphrase.startswith("@Microsoft.KeyVault("):
+            # App Service passes an unresolved reference through as text: never encrypt with that.
+            raise SecretBoxError(
+                "OMNI_SECRETS_KEY is an unresolved Key Vault reference: check that the app's identity has "
+                "the Key Vault Secrets User role on the vault."
+            )
         if len(passphrase) < 32:
             raise SecretBoxError("OMNI_SECRETS_KEY must be at least 32 random characters.")
         return cls(hashlib.sha256(passphrase.encode()).digest())

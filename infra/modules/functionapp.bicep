@@ -2,6 +2,8 @@
 // (AzureWebJobsStorage__accountName/__credential/__clientId); the deployment package is read from a blob
 // container with the same user-assigned identity. Flex Consumption sets the runtime in
 // functionAppConfig.runtime, so FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION are not app settings.
+// App settings may be Key Vault references (@Microsoft.KeyVault(SecretUri=...)); the platform resolves them
+// with the same user-assigned identity (keyVaultReferenceIdentity).
 param planName string
 param appName string
 param location string = resourceGroup().location
@@ -16,7 +18,7 @@ param identityClientId string
 param pythonVersion string = '3.11'
 param maximumInstanceCount int = 100
 param instanceMemoryMB int = 2048
-@description('App settings added to the identity-based storage and monitoring settings.')
+@description('App settings added to the identity-based storage and monitoring settings (values may be Key Vault references).')
 param appSettings object = {}
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
@@ -55,6 +57,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    keyVaultReferenceIdentity: identityId
     siteConfig: {
       minTlsVersion: '1.2'
     }

@@ -29,3 +29,10 @@ def test_passphrase_must_be_long_enough_and_derives_a_stable_key():
     passphrase = "x" * 40
     sealed = SecretBox.from_passphrase(passphrase).seal("v", "o")
     assert SecretBox.from_passphrase(passphrase).open(sealed, "o") == "v"
+
+
+def test_an_unresolved_key_vault_reference_is_refused_as_a_key():
+    with pytest.raises(SecretBoxError, match="unresolved Key Vault reference"):
+        SecretBox.from_passphrase(
+            "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/omni-secrets-key/)"
+        )
