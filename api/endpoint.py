@@ -99,11 +99,30 @@ def parse_model(model: type[ModelT], data: Any, location: str = "") -> ModelT:
         return model.model_validate(data)
     except ValidationError as error:
         details = [
-            FieldError(".".join(str(p) for p in (location, *e["loc"]) if p != ""), e["msg"])
+            FieldError(_field_path(location, e["loc"], data), e["msg"])
             for e in error.errors(include_url=False)
         ]
         summary = "; ".join(f"{d.field}: {d.message}" for d in details[:5])
         raise validation_failed(f"The request is not valid: {summary}", details) from None
+
+
+def _field_path(location: str, loc: tuple[Any, ...], data: Any) -> str:
+    """The offending field as the caller wrote it: ``functions[1]``, ``provider.endpoint``.
+
+    pydantic's location also names the union member it tried (``provider.azure-openai.endpoint``);
+    such steps are not in the request, so they are left out.
+    """
+    path = location
+    for step in loc:
+        if isinstance(step, int) and isinstance(data, list):
+            path += f"[{step}]"
+            data = data[step] if step < len(data) else None
+        elif isinstance(data, dict) and step not in data and step in data.values():
+            continue  # the tag of the union member pydantic tried (``"type": "azure-openai"``)
+        else:
+            path = f"{path}.{step}" if path else str(step)
+            data = data.get(step) if isinstance(data, dict) else None
+    return path
 
 
 def endpoint(

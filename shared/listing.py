@@ -27,12 +27,14 @@ class ListQuery(BaseModel):
 
 
 class ListEnvelope(BaseModel, Generic[ItemT]):
-    items: list[ItemT]
-    filteredCount: int
-    totalCount: int
-    pageIndex: int
-    pageSize: int
-    search: str | None = None
+    """One page of a collection (``pageIndex`` is zero-based)."""
+
+    items: list[ItemT] = Field(description="The items of this page.")
+    filteredCount: int = Field(description="How many items match `search` (all of them without it).")
+    totalCount: int = Field(description="How many items the collection holds.")
+    pageIndex: int = Field(description="Zero-based number of this page.")
+    pageSize: int = Field(description="Items per page.")
+    search: str | None = Field(None, description="The search text the list was filtered by.")
 
 
 def paginate(items: Sequence[ItemT], query: ListQuery, searchable: Callable[[ItemT], str]) -> dict[str, Any]:
