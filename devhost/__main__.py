@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
 from aiohttp import web
 
-from .app_loader import AppLoadError, load_app
+from .app_loader import AppLoadError, load_app, load_local_settings
 from .server import FunctionHost
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +44,38 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _token(args: argparse.Namespace) -> int:
+    """Print a bearer token for ``--user``, signed with the local key the app checks tokens with.
+
+    The platform's own modules are imported here, not at the top: ``serve`` hosts any app.
+    """
+    from shared.auth.tokens import mint_local_token
+    from shared.management.users import normalize_email
+    from shared.settings import SettingsError, load_settings
+
+    try:
+        # The app's local.settings.json, as `serve` reads it (variables already set win).
+        load_local_settings(Path(args.app_dir).resolve())
+        settings = load_settings(os.environ)
+    except (AppLoadError, SettingsError) as error:
+        print(f"devhost: {error}", file=sys.stderr)
+        return 2
+    if not settings.is_local:
+        print(
+            f"devhost: local tokens exist only in local mode, and OMNI_ENVIRONMENT is "
+            f"{settings.environment!r}: set OMNI_ENVIRONMENT=local (in Azure, sign in with Entra ID).",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        email = normalize_email(args.user)
+    except ValueError:
+        print(f"devhost: --user {args.user!r} is not a valid email address.", file=sys.stderr)
+        return 2
+    print(mint_local_token(settings, email, args.name), flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devhost", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -54,6 +87,11 @@ def main(argv: list[str] | None = None) -> int:
         "--data-dir", default=None, help="durable state directory (default: APP_DIR/.devhost/durable)"
     )
     serve.add_argument("--log-level", default="INFO")
+    token = commands.add_parser("token", help="print a bearer token of /manage for a user (local mode only)")
+    token.add_argument("--user", required=True, help="the user's email, e.g. alice@example.com")
+    token.add_argument("--name", default=None, help="the user's display name")
+    token.add_argument("--app-dir", default=str(REPO_ROOT), help="the app whose local.settings.json to read")
+    token.add_argument("--log-level", default="WARNING")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -61,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("azure").setLevel(logging.WARNING)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "token":
+        return _token(args)
     return 2
 
 

@@ -1,0 +1,25 @@
+"""Users of the management plane are named by their lower-cased email (``UserPrincipal.user_id``)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+MAX_EMAIL_LENGTH = 254
+# Pragmatic, not RFC 5322: one '@', a dotted domain, no spaces. '/', '\', '#' and '?' are refused too:
+# they are legal in rare addresses, but break URLs (the member's id is a path segment).
+_EMAIL = re.compile(r"[^@\s/\\#?]+@[^@\s/\\#?.]+(?:\.[^@\s/\\#?.]+)+")
+
+
+def normalize_email(value: str) -> str:
+    """The email as a user id: trimmed and lower-cased; ``ValueError`` if it is not an address."""
+    email = value.strip().lower()
+    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.fullmatch(email):
+        raise ValueError("is not a valid email address")
+    return email
+
+
+def user_partition(user_id: str) -> str:
+    """A table key for a user: the SHA-256 of the user id, so that any id is a valid key and the
+    address itself is not a key in storage."""
+    return hashlib.sha256(user_id.encode()).hexdigest()
