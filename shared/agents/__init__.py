@@ -1,0 +1,1 @@
+"""Agents (Omniagents): their published shape, our additive extensions, and the rules that check them."""

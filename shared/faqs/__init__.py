@@ -1,0 +1,1 @@
+"""FAQ collections: question and answer pairs an agent matches semantically."""

@@ -1,0 +1,1 @@
+"""Knowledge collections (knowledge bases): the collection resource; files and search come later."""

@@ -1,0 +1,53 @@
+"""Knowledge collection shapes (docs/omniagent-public-api.md section 5;
+developers.napster.com/docs/building-your-omniagent/knowledge/files).
+
+Published: ``POST /public/knowledge-bases`` ``{name, provider}`` answers ``{id: "kb_…", name, provider,
+created (unix s)}``. Only ``azureOpenAI`` is a documented provider; ``openAICompatible`` is our additive
+value for keys of an OpenAI-compatible provider. ``provider`` may be omitted: it then follows the
+calling key's provider.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.listing import ListEnvelope
+
+KnowledgeProvider = Literal["azureOpenAI", "openAICompatible"]
+
+
+def provider_for_key(provider_type: str) -> KnowledgeProvider:
+    """The collection provider matching an API key's provider type (``hosted`` is Azure OpenAI)."""
+    return "openAICompatible" if provider_type == "openai-compatible" else "azureOpenAI"
+
+
+class KnowledgeBaseCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, description="The collection's name.")
+    provider: KnowledgeProvider | None = Field(
+        None,
+        description="Embedding provider: `azureOpenAI` (published) or `openAICompatible` (extension). "
+        "Omitted: the calling key's provider.",
+    )
+
+
+class KnowledgeBase(BaseModel):
+    id: str = Field(description="The collection id (`kb_…`).")
+    name: str = Field(description="The collection's name.")
+    provider: KnowledgeProvider = Field(
+        description="Embedding provider; agents on another provider can't use it."
+    )
+    created: int = Field(description="When the collection was created (unix seconds).")
+
+
+class KnowledgeBaseList(ListEnvelope[KnowledgeBase]):
+    """The published list envelope of knowledge collections."""
+
+
+class KnowledgeBaseRecord(KnowledgeBase):
+    """Stored collection (table KNOWLEDGE_BASES, partition = project id)."""
+
+    created_ns: int = 0  # time.time_ns() at creation: the listing order within a second
