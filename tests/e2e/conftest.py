@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import UTC, datetime
 from typing import Any
 
@@ -81,6 +82,21 @@ def openapi_conformance(request, platform: Platform) -> Iterator[ConformanceChec
         yield checker
     finally:
         requests.Session.send = original_send  # type: ignore[method-assign]
+    if _ran_every_e2e_module(request.session):
+        missing = checker.unexercised()
+        assert not missing, f"documented operations no end-to-end test calls: {missing}"
+
+
+def _ran_every_e2e_module(session: pytest.Session) -> bool:
+    """Whether this run holds every test of every e2e module (no -k, no single file)."""
+    here = Path(__file__).parent
+    modules = {path.name for path in here.glob("test_*.py")}
+    ran = {Path(str(item.fspath)).name for item in session.items if Path(str(item.fspath)).parent == here}
+    return (
+        ran == modules
+        and not session.config.getoption("keyword")
+        and not session.config.getoption("markexpr")
+    )
 
 
 @dataclass(frozen=True)
