@@ -38,16 +38,16 @@ from shared.agents.rules import (
 )
 from shared.api_errors import FieldError, invalid_field, not_found, precondition_failed
 from shared.auth.api_keys import API_KEYS_TABLE
-from shared.catalog.references import (
-    WRITE_ATTEMPTS,
-    delete_condition,
-    exists,
-    load,
-    matching_etag,
-    missing_references,
-    update_resource,
-)
+from shared.catalog.references import exists, load, missing_references
 from shared.catalog.tables import AGENTS, CHANNEL_CONFIGS
+from shared.concurrency import (
+    UPDATE_ATTEMPTS,
+    busy,
+    delete_condition,
+    matching_etag,
+    stale,
+    update_with_retry,
+)
 from shared.ids import new_id
 from shared.listing import ListQuery, paginate
 from shared.platform import get_platform
@@ -167,10 +167,10 @@ def update_agent(ctx: RequestContext) -> Reply:
         kept = current.model_dump(include={"id", "organization_id", "created", "created_ns"})
         return AgentRecord.model_validate({**dict(fields), **kept}, by_name=True)
 
-    record, etag = update_resource(
-        _agents(), ctx.api_key.project_id, ctx.if_match, lambda: _load_agent(ctx), change
+    written = update_with_retry(
+        _agents(), ctx.api_key.project_id, ctx.if_match, lambda: _load_agent(ctx), change, "agent"
     )
-    return Reply(record.to_wire(), etag=etag)
+    return Reply(written.entity.to_wire(), etag=written.etag)
 
 
 @endpoint(
@@ -247,7 +247,7 @@ def put_agent_channel(ctx: RequestContext) -> Reply:
     if not exists(get_platform().tables, API_KEYS_TABLE, project_id, api_key_id):
         raise invalid([FieldError("apiKeyId", f"no API key '{api_key_id}' exists in this project")])
     row = channel_row(agent.entity.id, channel_type)
-    for _ in range(WRITE_ATTEMPTS):
+    for _ in range(UPDATE_ATTEMPTS):
         existing = _find_channel(project_id, agent.entity.id, channel_type)
         if existing is None and ctx.if_match not in (None, "*"):
             raise precondition_failed("The channel is not configured: there is no ETag to match.")
@@ -270,12 +270,10 @@ def put_agent_channel(ctx: RequestContext) -> Reply:
                 written = _channels().update(project_id, record, matching_etag(ctx.if_match, existing.etag))
         except (AlreadyExists, ConcurrencyConflict, NotFound):
             if ctx.if_match is not None:
-                raise precondition_failed(
-                    "The channel config was changed since it was read: read it again."
-                ) from None
+                raise stale("channel config") from None
             continue
         return Reply(record.to_wire(), etag=written.etag)
-    raise precondition_failed("The channel config is being changed by other requests: try again.")
+    raise busy("channel config")
 
 
 @endpoint(

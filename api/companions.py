@@ -17,7 +17,7 @@ import azure.functions as func
 from pydantic import Field, RootModel
 
 from api.endpoint import Reply, RequestContext, endpoint
-from shared.api_errors import invalid_field, precondition_failed
+from shared.api_errors import invalid_field
 from shared.catalog.usage import refuse_if_in_use
 from shared.companions.avatar import ACCEPTED_CONTENT_TYPES, MAX_AVATAR_BYTES, check_avatar
 from shared.companions.catalog import ETHNICITIES, STOCK_COMPANIONS, canonical_ethnicity
@@ -39,6 +39,7 @@ from shared.companions.store import (
     to_wire,
     update_companion,
 )
+from shared.concurrency import matching_etag
 from shared.ids import new_id
 from shared.listing import paginate
 from shared.platform import get_platform
@@ -245,8 +246,7 @@ def patch_companion(ctx: RequestContext) -> Reply:
 def delete_companion(ctx: RequestContext) -> Reply:
     project_id, companion_id = ctx.api_key.project_id, ctx.route("companionId")
     stored = get_companion(project_id, companion_id)
-    if ctx.if_match and ctx.if_match != "*" and ctx.if_match != stored.etag:
-        raise precondition_failed("The companion was changed since you read it: read it again (ETag).")
+    matching_etag(ctx.if_match, stored.etag, "companion")
     refuse_if_in_use(get_platform().tables, project_id, "companion", companion_id)
     companions().delete(project_id, companion_id, stored.etag)
     if stored.entity.avatar is not None:
@@ -273,8 +273,7 @@ def delete_companion(ctx: RequestContext) -> Reply:
 def put_avatar(ctx: RequestContext) -> Reply:
     project_id, companion_id = ctx.api_key.project_id, ctx.route("companionId")
     current = get_companion(project_id, companion_id)
-    if ctx.if_match and ctx.if_match != "*" and ctx.if_match != current.etag:
-        raise precondition_failed("The companion was changed since you read it: read it again (ETag).")
+    matching_etag(ctx.if_match, current.etag, "companion")
     data = ctx.request.get_body()
     image = check_avatar(data)  # before any write
     blob_name = project_blob_name(project_id, companion_id, f"avatar.{image.extension}")

@@ -12,9 +12,10 @@ import azure.functions as func
 
 from api.endpoint import Reply, RequestContext, endpoint
 from shared.api_errors import not_found
-from shared.catalog.references import delete_condition, load, refuse_if_channels_use, update_resource
+from shared.catalog.references import load, refuse_if_channels_use
 from shared.catalog.tables import FAQ_COLLECTIONS
 from shared.catalog.usage import refuse_if_in_use
+from shared.concurrency import delete_condition, update_with_retry
 from shared.faqs.models import (
     FAQ_ITEMS,
     FaqCollection,
@@ -156,15 +157,16 @@ def get_faq_collection(ctx: RequestContext) -> Reply:
 )
 def update_faq_collection(ctx: RequestContext) -> Reply:
     body = ctx.body(FaqCollectionUpdate)
-    record, etag = update_resource(
+    written = update_with_retry(
         _collections(),
         ctx.api_key.project_id,
         ctx.if_match,
         lambda: _collection(ctx),
         lambda current: current.model_copy(update={"name": body.name}),
+        "FAQ collection",
     )
-    items = _items_of(ctx.api_key.project_id, record.id)
-    return Reply(collection_of(record, items), etag=etag)
+    items = _items_of(ctx.api_key.project_id, written.entity.id)
+    return Reply(collection_of(written.entity, items), etag=written.etag)
 
 
 @endpoint(
@@ -231,14 +233,15 @@ def get_faq_item(ctx: RequestContext) -> Reply:
 )
 def update_faq_item(ctx: RequestContext) -> Reply:
     changes = ctx.body(FaqItemUpdate).model_dump(exclude_none=True)
-    record, etag = update_resource(
+    written = update_with_retry(
         _items(),
         ctx.api_key.project_id,
         ctx.if_match,
         lambda: _item(ctx),
         lambda current: current.model_copy(update={**changes, "updated_at": int(time.time())}),
+        "FAQ item",
     )
-    return Reply(record.to_wire(), etag=etag)
+    return Reply(written.entity.to_wire(), etag=written.etag)
 
 
 @endpoint(

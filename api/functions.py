@@ -11,8 +11,6 @@ made it and stored sealed; the platform signs each call with it (``x-omniagent-s
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -20,9 +18,10 @@ from typing import Any
 import azure.functions as func
 
 from api.endpoint import Reply, RequestContext, endpoint, parse_model
-from shared.api_errors import conflict, not_found, precondition_failed, validation_failed
+from shared.api_errors import conflict, not_found, validation_failed
 from shared.catalog.references import refuse_if_channels_use
 from shared.catalog.usage import refuse_if_in_use
+from shared.concurrency import UPDATE_ATTEMPTS, busy, matching_etag, pause_before_retry, stale
 from shared.functions.models import Function, FunctionBody, FunctionPage, FunctionPatch, FunctionRecord
 from shared.functions.rules import new_signing_secret
 from shared.functions.store import (
@@ -40,13 +39,12 @@ from shared.ids import new_id
 from shared.listing import ListQuery, paginate
 from shared.platform import get_platform
 from shared.secret_box import SecretBox
-from shared.storage import ConcurrencyConflict, NotFound, Stored
+from shared.storage import ConcurrencyConflict, NotFound
 
 bp = func.Blueprint()
 TAG = "Functions"
 ROUTE = "public/functions"
 ITEM_ROUTE = "public/functions/{functionId}"
-_UPDATE_ATTEMPTS = 20  # each lost race means another request's write landed
 
 
 def _box() -> SecretBox:
@@ -78,15 +76,6 @@ def _record(
         created=created or datetime.now(UTC),
         updated=None if created is None else datetime.now(UTC),
     )
-
-
-def _pause(attempt: int) -> None:
-    if attempt:
-        time.sleep(random.uniform(0, 0.01 * attempt))  # spread out retries of racing writers
-
-
-def _stale(if_match: str | None, stored: Stored[FunctionRecord]) -> bool:
-    return bool(if_match) and if_match != "*" and if_match != stored.etag
 
 
 @endpoint(
@@ -169,11 +158,10 @@ def _update(ctx: RequestContext, new_body: Callable[[FunctionRecord], FunctionBo
     read again and re-apply, so no other request's update is lost.
     """
     project_id, function_id = ctx.api_key.project_id, ctx.route("functionId")
-    for attempt in range(_UPDATE_ATTEMPTS):
-        _pause(attempt)
+    for attempt in range(UPDATE_ATTEMPTS):
+        pause_before_retry(attempt)
         stored = get_function(project_id, function_id)
-        if _stale(ctx.if_match, stored):
-            raise precondition_failed("The function was changed since you read it: read it again (ETag).")
+        matching_etag(ctx.if_match, stored.etag, "function")
         current = stored.entity
         body = new_body(current)
         _check(body)
@@ -194,14 +182,12 @@ def _update(ctx: RequestContext, new_body: Callable[[FunctionRecord], FunctionBo
             if isinstance(error, NotFound):
                 raise not_found("Function", function_id) from None
             if ctx.if_match:
-                raise precondition_failed(
-                    "The function was changed by another request: read it again (ETag)."
-                ) from None
+                raise stale("function") from None
             continue
         if renamed:
             release_name(project_id, current.name, function_id)
         return Reply(to_wire(_box(), written.entity, secret), etag=written.etag)
-    raise precondition_failed("The function is being changed by other requests: try again.")
+    raise busy("function")
 
 
 @endpoint(
@@ -267,8 +253,7 @@ def patch_function(ctx: RequestContext) -> Reply:
 def delete_function(ctx: RequestContext) -> Reply:
     project_id, function_id = ctx.api_key.project_id, ctx.route("functionId")
     stored = get_function(project_id, function_id)
-    if _stale(ctx.if_match, stored):
-        raise precondition_failed("The function was changed since you read it: read it again (ETag).")
+    matching_etag(ctx.if_match, stored.etag, "function")
     tables = get_platform().tables
     refuse_if_in_use(tables, project_id, "function", function_id)
     refuse_if_channels_use(tables, project_id, "function", function_id)
@@ -291,11 +276,10 @@ def delete_function(ctx: RequestContext) -> Reply:
 )
 def rotate_signing_secret(ctx: RequestContext) -> Reply:
     project_id, function_id = ctx.api_key.project_id, ctx.route("functionId")
-    for attempt in range(_UPDATE_ATTEMPTS):
-        _pause(attempt)
+    for attempt in range(UPDATE_ATTEMPTS):
+        pause_before_retry(attempt)
         stored = get_function(project_id, function_id)
-        if _stale(ctx.if_match, stored):
-            raise precondition_failed("The function was changed since you read it: read it again (ETag).")
+        matching_etag(ctx.if_match, stored.etag, "function")
         if stored.entity.flow != "explicit":
             raise conflict("FunctionNotExplicit", "Only explicit functions have a signing secret.")
         secret = new_signing_secret()
@@ -309,9 +293,7 @@ def rotate_signing_secret(ctx: RequestContext) -> Reply:
             written = functions().update(project_id, record, stored.etag)
         except ConcurrencyConflict:
             if ctx.if_match:
-                raise precondition_failed(
-                    "The function was changed by another request: read it again (ETag)."
-                ) from None
+                raise stale("function") from None
             continue
         return Reply(to_wire(_box(), written.entity, secret), etag=written.etag)
-    raise precondition_failed("The function is being changed by other requests: try again.")
+    raise busy("function")

@@ -11,9 +11,10 @@ import time
 import azure.functions as func
 
 from api.endpoint import Reply, RequestContext, endpoint
-from shared.catalog.references import delete_condition, load, refuse_if_channels_use
+from shared.catalog.references import load, refuse_if_channels_use
 from shared.catalog.tables import KNOWLEDGE_BASES
 from shared.catalog.usage import refuse_if_in_use
+from shared.concurrency import delete_condition
 from shared.ids import new_id
 from shared.knowledge.models import (
     KnowledgeBase,

@@ -10,7 +10,7 @@ resource the project does not have (``functions[1]``).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
@@ -18,7 +18,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableServiceClient
 from pydantic import BaseModel
 
-from shared.api_errors import ApiError, FieldError, conflict, not_found, precondition_failed
+from shared.api_errors import ApiError, FieldError, conflict, not_found
 from shared.catalog.tables import (
     CHANNEL_CONFIGS,
     COMPANIONS,
@@ -27,7 +27,7 @@ from shared.catalog.tables import (
     KNOWLEDGE_BASES,
 )
 from shared.companions.catalog import is_stock_id
-from shared.storage import ConcurrencyConflict, NotFound, Stored, TableRepository
+from shared.storage import NotFound, Stored, TableRepository
 from shared.storage.names import check_key
 
 T = TypeVar("T", bound=BaseModel)
@@ -152,45 +152,3 @@ def load(repository: TableRepository[T], project_id: str, resource_id: str, reso
         return repository.get(project_id, resource_id)
     except NotFound:
         raise not_found(resource, resource_id) from None
-
-
-def matching_etag(if_match: str | None, current_etag: str) -> str:
-    """The ETag to write with: the stored one, after checking ``If-Match`` (412 when it is stale)."""
-    if if_match is not None and if_match != "*" and if_match != current_etag:
-        raise precondition_failed("The resource was changed since it was read (If-Match): read it again.")
-    return current_etag
-
-
-def delete_condition(if_match: str | None, current_etag: str) -> str | None:
-    """The ETag a delete is conditional on: only when the caller sent ``If-Match`` (checked here)."""
-    return matching_etag(if_match, current_etag) if if_match is not None else None
-
-
-WRITE_ATTEMPTS = 5
-
-
-def update_resource(
-    repository: TableRepository[T],
-    project_id: str,
-    if_match: str | None,
-    read: Callable[[], Stored[T]],
-    change: Callable[[T], T],
-) -> tuple[T, str]:
-    """Read, change and write back with the ETag read, so a concurrent write is never lost.
-
-    With ``If-Match``, a stale ETag (or losing the race to another writer) answers 412. Without it,
-    losing the race reads again and retries, ``WRITE_ATTEMPTS`` times at most. Answers the record as
-    written and its new ETag.
-    """
-    for _ in range(WRITE_ATTEMPTS):
-        stored = read()
-        etag = matching_etag(if_match, stored.etag)
-        record = change(stored.entity)
-        try:
-            written = repository.update(project_id, record, etag)
-        except ConcurrencyConflict:
-            if if_match is not None:
-                raise
-            continue
-        return record, written.etag
-    raise precondition_failed("The resource is being changed by other requests: try again.")

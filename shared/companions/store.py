@@ -6,21 +6,19 @@
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
 from datetime import timedelta
 
-from shared.api_errors import not_found, precondition_failed
+from shared.api_errors import not_found
 from shared.catalog.tables import COMPANIONS
 from shared.companions.catalog import stock_companion
 from shared.companions.models import AvatarInfo, Companion, CompanionRecord
+from shared.concurrency import update_with_retry
 from shared.platform import get_platform
-from shared.storage import BlobStore, ConcurrencyConflict, NotFound, Stored, TableRepository
+from shared.storage import BlobStore, NotFound, Stored, TableRepository
 
 AVATARS_CONTAINER = "avatars"
 PREVIEW_URL_LIFETIME = timedelta(minutes=15)
-_UPDATE_ATTEMPTS = 20  # each lost race means another request's write landed
 
 
 def companions() -> TableRepository[CompanionRecord]:
@@ -56,28 +54,15 @@ def update_companion(
     if_match: str | None,
     change: Callable[[CompanionRecord], CompanionRecord],
 ) -> Stored[CompanionRecord]:
-    """Apply ``change`` to the stored companion with an ETag-conditional write.
-
-    With ``If-Match``, the stored ETag must equal it (else 412) and a concurrent write in between is a
-    412 too. Without it, a concurrent write makes us read again and re-apply ``change``: either way no
-    other request's update is ever overwritten.
-    """
-    for attempt in range(_UPDATE_ATTEMPTS):
-        if attempt:
-            time.sleep(random.uniform(0, 0.01 * attempt))  # spread out retries of racing writers
-        stored = get_companion(project_id, companion_id)
-        if if_match and if_match != "*" and if_match != stored.etag:
-            raise precondition_failed("The companion was changed since you read it: read it again (ETag).")
-        try:
-            return companions().update(project_id, change(stored.entity), stored.etag)
-        except ConcurrencyConflict:
-            if if_match:
-                raise precondition_failed(
-                    "The companion was changed by another request: read it again (ETag)."
-                ) from None
-        except NotFound:
-            raise not_found("Companion", companion_id) from None
-    raise precondition_failed("The companion is being changed by other requests: try again.")
+    """Apply ``change`` to the stored companion with an ETag-conditional write (``shared.concurrency``)."""
+    return update_with_retry(
+        companions(),
+        project_id,
+        if_match,
+        lambda: get_companion(project_id, companion_id),
+        change,
+        "companion",
+    )
 
 
 def to_wire(record: CompanionRecord) -> Companion:

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shared.api_errors import ApiError, ErrorKind, not_found, precondition_failed
+from shared.api_errors import not_found
 from shared.auth.api_keys import API_KEYS_TABLE, ApiKeyRecord
 from shared.auth.principals import UserPrincipal
+from shared.concurrency import UPDATE_ATTEMPTS, busy, matching_etag, stale
 from shared.ids import new_id
 from shared.management import roster as rules
 from shared.management.api_keys import Sealer, is_active, issue_api_key, revoked
-from shared.management.preconditions import etag_matches
 from shared.management.providers import Provider
 from shared.management.records import (
     API_KEY_PREFIX,
@@ -41,21 +41,6 @@ from shared.management.roster import MemberEntry, Roster
 from shared.management.users import user_partition
 from shared.platform import Platform
 from shared.storage import ConcurrencyConflict, NotFound, Stored, TableRepository
-
-MAX_ATTEMPTS = 5
-
-
-def _busy() -> ApiError:
-    return ApiError(
-        409,
-        "ConcurrentUpdate",
-        "The resource is being changed by other requests: try again.",
-        ErrorKind.CONFLICT,
-    )
-
-
-def _stale() -> ApiError:
-    return precondition_failed("The resource was changed since you read it (If-Match): read it again.")
 
 
 @dataclass
@@ -134,7 +119,7 @@ class ManagementStore:
         change: Callable[[Roster], Roster],
         before_write: Callable[[], None] | None = None,
     ) -> OrganizationRecord:
-        for _ in range(MAX_ATTEMPTS):
+        for _ in range(UPDATE_ATTEMPTS):
             # Read, check the caller's role and the rules, write only if nothing changed meanwhile.
             stored, _role = self.organization(user, organization_id, Action.MANAGE_MEMBERS)
             updated = stored.entity.model_copy(update={"members": change(stored.entity.members)})
@@ -144,7 +129,7 @@ class ManagementStore:
                 return self.organizations.update(organization_id, updated, stored.etag).entity
             except ConcurrencyConflict:
                 continue
-        raise _busy()
+        raise busy("organization")
 
     # --- projects ------------------------------------------------------------------------------
 
@@ -188,17 +173,16 @@ class ManagementStore:
     def update_project(
         self, user: UserPrincipal, project_id: str, changes: dict[str, Any], if_match: str | None
     ) -> Stored[ProjectRecord]:
-        for _ in range(MAX_ATTEMPTS):
+        for _ in range(UPDATE_ATTEMPTS):
             _organization, stored = self.project(user, project_id, Action.MANAGE_PROJECTS)
-            if if_match is not None and not etag_matches(if_match, stored.etag):
-                raise _stale()
+            matching_etag(if_match, stored.etag, "project")
             updated = stored.entity.model_copy(update={**changes, "updated_at": self.clock()})
             try:
                 return self.projects.update(updated.organization_id, updated, stored.etag)
             except ConcurrencyConflict:
                 if if_match is not None:
-                    raise _stale() from None  # the version the caller pinned is gone
-        raise _busy()
+                    raise stale("project") from None  # the version the caller pinned is gone
+        raise busy("project")
 
     def delete_project(
         self,
@@ -208,8 +192,7 @@ class ManagementStore:
         on_key_revoked: Callable[[str], None],
     ) -> None:
         organization, stored = self.project(user, project_id, Action.MANAGE_PROJECTS)
-        if if_match is not None and not etag_matches(if_match, stored.etag):
-            raise _stale()
+        matching_etag(if_match, stored.etag, "project")
         # Keys first: a deleted project's key must never authenticate, even if a later step fails.
         for record in self.api_keys.list_all(project_id):
             if is_active(record):
@@ -217,7 +200,7 @@ class ManagementStore:
         try:
             self.projects.delete(organization.id, project_id, stored.etag if if_match is not None else None)
         except ConcurrencyConflict:
-            raise _stale() from None
+            raise stale("project") from None
         self.project_index.delete(project_id, project_id)
 
     # --- API keys ------------------------------------------------------------------------------
@@ -260,7 +243,7 @@ class ManagementStore:
         self._revoke(project_id, key_id, on_revoked)
 
     def _revoke(self, project_id: str, key_id: str, on_revoked: Callable[[str], None]) -> None:
-        for _ in range(MAX_ATTEMPTS):
+        for _ in range(UPDATE_ATTEMPTS):
             stored = self.api_keys.get(project_id, key_id)
             if not is_active(stored.entity):
                 break
@@ -270,7 +253,7 @@ class ManagementStore:
             except ConcurrencyConflict:
                 continue
         else:
-            raise _busy()
+            raise busy("API key")
         on_revoked(key_id)
 
     # --- lookups -------------------------------------------------------------------------------

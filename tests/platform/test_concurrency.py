@@ -1,6 +1,6 @@
 """If-Match against the stored ETag."""
 
-from shared.management.preconditions import etag_matches
+from shared.concurrency import etag_matches
 
 ETAG = "W/\"datetime'2026-03-10T12%3A00%3A00.0000000Z'\""
 
