@@ -13,19 +13,10 @@ from shared.agents.models import AgentRecord
 from shared.catalog.tables import AGENTS, CHANNEL_CONFIGS
 from shared.ids import new_id
 from shared.storage import TableRepository, table_service
+from tests.e2e.builders import create, new_agent, new_companion
 from tests.e2e.conftest import error_of
 
 T = 30
-
-
-def _post(platform, key, path, body) -> dict:
-    response = requests.post(platform.url(path), json=body, headers=key.headers, timeout=T)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def _companion(platform, key) -> str:
-    return _post(platform, key, "/public/companions", {"description": "A patient support specialist."})["id"]
 
 
 def _function(platform, key, name="get_order_status") -> str:
@@ -37,20 +28,15 @@ def _function(platform, key, name="get_order_status") -> str:
         },
         "flow": "implicit",
     }
-    return _post(platform, key, "/public/functions", body)["id"]
+    return create(platform, key, "/public/functions", body)["id"]
 
 
 def _faq(platform, key) -> str:
-    return _post(platform, key, "/public/faqs", {"name": "Returns"})["id"]
+    return create(platform, key, "/public/faqs", {"name": "Returns"})["id"]
 
 
 def _kb(platform, key) -> str:
-    return _post(platform, key, "/public/knowledge-bases", {"name": "Docs", "provider": "azureOpenAI"})["id"]
-
-
-def _agent(platform, key, **fields) -> dict:
-    body = {"companionId": fields.pop("companionId", None) or _companion(platform, key), "voiceId": "alloy"}
-    return _post(platform, key, "/public/agents", {**body, "providerSettings": {}, **fields})
+    return create(platform, key, "/public/knowledge-bases", {"name": "Docs", "provider": "azureOpenAI"})["id"]
 
 
 def _count(platform, key) -> int:
@@ -62,7 +48,7 @@ def _url(platform, agent_id: str, suffix: str = "") -> str:
 
 
 def test_create_with_the_published_example_echoes_every_field(platform, project_key):
-    companion, function = _companion(platform, project_key), _function(platform, project_key)
+    companion, function = new_companion(platform, project_key), _function(platform, project_key)
     faq, kb = _faq(platform, project_key), _kb(platform, project_key)
     body = {
         "companionId": companion,
@@ -83,7 +69,7 @@ def test_create_with_the_published_example_echoes_every_field(platform, project_
         "useWebSearch": False,
         "mcp": {"servers": [], "connectors": ["gmail"]},
     }
-    created = _post(platform, project_key, "/public/agents", body)
+    created = create(platform, project_key, "/public/agents", body)
     assert created["id"].startswith("agent_") and isinstance(created["created"], int)
     for field, value in body.items():
         if field != "providerSettings":
@@ -94,7 +80,7 @@ def test_create_with_the_published_example_echoes_every_field(platform, project_
 
 
 def test_a_minimal_agent_gets_the_defaults_and_language_names_become_codes(platform, project_key):
-    created = _agent(platform, project_key, language="Spanish")
+    created = new_agent(platform, project_key, language="Spanish")
     assert created["language"] == "es"
     assert (
         created["functions"] == [] and created["faqCollections"] == [] and created["knowledgeBaseId"] is None
@@ -134,7 +120,7 @@ INVALID = [
 
 @pytest.mark.parametrize(("change", "field"), INVALID, ids=[field for _, field in INVALID])
 def test_each_rule_answers_400_naming_the_field_and_writes_nothing(platform, project_key, change, field):
-    body = {"companionId": _companion(platform, project_key), "voiceId": "alloy", "providerSettings": {}}
+    body = {"companionId": new_companion(platform, project_key), "voiceId": "alloy", "providerSettings": {}}
     body = {k: v for k, v in {**body, **change}.items() if v is not None}
     response = requests.post(
         platform.url("/public/agents"), json=body, headers=project_key.headers, timeout=T
@@ -149,7 +135,7 @@ def test_each_rule_answers_400_naming_the_field_and_writes_nothing(platform, pro
 def test_every_bad_reference_is_named_by_its_path(platform, project_key):
     good = _function(platform, project_key)
     body = {
-        "companionId": _companion(platform, project_key),
+        "companionId": new_companion(platform, project_key),
         "voiceId": "alloy",
         "providerSettings": {},
         "functions": [good, "fn_nope", good],
@@ -168,7 +154,7 @@ def test_every_bad_reference_is_named_by_its_path(platform, project_key):
 
 def test_an_agent_cannot_reference_another_projects_resources(platform, project_key, project_key_factory):
     theirs = project_key_factory()
-    companion, function = _companion(platform, project_key), _function(platform, project_key)
+    companion, function = new_companion(platform, project_key), _function(platform, project_key)
     body = {"companionId": companion, "voiceId": "alloy", "providerSettings": {}, "functions": [function]}
     response = requests.post(platform.url("/public/agents"), json=body, headers=theirs.headers, timeout=T)
     assert response.status_code == 400
@@ -179,7 +165,7 @@ def test_an_agent_cannot_reference_another_projects_resources(platform, project_
 def test_another_projects_key_gets_404_for_the_agent_and_its_channels(
     platform, project_key, project_key_factory
 ):
-    agent = _agent(platform, project_key)
+    agent = new_agent(platform, project_key)
     requests.put(
         _url(platform, agent["id"], "/channels/webrtc"), json={}, headers=project_key.headers, timeout=T
     )
@@ -202,7 +188,7 @@ def test_another_projects_key_gets_404_for_the_agent_and_its_channels(
 def test_patch_changes_only_the_fields_sent(platform, project_key):
     first, second = _function(platform, project_key, "one"), _function(platform, project_key, "two")
     kb = _kb(platform, project_key)
-    agent = _agent(
+    agent = new_agent(
         platform,
         project_key,
         name="Before",
@@ -236,7 +222,7 @@ def test_patch_changes_only_the_fields_sent(platform, project_key):
 
 
 def test_an_invalid_patch_answers_400_and_changes_nothing(platform, project_key):
-    agent = _agent(platform, project_key, name="Kept")
+    agent = new_agent(platform, project_key, name="Kept")
     for patch, field in [
         ({"name": "New", "functions": ["fn_missing"]}, "functions[0]"),
         ({"name": "New", "voiceId": "nope"}, "voiceId"),
@@ -254,7 +240,7 @@ def test_an_invalid_patch_answers_400_and_changes_nothing(platform, project_key)
 
 
 def test_a_stale_if_match_answers_412_and_loses_nothing(platform, project_key):
-    agent = _agent(platform, project_key, name="Start")
+    agent = new_agent(platform, project_key, name="Start")
     url = _url(platform, agent["id"])
     etag = requests.get(url, headers=project_key.headers, timeout=T).headers["ETag"]
     first = requests.patch(
@@ -270,7 +256,7 @@ def test_a_stale_if_match_answers_412_and_loses_nothing(platform, project_key):
 
 
 def test_two_concurrent_patches_with_the_same_etag_one_wins_the_other_gets_412(platform, project_key):
-    agent = _agent(platform, project_key, name="Start")
+    agent = new_agent(platform, project_key, name="Start")
     url = _url(platform, agent["id"])
     etag = requests.get(url, headers=project_key.headers, timeout=T).headers["ETag"]
     barrier = threading.Barrier(2)
@@ -293,7 +279,7 @@ def test_two_concurrent_patches_with_the_same_etag_one_wins_the_other_gets_412(p
 
 
 def test_concurrent_patches_without_if_match_all_land(platform, project_key):
-    agent = _agent(platform, project_key)
+    agent = new_agent(platform, project_key)
     url = _url(platform, agent["id"])
     barrier = threading.Barrier(3)
     statuses: list[int] = []
@@ -314,9 +300,9 @@ def test_concurrent_patches_without_if_match_all_land(platform, project_key):
 
 
 def test_list_uses_the_published_envelope(platform, project_key):
-    companion = _companion(platform, project_key)
+    companion = new_companion(platform, project_key)
     for name in ("Sales", "Support", "Billing support"):
-        _agent(platform, project_key, companionId=companion, name=name)
+        new_agent(platform, project_key, companionId=companion, name=name)
     page = requests.get(
         platform.url("/public/agents"),
         params={"search": "support", "pageSize": 1},
@@ -332,7 +318,7 @@ def test_the_organizations_agent_cap_answers_409_agent_limit_exceeded(platform, 
     key = project_key_factory()
     sibling = project_key_factory(organization_id=key.organization_id)  # the cap is per organization
     repository = TableRepository(table_service(platform.settings.storage), AGENTS, AgentRecord)
-    companion = _companion(platform, key)
+    companion = new_companion(platform, key)
     for number in range(AGENT_LIMIT):
         repository.create(
             sibling.project_id,
@@ -355,11 +341,11 @@ def test_the_organizations_agent_cap_answers_409_agent_limit_exceeded(platform, 
     assert error["code"] == "AgentLimitExceeded" and error["numericType"] == 3
     assert _count(platform, key) == 0
     other_organization = project_key_factory()
-    _agent(platform, other_organization)
+    new_agent(platform, other_organization)
 
 
 def test_channel_configs_are_upserted_read_and_removed(platform, project_key):
-    agent = _agent(platform, project_key)
+    agent = new_agent(platform, project_key)
     url = _url(platform, agent["id"], "/channels/voip")
     assert requests.get(url, headers=project_key.headers, timeout=T).status_code == 404
     created = requests.put(url, headers=project_key.headers, timeout=T)  # the body is optional
@@ -390,7 +376,7 @@ def test_channel_configs_are_upserted_read_and_removed(platform, project_key):
 
 
 def test_channel_configs_are_validated_like_agents(platform, project_key, project_key_factory):
-    agent = _agent(platform, project_key)
+    agent = new_agent(platform, project_key)
     theirs_faq = _faq(platform, project_key_factory())
     cases = [
         ("voip", {"humanHandoff": {"enabled": True}}, "humanHandoff"),
@@ -429,7 +415,7 @@ def test_channel_configs_are_validated_like_agents(platform, project_key, projec
 
 
 def test_deleting_an_agent_deletes_its_channel_configs(platform, project_key):
-    agent = _agent(platform, project_key)
+    agent = new_agent(platform, project_key)
     for channel in ("webrtc", "voip"):
         response = requests.put(
             _url(platform, agent["id"], f"/channels/{channel}"), headers=project_key.headers, timeout=T
@@ -448,7 +434,7 @@ def test_deleting_an_agent_deletes_its_channel_configs(platform, project_key):
 
 
 def test_a_faq_collection_used_only_by_a_channel_config_cannot_be_deleted(platform, project_key):
-    agent = _agent(platform, project_key)
+    agent = new_agent(platform, project_key)
     faq = _faq(platform, project_key)
     url = _url(platform, agent["id"], "/channels/websocket")
     assert (
@@ -467,8 +453,8 @@ def test_a_faq_collection_used_only_by_a_channel_config_cannot_be_deleted(platfo
     )
 
 
-def test_delete_with_a_stale_if_match_answers_412_and_keeps_the_agent(platform, project_key):
-    agent = _agent(platform, project_key)
+def test_delete_with_a_stale_if_match_answers_412_and_keeps_thenew_agent(platform, project_key):
+    agent = new_agent(platform, project_key)
     url = _url(platform, agent["id"])
     etag = requests.get(url, headers=project_key.headers, timeout=T).headers["ETag"]
     assert (
@@ -486,5 +472,5 @@ def test_an_agent_can_use_a_stock_companion_from_the_catalog(platform, project_k
         platform.url("/public/companions/napster-stock"), headers=project_key.headers, timeout=T
     )
     stock_id = stock.json()["items"][0]["id"]
-    agent = _agent(platform, project_key, companionId=stock_id)
+    agent = new_agent(platform, project_key, companionId=stock_id)
     assert agent["companionId"] == stock_id

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -13,6 +12,7 @@ from PIL import Image
 
 from shared.catalog.tables import AGENTS
 from shared.storage import table_service
+from tests.e2e.builders import patch_at_once
 from tests.e2e.conftest import error_of
 
 LIST_ITEM_FIELDS = {
@@ -351,15 +351,7 @@ def test_concurrent_patches_of_different_fields_are_all_kept(platform, project_k
         {"tags": {"a": "b"}},
         {"ethnicity": "Hispanic"},
     ]
-    with ThreadPoolExecutor(len(changes)) as pool:
-        statuses = list(
-            pool.map(
-                lambda body: (
-                    requests.patch(url, json=body, headers=project_key.headers, timeout=60).status_code
-                ),
-                changes,
-            )
-        )
+    statuses = patch_at_once(url, project_key.headers, changes)
     assert statuses == [200] * len(changes)
     final = requests.get(url, headers=project_key.headers, timeout=30).json()
     for change in changes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import requests
 
+from tests.e2e.builders import new_agent
 from tests.e2e.conftest import error_of
 
 T = 30
@@ -187,23 +188,7 @@ def test_another_projects_key_finds_nothing(platform, project_key, project_key_f
 
 def test_a_collection_used_by_an_agent_cannot_be_deleted_until_the_agent_is_gone(platform, project_key):
     collection = _create(platform, project_key)
-    companion = requests.post(
-        platform.url("/public/companions"),
-        json={"description": "A helpful clerk."},
-        headers=project_key.headers,
-        timeout=T,
-    ).json()
-    agent = requests.post(
-        platform.url("/public/agents"),
-        json={
-            "companionId": companion["id"],
-            "voiceId": "alloy",
-            "providerSettings": {},
-            "faqCollections": [collection["id"]],
-        },
-        headers=project_key.headers,
-        timeout=T,
-    ).json()
+    agent = new_agent(platform, project_key, **{"faqCollections": [collection["id"]]})
     url = platform.url(f"/public/faqs/{collection['id']}")
     refused = requests.delete(url, headers=project_key.headers, timeout=T)
     assert refused.status_code == 409

@@ -14,6 +14,7 @@ from shared.auth.local_keys import local_key
 from shared.catalog.tables import AGENTS, FUNCTIONS
 from shared.secret_box import SecretBox
 from shared.storage import table_service
+from tests.e2e.builders import patch_at_once
 from tests.e2e.conftest import error_of
 
 ORDER_STATUS = {
@@ -371,15 +372,7 @@ def test_concurrent_patches_of_different_fields_are_all_kept(platform, project_k
         {"url": "https://elsewhere.example.com/x"},
         {"data": {"parameters": {"type": "object", "properties": {}}}},
     ]
-    with ThreadPoolExecutor(len(changes)) as pool:
-        statuses = list(
-            pool.map(
-                lambda body: (
-                    requests.patch(url, json=body, headers=project_key.headers, timeout=60).status_code
-                ),
-                changes,
-            )
-        )
+    statuses = patch_at_once(url, project_key.headers, changes)
     assert statuses == [200] * len(changes)
     final = requests.get(url, headers=project_key.headers, timeout=30).json()
     assert final["prompt"] == "p" and final["data"]["description"] == "d" and final["headers"] == {"x-a": "1"}
