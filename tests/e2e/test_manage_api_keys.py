@@ -4,6 +4,7 @@ and a revoked key stops authenticating."""
 from __future__ import annotations
 
 import pytest
+import requests
 
 from shared.api_errors import ApiError
 from shared.auth.api_keys import parse_key
@@ -61,6 +62,8 @@ def test_the_created_key_authenticates_as_its_project(platform, world):
     created = world.admin.ok(
         "POST", keys_path(world), 201, json={"name": "k", "provider": {"type": "hosted"}}
     )
+    voices = requests.get(platform.url("/public/voices"), headers={"X-Api-Key": created["key"]}, timeout=30)
+    assert voices.status_code == 200 and voices.json()["items"][0]["provider"] == "hosted"
     principal = authenticator(platform).authenticate(created["key"])
     assert (principal.project_id, principal.organization_id, principal.key_id, principal.provider_type) == (
         world.project_id,
@@ -96,8 +99,15 @@ def test_a_provider_without_api_key_uses_managed_identity(platform, world):
 def test_a_revoked_key_is_unlisted_and_refused(platform, world):
     keys = authenticator(platform)
     assert keys.authenticate(world.key).key_id == world.key_id
+    public = platform.url("/public/agents")
+    assert requests.get(public, headers={"X-Api-Key": world.key}, timeout=30).status_code == 200
 
     world.admin.ok("DELETE", f"{keys_path(world)}/{world.key_id}", 204)
+
+    # At once, although the platform caches keys: the revoke drops the cached entry.
+    refused_over_http = requests.get(public, headers={"X-Api-Key": world.key}, timeout=30)
+    assert refused_over_http.status_code == 401
+    assert error_of(refused_over_http)["description"] == "The API key has been revoked."
 
     assert world.key_id not in [i["id"] for i in world.admin.ok("GET", keys_path(world))["items"]]
     assert api_key_records(platform).get(world.project_id, world.key_id).entity.revoked_at is not None
