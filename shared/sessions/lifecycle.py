@@ -1,0 +1,101 @@
+"""The rules of a session's life, as plain functions over plain data: the orchestrator asks them
+what happens next and only yields the durable calls (it stays deterministic and host-agnostic).
+
+Times are ISO 8601 strings in the orchestration's input (JSON); the orchestrator passes
+``context.current_utc_datetime`` as ``now``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+EndReason = Literal["client", "inactivity", "error", "billing", "max_duration"]
+WakeReason = Literal["warn", "inactivity", "max_duration"]
+
+# A long session restarts its history every this many turns (continue_as_new), so replays stay short.
+TURNS_PER_EXECUTION = 20
+# Model rounds of one user turn (each round may call tools); past this the turn ends with an error.
+MAX_TOOL_ROUNDS = 5
+DEFAULT_MAX_DURATION_SECONDS = 3600
+DEFAULT_TOOL_TIMEOUT_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class SessionPlan:
+    """What a session is, fixed at its start."""
+
+    session_id: str
+    project_id: str
+    organization_id: str
+    agent_id: str
+    key_id: str
+    channel_type: str
+    inactivity_timeout_seconds: int
+    inactivity_countdown_seconds: int
+    idle_timeout_disabled: bool = False
+    max_duration_seconds: int = DEFAULT_MAX_DURATION_SECONDS
+    tool_timeout_seconds: float = DEFAULT_TOOL_TIMEOUT_SECONDS
+    greeting: str | None = None
+    disclaimer: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SessionProgress:
+    """Where a session is: carried from execution to execution across ``continue_as_new``."""
+
+    started_at: str
+    last_activity_at: str
+    inbox_cursor: str = ""
+    turns: int = 0
+    warned: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def begin(now: datetime) -> SessionProgress:
+    stamp = now.isoformat()
+    return SessionProgress(started_at=stamp, last_activity_at=stamp)
+
+
+def on_user_activity(progress: SessionProgress, now: datetime) -> SessionProgress:
+    """Any user frame resets the inactivity clock (and a given warning)."""
+    return replace(progress, last_activity_at=now.isoformat(), warned=False)
+
+
+def next_wake(plan: SessionPlan, progress: SessionProgress) -> tuple[datetime, WakeReason]:
+    """When the session must act by itself if the user says nothing, and why."""
+    started = datetime.fromisoformat(progress.started_at)
+    last = datetime.fromisoformat(progress.last_activity_at)
+    candidates: list[tuple[datetime, WakeReason]] = [
+        (started + timedelta(seconds=plan.max_duration_seconds), "max_duration")
+    ]
+    if not plan.idle_timeout_disabled:
+        end_at = last + timedelta(seconds=plan.inactivity_timeout_seconds)
+        candidates.append((end_at, "inactivity"))
+        if not progress.warned and plan.inactivity_countdown_seconds > 0:
+            warn_at = end_at - timedelta(seconds=plan.inactivity_countdown_seconds)
+            candidates.append((warn_at, "warn"))
+    return min(candidates, key=lambda c: c[0])
+
+
+def seconds_left(plan: SessionPlan, progress: SessionProgress, now: datetime) -> int:
+    end_at = datetime.fromisoformat(progress.last_activity_at) + timedelta(
+        seconds=plan.inactivity_timeout_seconds
+    )
+    return max(0, round((end_at - now).total_seconds()))
+
+
+def active_seconds(progress: SessionProgress, ended_at: datetime) -> float:
+    return max(0.0, (ended_at - datetime.fromisoformat(progress.started_at)).total_seconds())
+
+
+def billed_minutes(seconds: float) -> int:
+    """Minutes as billed: every started minute counts."""
+    return math.ceil(seconds / 60) if seconds > 0 else 0
