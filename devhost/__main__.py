@@ -12,6 +12,7 @@ from aiohttp import web
 
 from .app_loader import AppLoadError, load_app, load_local_settings
 from .server import FunctionHost
+from .webpubsub import ensure_connection_string
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,6 +21,10 @@ def _serve(args: argparse.Namespace) -> int:
     app_dir = Path(args.app_dir).resolve()
     data_dir = Path(args.data_dir).resolve() if args.data_dir else app_dir / ".devhost" / "durable"
     try:
+        # WEBPUBSUB_CONNECTION_STRING unset or "devhost" (environment or local.settings.json): this host
+        # plays Web PubSub. Set before the app is imported, as the app reads it.
+        load_local_settings(app_dir)
+        ensure_connection_string(os.environ, data_dir, args.port)
         index = load_app(app_dir)
     except AppLoadError as error:
         print(f"devhost: {error}", file=sys.stderr)
@@ -40,6 +45,14 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"  {name}: activityTrigger", flush=True)
     for name, trigger_type in index.unsupported.items():
         print(f"  {name}: {trigger_type} (not served by devhost yet)", flush=True)
+    if host.webpubsub is not None:
+        wps = host.webpubsub
+        handler = wps.handler_url() or "none (WEBPUBSUB_EVENT_HANDLER_PATH is empty)"
+        print(
+            f"  Web PubSub stand-in: hub '{wps.config.hub}' at {wps.client_url()} "
+            f"(REST {wps.config.endpoint}/api/hubs/{wps.config.hub}, events to {handler})",
+            flush=True,
+        )
     web.run_app(host.web_app(), host=args.host, port=args.port, print=None, access_log=None)
     return 0
 

@@ -12,6 +12,7 @@ import asyncio
 import inspect
 import json
 import logging
+import os
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +31,7 @@ from .durable.engine import ActivityNotFound, DurableEngine, FunctionCatalog
 from .durable.management_api import RPC_PREFIX, WEBHOOK_PREFIX, ManagementApi, client_binding_data
 from .durable.store import TaskHubStore
 from .routes import RouteTable
+from .webpubsub import StandInConfig, WebPubSubStandIn
 
 log = logging.getLogger("devhost")
 
@@ -66,6 +68,9 @@ class FunctionHost:
                 activity_names=set(index.activities),
             ),
         )
+        # The Web PubSub stand-in, when the app's connection string points at this host.
+        wps_config = StandInConfig.from_environment(os.environ, port)
+        self.webpubsub = WebPubSubStandIn(wps_config, self.base_url) if wps_config else None
 
     # -- the aiohttp application ---------------------------------------------------------------
 
@@ -73,6 +78,8 @@ class FunctionHost:
         app = web.Application(client_max_size=100 * 1024 * 1024)
         app.router.add_get("/admin/host/status", self._host_status)
         ManagementApi(self.engine, self.index.task_hub_name).register(app.router)
+        if self.webpubsub is not None:
+            self.webpubsub.register(app)
         app.router.add_route("*", "/{tail:.*}", self._dispatch_http)
         app.on_startup.append(self._on_startup)
         app.on_cleanup.append(self._on_cleanup)
