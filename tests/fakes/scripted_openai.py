@@ -1,0 +1,615 @@
+"""A scripted OpenAI Chat Completions server on 127.0.0.1, for the real ``openai`` SDK to talk to.
+
+A real HTTP server (aiohttp, in a background thread with its own event loop), speaking enough of the
+API for the SDK: ``POST /v1/chat/completions`` and the Azure path
+``POST /openai/deployments/{deployment}/chat/completions?api-version=...``, streamed (SSE
+``data: {chunk}`` lines, then ``data: [DONE]``) or not, and ``GET /v1/models``.
+
+Tests queue the replies, in order, one per request::
+
+    with ScriptedOpenAI() as server:
+        server.reply_text("Hello there", chunks=3)
+        server.reply_tool_calls([ToolCall("get_weather", {"city": "Paris"})])
+        server.reply_error(429, retry_after=1)
+        client = openai.OpenAI(base_url=server.base_url, api_key="sk-test")
+        ...
+        assert server.requests[0].messages[0]["role"] == "system"
+
+``respond_with(fn)`` answers every request the queue does not (``fn(request) -> Reply``): for
+end-to-end runs and benchmarks that need an endless, content-dependent model. Without either, a
+request gets a 400 whose message says nothing was scripted. Every request is recorded (method, path,
+query, headers, JSON body), including refused ones. No latency unless a reply asks for ``delay`` /
+``chunk_delay``. With ``api_key=...`` the server checks ``Authorization: Bearer`` / ``api-key`` and
+answers 401 the way OpenAI does (its message echoes part of the key, as OpenAI's does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One tool call in a scripted reply; ``arguments`` as a dict (sent as JSON) or raw text (sent as
+    is, e.g. invalid JSON)."""
+
+    name: str
+    arguments: Mapping[str, Any] | str = field(default_factory=dict)
+    id: str | None = None
+
+    @property
+    def arguments_text(self) -> str:
+        return self.arguments if isinstance(self.arguments, str) else json.dumps(self.arguments)
+
+
+@dataclass(frozen=True)
+class TextReply:
+    text: str
+    chunks: int = 3
+    finish_reason: str = "stop"
+    usage: tuple[int, int] | None = None  # (prompt, completion) tokens; None: rough word counts
+    delay: float = 0.0  # seconds before the answer's headers
+    chunk_delay: float = 0.0  # seconds between streamed chunks
+    break_after: int | None = None  # drop the connection after this many content chunks
+
+
+@dataclass(frozen=True)
+class ToolCallsReply:
+    calls: tuple[ToolCall, ...]
+    text: str | None = None  # content streamed before the calls
+    fragments: int = 3  # pieces each call's arguments are streamed in
+    interleave: bool = False  # alternate fragments of parallel calls (by index), as some servers do
+    finish_reason: str = "tool_calls"
+    usage: tuple[int, int] | None = None
+    delay: float = 0.0
+    chunk_delay: float = 0.0
+
+
+@dataclass(frozen=True)
+class ErrorReply:
+    status: int
+    message: str | None = None
+    code: str | None = None
+    body: Any = None  # the whole JSON body; default: OpenAI's {"error": {...}}
+    retry_after: float | str | None = None
+    retry_after_ms: int | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+Reply = TextReply | ToolCallsReply | ErrorReply
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # names lower-cased
+    body: Any  # parsed JSON, or None
+    received_at: float  # time.monotonic()
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        return list(self.body.get("messages", [])) if isinstance(self.body, dict) else []
+
+    @property
+    def system_prompt(self) -> str:
+        for message in self.messages:
+            if message.get("role") in ("system", "developer") and isinstance(message.get("content"), str):
+                return str(message["content"])
+        return ""
+
+    @property
+    def stream(self) -> bool:
+        return isinstance(self.body, dict) and bool(self.body.get("stream"))
+
+    @property
+    def model(self) -> str | None:
+        return self.body.get("model") if isinstance(self.body, dict) else None
+
+    @property
+    def deployment(self) -> str | None:
+        """The deployment in an Azure path, else None."""
+        parts = self.path.strip("/").split("/")
+        if len(parts) >= 3 and parts[0] == "openai" and parts[1] == "deployments":
+            return parts[2]
+        return None
+
+
+class ScriptedOpenAI:
+    def __init__(self, *, api_key: str | None = None, model: str = "gpt-scripted", port: int = 0) -> None:
+        self.api_key = api_key
+        self.model = model
+        self._requested_port = port
+        self._replies: deque[Reply] = deque()
+        self._responder: Callable[[RecordedRequest], Reply] | None = None
+        self._requests: list[RecordedRequest] = []
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping: asyncio.Event | None = None
+        self._counter = 0
+        self.port = 0
+
+    # ------------------------------------------------------------------------------------ lifecycle
+
+    def start(self) -> ScriptedOpenAI:
+        if self._thread is not None:
+            return self
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self._serve())
+            except BaseException as error:  # reported to start()
+                failure.append(error)
+                ready.set()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="scripted-openai", daemon=True)
+        self._thread.start()
+        ready.wait(timeout=10)
+        if failure:
+            raise RuntimeError("the scripted OpenAI server did not start") from failure[0]
+        return self
+
+    async def _serve(self) -> None:
+        self._stopping = asyncio.Event()
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_post("/chat/completions", self._chat)
+        app.router.add_post("/openai/deployments/{deployment}/chat/completions", self._chat)
+        app.router.add_get("/v1/models", self._models)
+        app.router.add_get("/models", self._models)
+        runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", self._requested_port)
+        await site.start()
+        self._runner = runner
+        address = runner.addresses[0]
+        self.port = int(address[1])
+
+    def stop(self) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+
+        async def shutdown() -> None:
+            if self._stopping is not None:
+                self._stopping.set()
+            if self._runner is not None:
+                await self._runner.cleanup()
+
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        self._thread = None
+        self._loop = None
+
+    def __enter__(self) -> ScriptedOpenAI:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------------------------ addresses
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """For ``openai.OpenAI(base_url=...)`` and ``openai-compatible`` keys."""
+        return f"{self.origin}/v1"
+
+    @property
+    def azure_endpoint(self) -> str:
+        """For ``openai.AzureOpenAI(azure_endpoint=...)`` and ``azure-openai`` keys."""
+        return self.origin
+
+    # ------------------------------------------------------------------------------------ the script
+
+    def reply(self, *replies: Reply) -> ScriptedOpenAI:
+        with self._lock:
+            self._replies.extend(replies)
+        return self
+
+    def reply_text(
+        self,
+        text: str,
+        *,
+        chunks: int = 3,
+        finish_reason: str = "stop",
+        usage: tuple[int, int] | None = None,
+        delay: float = 0.0,
+        chunk_delay: float = 0.0,
+        break_after: int | None = None,
+    ) -> ScriptedOpenAI:
+        return self.reply(
+            TextReply(text, chunks, finish_reason, usage, delay, chunk_delay, break_after=break_after)
+        )
+
+    def reply_tool_calls(
+        self,
+        calls: Sequence[ToolCall | Mapping[str, Any]],
+        *,
+        text: str | None = None,
+        fragments: int = 3,
+        interleave: bool = False,
+        usage: tuple[int, int] | None = None,
+        delay: float = 0.0,
+        chunk_delay: float = 0.0,
+    ) -> ScriptedOpenAI:
+        """``calls``: ``ToolCall``s or dicts ``{"name", "arguments", "id"?}``."""
+        scripted = tuple(
+            call
+            if isinstance(call, ToolCall)
+            else ToolCall(call["name"], call.get("arguments", {}), call.get("id"))
+            for call in calls
+        )
+        return self.reply(
+            ToolCallsReply(
+                scripted,
+                text=text,
+                fragments=fragments,
+                interleave=interleave,
+                usage=usage,
+                delay=delay,
+                chunk_delay=chunk_delay,
+            )
+        )
+
+    def reply_error(
+        self,
+        status: int,
+        *,
+        message: str | None = None,
+        code: str | None = None,
+        body: Any = None,
+        retry_after: float | str | None = None,
+        retry_after_ms: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        delay: float = 0.0,
+    ) -> ScriptedOpenAI:
+        return self.reply(
+            ErrorReply(status, message, code, body, retry_after, retry_after_ms, dict(headers or {}), delay)
+        )
+
+    def respond_with(self, responder: Callable[[RecordedRequest], Reply] | None) -> ScriptedOpenAI:
+        """Answer requests the queue does not cover with ``responder(request)`` (None: stop)."""
+        self._responder = responder
+        return self
+
+    def always_text(self, text: str, **options: Any) -> ScriptedOpenAI:
+        return self.respond_with(lambda _request: TextReply(text, **options))
+
+    @property
+    def pending(self) -> int:
+        """Replies queued and not yet used."""
+        with self._lock:
+            return len(self._replies)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request so far, oldest first (chat completions and models alike)."""
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def chat_requests(self) -> list[RecordedRequest]:
+        return [request for request in self.requests if request.path.endswith("/chat/completions")]
+
+    @property
+    def last_request(self) -> RecordedRequest:
+        requests = self.requests
+        if not requests:
+            raise AssertionError("the scripted OpenAI server has received no request")
+        return requests[-1]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._replies.clear()
+            self._requests.clear()
+        self._responder = None
+
+    def wait_for_requests(self, count: int, timeout: float = 5.0) -> list[RecordedRequest]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            requests = self.requests
+            if len(requests) >= count:
+                return requests
+            time.sleep(0.005)
+        raise AssertionError(f"expected {count} requests, got {len(self.requests)}")
+
+    # ------------------------------------------------------------------------------------ handlers
+
+    async def _record(self, request: web.Request) -> RecordedRequest:
+        raw = await request.read()
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        recorded = RecordedRequest(
+            method=request.method,
+            path=request.path,
+            query=dict(request.query),
+            headers={key.lower(): value for key, value in request.headers.items()},
+            body=body,
+            received_at=time.monotonic(),
+        )
+        with self._lock:
+            self._requests.append(recorded)
+        return recorded
+
+    def _refusal(self, recorded: RecordedRequest) -> web.Response | None:
+        if self.api_key is not None:
+            sent = recorded.headers.get("api-key") or recorded.headers.get("authorization", "").removeprefix(
+                "Bearer "
+            )
+            if sent != self.api_key:
+                shown = f"{sent[:3]}***{sent[-4:]}" if len(sent) > 8 else "***"
+                return _error_response(
+                    401,
+                    {
+                        "error": {
+                            "message": f"Incorrect API key provided: {shown}. You can find your API key "
+                            "at https://platform.openai.com/account/api-keys.",
+                            "type": "invalid_request_error",
+                            "param": None,
+                            "code": "invalid_api_key",
+                        }
+                    },
+                )
+        if recorded.deployment is not None and "api-version" not in recorded.query:
+            return _error_response(
+                404, {"error": {"code": "404", "message": "Resource not found (no api-version)"}}
+            )
+        return None
+
+    async def _models(self, request: web.Request) -> web.StreamResponse:
+        recorded = await self._record(request)
+        refusal = self._refusal(recorded)
+        if refusal is not None:
+            return refusal
+        return web.json_response(
+            {
+                "object": "list",
+                "data": [{"id": self.model, "object": "model", "created": 0, "owned_by": "test"}],
+            }
+        )
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        recorded = await self._record(request)
+        refusal = self._refusal(recorded)
+        if refusal is not None:
+            return refusal
+        reply = self._next_reply(recorded)
+        if reply is None:
+            return _error_response(
+                400,
+                {
+                    "error": {
+                        "message": "ScriptedOpenAI: no reply was scripted for this request",
+                        "type": "test",
+                    }
+                },
+            )
+        if reply.delay:
+            await self._pause(reply.delay)
+        if isinstance(reply, ErrorReply):
+            return self._error(reply)
+        with self._lock:
+            self._counter += 1
+            completion_id = f"chatcmpl-{self._counter}"
+        model = recorded.model or self.model
+        if recorded.stream:
+            return await self._stream(request, recorded, reply, completion_id, model)
+        return web.json_response(self._completion(recorded, reply, completion_id, model))
+
+    def _next_reply(self, recorded: RecordedRequest) -> Reply | None:
+        with self._lock:
+            if self._replies:
+                return self._replies.popleft()
+        return self._responder(recorded) if self._responder is not None else None
+
+    async def _pause(self, seconds: float) -> None:
+        stopping = self._stopping
+        if stopping is None:
+            await asyncio.sleep(seconds)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), timeout=seconds)
+
+    def _error(self, reply: ErrorReply) -> web.Response:
+        headers = dict(reply.headers)
+        if reply.retry_after is not None:
+            retry_after = reply.retry_after
+            headers["Retry-After"] = retry_after if isinstance(retry_after, str) else f"{retry_after:g}"
+        if reply.retry_after_ms is not None:
+            headers["retry-after-ms"] = str(reply.retry_after_ms)
+        body = reply.body
+        if body is None:
+            body = {
+                "error": {
+                    "message": reply.message or f"Scripted error {reply.status}",
+                    "type": "invalid_request_error" if reply.status < 500 else "server_error",
+                    "param": None,
+                    "code": reply.code,
+                }
+            }
+        return _error_response(reply.status, body, headers)
+
+    # ------------------------------------------------------------------------------------ answers
+
+    def _usage(
+        self, recorded: RecordedRequest, reply: TextReply | ToolCallsReply, output: str
+    ) -> dict[str, int]:
+        if reply.usage is not None:
+            prompt, completion = reply.usage
+        else:
+            prompt = sum(len(str(message.get("content") or "").split()) for message in recorded.messages)
+            completion = len(output.split())
+        return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+    def _completion(
+        self, recorded: RecordedRequest, reply: TextReply | ToolCallsReply, completion_id: str, model: str
+    ) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None}
+        if isinstance(reply, TextReply):
+            message["content"] = reply.text
+            output = reply.text
+        else:
+            message["content"] = reply.text
+            message["tool_calls"] = [
+                {
+                    "id": call.id or f"call_{completion_id.removeprefix('chatcmpl-')}_{index}",
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": call.arguments_text},
+                }
+                for index, call in enumerate(reply.calls)
+            ]
+            output = (reply.text or "") + " ".join(call.arguments_text for call in reply.calls)
+        return {
+            "id": completion_id,
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [
+                {"index": 0, "message": message, "finish_reason": reply.finish_reason, "logprobs": None}
+            ],
+            "usage": self._usage(recorded, reply, output),
+        }
+
+    async def _stream(
+        self,
+        request: web.Request,
+        recorded: RecordedRequest,
+        reply: TextReply | ToolCallsReply,
+        completion_id: str,
+        model: str,
+    ) -> web.StreamResponse:
+        response = web.StreamResponse(
+            status=200, headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
+        await response.prepare(request)
+        created = int(time.time())
+
+        def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
+            return {
+                "id": completion_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}],
+            }
+
+        async def send(payload: dict[str, Any] | str, pause: bool = True) -> None:
+            data = payload if isinstance(payload, str) else json.dumps(payload)
+            await response.write(f"data: {data}\n\n".encode())
+            if pause and reply.chunk_delay:
+                await self._pause(reply.chunk_delay)
+
+        await send(chunk({"role": "assistant", "content": ""}), pause=False)
+        text = reply.text or ""
+        for sent, piece in enumerate(split_text(text, reply.chunks if isinstance(reply, TextReply) else 1)):
+            if isinstance(reply, TextReply) and reply.break_after is not None and sent >= reply.break_after:
+                _drop_connection(request)
+                return response
+            await send(chunk({"content": piece}))
+        if isinstance(reply, TextReply) and reply.break_after is not None:
+            _drop_connection(request)
+            return response
+        output = text
+        if isinstance(reply, ToolCallsReply):
+            for delta in self._tool_call_deltas(reply, completion_id):
+                await send(chunk({"tool_calls": [delta]}))
+            output += " ".join(call.arguments_text for call in reply.calls)
+        await send(chunk({}, reply.finish_reason), pause=False)
+        options = recorded.body.get("stream_options") if isinstance(recorded.body, dict) else None
+        if isinstance(options, dict) and options.get("include_usage"):
+            usage_chunk = chunk({})
+            usage_chunk["choices"] = []
+            usage_chunk["usage"] = self._usage(recorded, reply, output)
+            await send(usage_chunk, pause=False)
+        await send("[DONE]", pause=False)
+        await response.write_eof()
+        return response
+
+    @staticmethod
+    def _tool_call_deltas(reply: ToolCallsReply, completion_id: str) -> list[dict[str, Any]]:
+        per_call: list[list[dict[str, Any]]] = []
+        for index, call in enumerate(reply.calls):
+            deltas: list[dict[str, Any]] = [
+                {
+                    "index": index,
+                    "id": call.id or f"call_{completion_id.removeprefix('chatcmpl-')}_{index}",
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": ""},
+                }
+            ]
+            deltas += [
+                {"index": index, "function": {"arguments": piece}}
+                for piece in split_text(call.arguments_text, reply.fragments, on_spaces=False)
+            ]
+            per_call.append(deltas)
+        if not reply.interleave:
+            return [delta for deltas in per_call for delta in deltas]
+        ordered: list[dict[str, Any]] = []
+        for step in range(max((len(deltas) for deltas in per_call), default=0)):
+            ordered += [deltas[step] for deltas in per_call if step < len(deltas)]
+        return ordered
+
+
+def split_text(text: str, parts: int, *, on_spaces: bool = True) -> list[str]:
+    """``text`` in ``parts`` pieces (fewer when short), joined they give ``text`` back; cut after
+    spaces when ``on_spaces`` and possible, else at even character positions."""
+    if not text:
+        return []
+    parts = max(1, min(parts, len(text)))
+    cuts: list[int] = []
+    for part in range(1, parts):
+        target = len(text) * part // parts
+        cut = text.find(" ", target) + 1 if on_spaces else target
+        if on_spaces and cut == 0:
+            cut = target
+        if cut > (cuts[-1] if cuts else 0) and cut < len(text):
+            cuts.append(cut)
+    bounds = [0, *cuts, len(text)]
+    return [text[start:end] for start, end in pairwise(bounds) if text[start:end]]
+
+
+def _error_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> web.Response:
+    return web.json_response(body, status=status, headers=dict(headers or {}))
+
+
+def _drop_connection(request: web.Request) -> None:
+    """Cut the TCP connection mid-stream (no final chunk, no ``[DONE]``, no chunked terminator)."""
+    transport = request.transport
+    if transport is not None:
+        transport.abort()
