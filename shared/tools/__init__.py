@@ -1,0 +1,1 @@
+"""Tool calls of a session: explicit HTTP and WebSocket tools, signatures, outcomes (see ``calls``)."""
