@@ -3,9 +3,13 @@
 import azure.durable_functions as df
 import azure.functions as func
 
+from activities.function_calls import bp as function_call_activities
+from activities.model_turn import bp as model_turn_activities
+from activities.session import bp as session_activities
 from api.agents import bp as agents
 from api.api_keys import bp as api_keys
 from api.companions import bp as companions
+from api.connections import bp as connections
 from api.dev_tokens import bp as dev_tokens
 from api.faqs import bp as faqs
 from api.functions import bp as functions
@@ -14,20 +18,33 @@ from api.knowledge_bases import bp as knowledge_bases
 from api.openapi_docs import bp as openapi_docs
 from api.organizations import bp as organizations
 from api.projects import bp as projects
+from api.sessions import bp as sessions
 from api.voices import bp as voices
+from channels.webpubsub import bp as webpubsub_channel
+from orchestrators.session import bp as session_orchestrator
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 app.register_functions(health)
-app.register_functions(companions)
-app.register_functions(voices)
-app.register_functions(functions)
+# Management API (/manage)
 app.register_functions(organizations)
 app.register_functions(projects)
 app.register_functions(api_keys)
 app.register_functions(dev_tokens)
+# Customer API (/public)
+app.register_functions(companions)
+app.register_functions(voices)
+app.register_functions(functions)
 app.register_functions(faqs)
 app.register_functions(knowledge_bases)
 app.register_functions(agents)
+app.register_functions(connections)
+app.register_functions(sessions)
+# Channels and the session's durable functions
+app.register_functions(webpubsub_channel)
+app.register_functions(session_orchestrator)
+app.register_functions(session_activities)
+app.register_functions(model_turn_activities)
+app.register_functions(function_call_activities)
 # Keep last: the OpenAPI document lists every endpoint registered above.
 app.register_functions(openapi_docs)

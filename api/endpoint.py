@@ -13,13 +13,15 @@ Handlers receive a ``RequestContext`` and return a ``Reply`` (or a model, answer
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import azure.durable_functions as df
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
@@ -55,12 +57,31 @@ class Reply:
     content_type: str = "application/json"
 
 
+class DurableClient:
+    """The durable client for synchronous handlers: each call runs on the event loop the trigger was
+    invoked on (where the SDK's HTTP session lives) and waits for its answer."""
+
+    def __init__(self, client: df.DurableOrchestrationClient, loop: asyncio.AbstractEventLoop) -> None:
+        self._client = client
+        self._loop = loop
+
+    def start_new(self, orchestrator: str, instance_id: str, client_input: Any) -> str:
+        return str(self._run(self._client.start_new(orchestrator, instance_id, client_input)))
+
+    def raise_event(self, instance_id: str, event_name: str, data: Any = None) -> None:
+        self._run(self._client.raise_event(instance_id, event_name, data))
+
+    def _run(self, call: Coroutine[Any, Any, Any]) -> Any:
+        return asyncio.run_coroutine_threadsafe(call, self._loop).result(timeout=60)
+
+
 @dataclass
 class RequestContext:
     request: func.HttpRequest
     spec: EndpointSpec
     request_id: str
     principal: ApiKeyPrincipal | UserPrincipal | None
+    durable: DurableClient | None = None
 
     @property
     def api_key(self) -> ApiKeyPrincipal:
@@ -142,7 +163,11 @@ def endpoint(
     description: str = "",
     body_content_types: tuple[str, ...] = ("application/json",),
     rate_limit_bucket: str | None = None,
+    durable_client: bool = False,
 ) -> Callable[[Callable[[RequestContext], Any]], Callable[[RequestContext], Any]]:
+    """Declare an endpoint; with ``durable_client`` (on a ``df.Blueprint``) the handler gets
+    ``ctx.durable`` to start orchestrations and raise events."""
+
     def decorate(handler: Callable[[RequestContext], Any]) -> Callable[[RequestContext], Any]:
         spec = EndpointSpec(
             method=method,
@@ -162,13 +187,28 @@ def endpoint(
         )
         ENDPOINTS.append(spec)
 
+        route_binding = blueprint.route(route=route, methods=[method], auth_level=func.AuthLevel.ANONYMOUS)
+        if durable_client:
+            assert isinstance(blueprint, df.Blueprint), "durable endpoints need a df.Blueprint"
+
+            async def durable_trigger(
+                req: func.HttpRequest, client: df.DurableOrchestrationClient
+            ) -> func.HttpResponse:
+                durable = DurableClient(client, asyncio.get_running_loop())
+                # Storage calls are blocking: the handler runs on a worker thread, off the event loop.
+                return await asyncio.to_thread(handle, spec, handler, req, rate_limit_bucket, durable)
+
+            durable_trigger.__name__ = handler.__name__
+            blueprint.function_name(handler.__name__)(
+                route_binding(blueprint.durable_client_input(client_name="client")(durable_trigger))
+            )
+            return handler
+
         def trigger(req: func.HttpRequest) -> func.HttpResponse:
             return handle(spec, handler, req, rate_limit_bucket)
 
         trigger.__name__ = handler.__name__
-        blueprint.function_name(handler.__name__)(
-            blueprint.route(route=route, methods=[method], auth_level=func.AuthLevel.ANONYMOUS)(trigger)
-        )
+        blueprint.function_name(handler.__name__)(route_binding(trigger))
         return handler
 
     return decorate
@@ -179,13 +219,14 @@ def handle(
     handler: Callable[[RequestContext], Any],
     req: func.HttpRequest,
     rate_limit_bucket: str | None = None,
+    durable: DurableClient | None = None,
 ) -> func.HttpResponse:
     request_id = (req.headers.get(REQUEST_ID_HEADER) or "").strip()[:128] or uuid.uuid4().hex
     try:
         principal = _authenticate(spec.auth, req)
         if isinstance(principal, ApiKeyPrincipal):
             get_platform().rate_limiter.check(principal.key_id, rate_limit_bucket or "default")
-        result = handler(RequestContext(req, spec, request_id, principal))
+        result = handler(RequestContext(req, spec, request_id, principal, durable))
         reply = result if isinstance(result, Reply) else Reply(result)
         return _answer(reply, request_id)
     except ApiError as error:

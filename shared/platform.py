@@ -20,6 +20,7 @@ from shared.auth.local_keys import local_key
 from shared.auth.tokens import TokenAuthenticator
 from shared.rate_limit import Limit, RateLimiter
 from shared.secret_box import SecretBox
+from shared.sessions.connection import SessionConnection
 from shared.settings import Settings, SettingsError, get_settings
 from shared.storage import BlobStore, TableRepository, blob_service, table_service
 
@@ -74,6 +75,10 @@ class Platform:
                 "connections": Limit(capacity=1, per_second=1 / 5),
             }
         )
+
+    @cached_property
+    def session_connection(self) -> SessionConnection:
+        return SessionConnection(self.settings)
 
     @cached_property
     def secret_box(self) -> SecretBox:

@@ -73,6 +73,9 @@ class Settings:
     local_state_dir: str = ".devhost/local-secrets"
     # Requests per minute per API key on ordinary routes (a token bucket with this burst).
     rate_limit_per_minute: int = 600
+    # Azure Web PubSub (the WebSocket channel): locally the devhost's stand-in sets this.
+    webpubsub_connection_string: str | None = None
+    webpubsub_hub: str = "omniagent"
 
     @property
     def is_local(self) -> bool:
@@ -113,6 +116,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         secrets_key=secrets_key,
         local_state_dir=env.get("OMNI_LOCAL_STATE_DIR", ".devhost/local-secrets"),
         rate_limit_per_minute=int(rate_limit),
+        webpubsub_connection_string=env.get("WEBPUBSUB_CONNECTION_STRING") or None,
+        webpubsub_hub=env.get("WEBPUBSUB_HUB", "omniagent"),
     )
 
 

@@ -39,7 +39,12 @@ class EndSession:
     pass
 
 
-ClientFrame = UserMessage | ToolResult | EndSession
+@dataclass(frozen=True)
+class ClientConnected:
+    """Not a frame: the channel's word that a client's connection is open (so it can be greeted)."""
+
+
+ClientFrame = UserMessage | ToolResult | EndSession | ClientConnected
 
 
 def parse_client_frame(raw: bytes | str) -> ClientFrame:

@@ -54,6 +54,7 @@ class SessionProgress:
     inbox_cursor: str = ""
     turns: int = 0
     warned: bool = False
+    greeted: bool = False  # session.started was sent (on the first client connection)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

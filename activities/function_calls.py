@@ -1,0 +1,43 @@
+"""``call_function_endpoint``: one explicit tool call (signed HTTP POST or one WebSocket exchange).
+
+Failures are outcomes, never exceptions: the model is told and the conversation goes on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.durable_functions as df
+
+from shared import durable_names as names
+from shared.functions.store import get_function, open_headers, open_signing_secret
+from shared.platform import get_platform
+from shared.sessions.lifecycle import SessionPlan
+from shared.tools.calls import call_explicit_tool
+from shared.tools.records import ToolCall, ToolOutcome
+
+bp = df.Blueprint()
+
+
+@bp.function_name(names.CALL_FUNCTION_ENDPOINT)
+@bp.activity_trigger(input_name="request")
+def call_function_endpoint(request: dict[str, Any]) -> dict[str, Any]:
+    platform = get_platform()
+    plan = SessionPlan(**request["plan"])
+    planned = request["call"]
+    call = ToolCall.from_dict(planned)
+    try:
+        function = get_function(plan.project_id, planned["function_id"]).entity
+    except Exception:  # deleted since the model saw it: an error result, not a failed session
+        gone = ToolOutcome(
+            call.call_id, call.name, call.arguments, None, "The tool no longer exists.", 0.0, 0
+        )
+        return gone.to_dict()
+    outcome = call_explicit_tool(
+        call,
+        function.url or "",
+        open_headers(platform.secret_box, function) or {},
+        open_signing_secret(platform.secret_box, function),
+        timeout_seconds=plan.tool_timeout_seconds,
+        allow_private=platform.settings.is_local,
+    )
+    return outcome.to_dict()

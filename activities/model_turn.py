@@ -1,0 +1,176 @@
+"""``run_model_turn``: one model round of a user turn, streamed to the session's channel.
+
+It writes the turn's transcript lines with row keys fixed by (turn, round, role), so a re-run of
+the activity (at-least-once, after a crash) rewrites its own lines instead of adding new ones.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import azure.durable_functions as df
+
+from shared import durable_names as names
+from shared.agents.models import AgentRecord
+from shared.auth.api_keys import API_KEYS_TABLE, ApiKeyRecord
+from shared.catalog.tables import AGENTS
+from shared.companions.store import find_companion
+from shared.faqs.models import FAQ_ITEMS, FaqItemRecord
+from shared.functions.models import FunctionRecord
+from shared.functions.store import functions
+from shared.models import (
+    AgentPrompt,
+    AssistantMessage,
+    CompanionPrompt,
+    FaqEntry,
+    Message,
+    ProviderError,
+    TextDelta,
+    ToolCallRequest,
+    ToolMessage,
+    ToolSpec,
+    TurnFinished,
+    UserMessage,
+    build_turn_request,
+    provider_for,
+)
+from shared.platform import Platform, get_platform
+from shared.sessions import frames
+from shared.sessions.lifecycle import SessionPlan
+from shared.sessions.records import TRANSCRIPTS_TABLE, TranscriptEntry, transcript_row
+from shared.tools.records import ToolCall
+
+log = logging.getLogger("omniagent.sessions")
+
+bp = df.Blueprint()
+
+
+@bp.function_name(names.RUN_MODEL_TURN)
+@bp.activity_trigger(input_name="request")
+def run_model_turn(request: dict[str, Any]) -> dict[str, Any]:
+    platform = get_platform()
+    plan = SessionPlan(**request["plan"])
+    turn, round_index, turn_id = int(request["turn"]), int(request["round"]), request["turnId"]
+    transcript = platform.repository(TRANSCRIPTS_TABLE, TranscriptEntry)
+    now = datetime.now(UTC)
+    if request.get("userText"):
+        transcript.upsert(
+            plan.session_id,
+            TranscriptEntry(
+                id=transcript_row(turn, round_index, "user"),
+                turn_id=turn_id,
+                role="user",
+                text=request["userText"],
+                at=now,
+            ),
+        )
+    if request.get("toolOutcomes"):
+        transcript.upsert(
+            plan.session_id,
+            TranscriptEntry(
+                id=transcript_row(turn, round_index, "tool"),
+                turn_id=turn_id,
+                role="tool",
+                tool_outcomes=request["toolOutcomes"],
+                at=now,
+            ),
+        )
+
+    agent = platform.repository(AGENTS, AgentRecord).get(plan.project_id, plan.agent_id).entity
+    tools = _tools_of(plan.project_id, agent)
+    turn_request = build_turn_request(
+        companion=CompanionPrompt.from_record(find_companion(plan.project_id, agent.companion_id)),
+        agent=AgentPrompt.from_fields(agent),
+        transcript=_conversation(transcript.list_all(plan.session_id)),
+        faqs=_faqs_of(platform, plan.project_id, agent),
+        tools=[ToolSpec(f.name, f.description, f.parameters) for f in tools.values()],
+        temperature=agent.provider_settings.temperature if agent.provider_settings else None,
+        max_output_tokens=agent.provider_settings.max_output_tokens if agent.provider_settings else None,
+    )
+
+    text_parts: list[str] = []
+    calls: list[ToolCallRequest] = []
+    citations: list[dict[str, Any]] = []
+    try:
+        for event in _provider(platform, plan).stream_turn(turn_request):
+            if isinstance(event, TextDelta):
+                text_parts.append(event.text)
+                platform.session_connection.send(plan.session_id, [frames.message_delta(turn_id, event.text)])
+            elif isinstance(event, ToolCallRequest):
+                calls.append(event)
+            elif isinstance(event, TurnFinished):
+                citations = [c.to_wire() for c in event.citations]
+    except ProviderError as refused:
+        log.warning("model refused session %s turn %s: %s", plan.session_id, turn, refused.code)
+        platform.session_connection.send(plan.session_id, [refused.to_frame()])
+        return {"toolCalls": [], "error": refused.code}
+
+    text = "".join(text_parts)
+    transcript.upsert(
+        plan.session_id,
+        TranscriptEntry(
+            id=transcript_row(turn, round_index, "assistant"),
+            turn_id=turn_id,
+            role="assistant",
+            text=text,
+            tool_calls=[{"call_id": c.call_id, "name": c.name, "arguments": c.arguments} for c in calls],
+            at=datetime.now(UTC),
+        ),
+    )
+    if text or not calls:
+        platform.session_connection.send(plan.session_id, [frames.agent_message(turn_id, text, citations)])
+    return {"toolCalls": [_planned_call(plan, call, tools) for call in calls]}
+
+
+def _planned_call(
+    plan: SessionPlan, call: ToolCallRequest, tools: dict[str, FunctionRecord]
+) -> dict[str, Any]:
+    """The call as the orchestrator routes it: ``flow`` explicit/implicit, or ``invalid`` (unknown
+    tool, or arguments that were not a JSON object) to be answered with an error at once."""
+    function = tools.get(call.name)
+    planned = ToolCall(call.call_id, plan.session_id, plan.agent_id, call.name, call.arguments).to_dict()
+    if function is None:
+        return {**planned, "flow": "invalid", "error": f"There is no tool named '{call.name}'."}
+    if call.arguments_error:
+        return {**planned, "flow": "invalid", "error": ToolMessage.invalid_arguments(call).content}
+    return {**planned, "flow": function.flow, "function_id": function.id}
+
+
+def _provider(platform: Platform, plan: SessionPlan) -> Any:
+    key = platform.repository(API_KEYS_TABLE, ApiKeyRecord).get(plan.project_id, plan.key_id).entity
+    secret = (
+        platform.secret_box.open(key.sealed_provider_secret, owner=key.id)
+        if key.sealed_provider_secret
+        else None
+    )
+    return provider_for(key.provider, secret, hosted=None)
+
+
+def _tools_of(project_id: str, agent: AgentRecord) -> dict[str, FunctionRecord]:
+    chosen = set(agent.functions)
+    return {f.name: f for f in functions().list_all(project_id) if f.id in chosen}
+
+
+def _faqs_of(platform: Platform, project_id: str, agent: AgentRecord) -> list[FaqEntry]:
+    chosen = set(agent.faq_collections)
+    items = platform.repository(FAQ_ITEMS, FaqItemRecord).list_all(project_id)
+    return [FaqEntry(item.question, item.answer) for item in items if item.collection_id in chosen]
+
+
+def _conversation(entries: list[TranscriptEntry]) -> list[Message]:
+    """The transcript as model messages, in row order (turn, round, role)."""
+    messages: list[Message] = []
+    for entry in entries:
+        if entry.role == "user":
+            messages.append(UserMessage(entry.text))
+        elif entry.role == "assistant":
+            calls = tuple(ToolCallRequest(c["call_id"], c["name"], c["arguments"]) for c in entry.tool_calls)
+            messages.append(AssistantMessage(entry.text or None, calls))
+        else:
+            for outcome in entry.tool_outcomes:
+                failed = outcome.get("error") is not None
+                content = {"error": outcome["error"]} if failed else outcome.get("result")
+                messages.append(ToolMessage.result(outcome["call_id"], content, is_error=failed))
+    return messages

@@ -1,0 +1,128 @@
+"""``POST /public/agents/{agentId}/connections``: open a session of an agent on a channel.
+
+Published answer (docs: "Connections"): ``201 {"token": "...", "connection": {"id": "..."}}``. For
+WebSockets the token is base64 of JSON; both documented forms are in it (a superset):
+``{url, authToken}`` (connect with ``Authorization: Bearer <authToken>``) and
+``{url (token embedded), token, connection, expiresAt}``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import azure.durable_functions as df
+from pydantic import BaseModel, Field
+
+from api.endpoint import Reply, RequestContext, endpoint
+from shared import durable_names as names
+from shared.agents.models import AgentRecord
+from shared.api_errors import invalid_field
+from shared.catalog.references import load
+from shared.catalog.tables import AGENTS
+from shared.ids import new_id
+from shared.platform import get_platform
+from shared.sessions.gateway import SESSION_INDEX_TABLE, SessionIndexEntry
+from shared.sessions.lifecycle import SessionPlan
+from shared.sessions.records import SESSIONS_TABLE, SessionRecord
+
+bp = df.Blueprint()
+
+TAG = "Connections"
+AVAILABLE_CHANNELS = ("websocket",)
+
+
+class ConnectionRequest(BaseModel):
+    channelType: Literal["websocket", "webrtc", "sip", "voip"] = Field(
+        description="The channel of the session."
+    )
+    externalClientId: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_-]{1,32}$", description="Your id of the end user (memory follows it)."
+    )
+    externalClientProfile: dict[str, Any] | None = Field(None, description="What you know of the end user.")
+    tags: dict[str, str] | None = Field(None, description="Labels kept on the session.")
+    modality: Literal["text", "audio"] | None = Field(None, description="`text` for a text-only session.")
+    initialSpeech: str | None = Field(None, max_length=2000, description="What the agent says first.")
+
+
+class ConnectionId(BaseModel):
+    id: str = Field(description="The connection id; the session has the same id.")
+
+
+class Connection(BaseModel):
+    token: str = Field(description="Base64 of JSON: what the channel's client needs to connect.")
+    connection: ConnectionId = Field(description="The connection (session) created.")
+
+
+@endpoint(
+    bp,
+    "POST",
+    "public/agents/{agentId}/connections",
+    summary="Connect to an agent",
+    tag=TAG,
+    auth="api_key",
+    body=ConnectionRequest,
+    response=Connection,
+    status=201,
+    errors=(404,),
+    rate_limit_bucket="connections",
+    durable_client=True,
+    description="Starts a session of the agent on `channelType` (this version: `websocket`). The token is "
+    "base64 of JSON `{url, authToken, token, connection, expiresAt}`: open a WebSocket to `url` (or to `url` "
+    "without its query, with `Authorization: Bearer <authToken>`) and exchange JSON text frames. "
+    "At most 1 request per 5 seconds per key.",
+)
+def create_connection(ctx: RequestContext) -> Reply:
+    body = ctx.body(ConnectionRequest)
+    if body.channelType not in AVAILABLE_CHANNELS:
+        raise invalid_field("channelType", f"this version connects {', '.join(AVAILABLE_CHANNELS)} only")
+    platform, key = get_platform(), ctx.api_key
+    agent = load(
+        platform.repository(AGENTS, AgentRecord), key.project_id, ctx.route("agentId"), "Agent"
+    ).entity
+    session_id = new_id("sess")
+    platform.repository(SESSION_INDEX_TABLE, SessionIndexEntry).create(
+        session_id, SessionIndexEntry(id=session_id, project_id=key.project_id)
+    )
+    platform.repository(SESSIONS_TABLE, SessionRecord).create(
+        key.project_id,
+        SessionRecord(
+            id=session_id,
+            organization_id=key.organization_id,
+            project_id=key.project_id,
+            agent_id=agent.id,
+            key_id=key.key_id,
+            provider_type=key.provider_type,
+            channel_type=body.channelType,
+            external_client_id=body.externalClientId,
+            tags=body.tags or {},
+            started_at=datetime.now(UTC),
+        ),
+    )
+    plan = SessionPlan(
+        session_id=session_id,
+        project_id=key.project_id,
+        organization_id=key.organization_id,
+        agent_id=agent.id,
+        key_id=key.key_id,
+        channel_type=body.channelType,
+        inactivity_timeout_seconds=agent.inactivity.timeout_seconds,
+        inactivity_countdown_seconds=agent.inactivity.countdown_seconds,
+        idle_timeout_disabled=agent.disable_idle_timeout,
+        greeting=body.initialSpeech or agent.greeting,
+        disclaimer=agent.disclaimer.model_dump(by_alias=True),
+    )
+    access = platform.session_connection.client_token(session_id)
+    assert ctx.durable is not None
+    ctx.durable.start_new(names.SESSION, session_id, {"plan": plan.to_json()})
+    token = {
+        "url": access["url"],
+        "authToken": access["token"],
+        "token": access["token"],
+        "connection": {"id": session_id},
+        "expiresAt": access["expiresAt"],
+    }
+    encoded = base64.b64encode(json.dumps(token).encode()).decode()
+    return Reply(Connection(token=encoded, connection=ConnectionId(id=session_id)), status=201)

@@ -1,0 +1,105 @@
+"""The Web PubSub event handler: the WebSocket channel's inbound side (CloudEvents over HTTP).
+
+Point the hub's event handler at ``/runtime/webpubsub/{hub}`` (system events ``connect``,
+``connected``, ``disconnected``; user events ``*``). Every request is checked: the abuse-protection
+``OPTIONS`` handshake, and on every ``POST`` the ``ce-signature`` (HMAC-SHA256 of the connection id
+with the hub's access key). A client's user id is its session id (the access token says so), so a
+client can only ever talk to its own session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from api.endpoint import DurableClient
+from shared.api_errors import ApiError
+from shared.platform import get_platform
+from shared.sessions import frames
+from shared.sessions.connection import session_group
+from shared.sessions.gateway import SESSION_INDEX_TABLE, SessionGateway, SessionIndexEntry
+from shared.sessions.inbox import INBOX_TABLE, InboxEntry
+from shared.sessions.records import SESSIONS_TABLE, SessionRecord
+from shared.webpubsub_events import access_keys, signature_is_valid
+
+log = logging.getLogger("omniagent.channels.webpubsub")
+
+bp = df.Blueprint()
+
+
+@bp.function_name("webpubsub_abuse_protection")
+@bp.route(route="runtime/webpubsub/{hub}", methods=["OPTIONS"], auth_level=func.AuthLevel.ANONYMOUS)
+def webpubsub_abuse_protection(req: func.HttpRequest) -> func.HttpResponse:
+    origin = req.headers.get("WebHook-Request-Origin")
+    if not origin:
+        return func.HttpResponse("WebHook-Request-Origin is required.", status_code=400)
+    return func.HttpResponse(status_code=200, headers={"WebHook-Allowed-Origin": origin})
+
+
+@bp.function_name("webpubsub_events")
+@bp.route(route="runtime/webpubsub/{hub}", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.durable_client_input(client_name="client")
+async def webpubsub_events(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    durable = DurableClient(client, asyncio.get_running_loop())
+    return await asyncio.to_thread(_handle_event, req, durable)
+
+
+def _handle_event(req: func.HttpRequest, durable: DurableClient) -> func.HttpResponse:
+    platform = get_platform()
+    connection_id = req.headers.get("ce-connectionId", "")
+    keys = access_keys(platform.settings.webpubsub_connection_string or "")
+    if not connection_id or not signature_is_valid(req.headers.get("ce-signature", ""), connection_id, keys):
+        log.warning("Web PubSub event refused: bad or missing ce-signature")
+        return func.HttpResponse("Invalid signature.", status_code=401)
+    event_type = req.headers.get("ce-type", "")
+    session_id = req.headers.get("ce-userId", "")
+    gateway = SessionGateway(
+        platform.repository(SESSIONS_TABLE, SessionRecord),
+        platform.repository(SESSION_INDEX_TABLE, SessionIndexEntry),
+        platform.repository(INBOX_TABLE, InboxEntry),
+        lambda instance, event: durable.raise_event(instance, event),
+    )
+    match event_type:
+        case "azure.webpubsub.sys.connect":
+            try:
+                gateway.active_session(session_id)
+            except ApiError as refused:
+                return func.HttpResponse(refused.description, status_code=401)
+            body = {"userId": session_id, "groups": [session_group(session_id)]}
+            return func.HttpResponse(json.dumps(body), mimetype="application/json")
+        case "azure.webpubsub.user.message":
+            return _on_message(gateway, session_id, req.get_body())
+        case "azure.webpubsub.sys.connected":
+            # The session greets its client once the connection is open: frames sent to the
+            # session's group before that would reach nobody.
+            try:
+                gateway.deliver(session_id, frames.ClientConnected())
+            except ApiError as refused:
+                log.info("connected event for session %s not delivered: %s", session_id, refused.code)
+            return func.HttpResponse(status_code=200)
+        case "azure.webpubsub.sys.disconnected":
+            return func.HttpResponse(status_code=200)
+        case _:
+            log.info("Web PubSub event %s ignored", event_type)
+            return func.HttpResponse(status_code=200)
+
+
+def _on_message(gateway: SessionGateway, session_id: str, body: bytes) -> func.HttpResponse:
+    """A client frame: into the session's inbox; a bad frame is answered with an ``error`` frame
+    (sent back to that client by Web PubSub) and the session goes on."""
+    try:
+        frame = frames.parse_client_frame(body)
+        gateway.deliver(session_id, frame)
+    except frames.BadFrame as bad:
+        return _reply(frames.error(bad.code, str(bad)))
+    except ApiError as refused:
+        return _reply(frames.error(refused.code, refused.description))
+    return func.HttpResponse(status_code=200)
+
+
+def _reply(frame: dict[str, object]) -> func.HttpResponse:
+    return func.HttpResponse(json.dumps(frame), mimetype="application/json")

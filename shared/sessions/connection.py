@@ -1,0 +1,48 @@
+"""The session's WebSocket side, through Azure Web PubSub (locally, the devhost's stand-in).
+
+Every client of a session joins the group ``session.<id>`` (its access token says so), so the
+platform sends to the group and never tracks connection ids.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from azure.messaging.webpubsubservice import WebPubSubServiceClient
+
+from shared.settings import Settings, SettingsError
+
+TOKEN_LIFETIME_MINUTES = 60
+
+
+def session_group(session_id: str) -> str:
+    return f"session.{session_id}"
+
+
+class SessionConnection:
+    def __init__(self, settings: Settings) -> None:
+        if not settings.webpubsub_connection_string:
+            raise SettingsError(
+                "WEBPUBSUB_CONNECTION_STRING is not set: the WebSocket channel needs Azure Web PubSub "
+                "(locally the devhost provides it)."
+            )
+        self._client = WebPubSubServiceClient.from_connection_string(
+            settings.webpubsub_connection_string, hub=settings.webpubsub_hub
+        )
+
+    def client_token(self, session_id: str) -> dict[str, Any]:
+        """What a client needs to connect: ``url`` (token embedded), ``token`` and its expiry."""
+        access = self._client.get_client_access_token(
+            user_id=session_id, groups=[session_group(session_id)], minutes_to_expire=TOKEN_LIFETIME_MINUTES
+        )
+        expires = datetime.now(UTC) + timedelta(minutes=TOKEN_LIFETIME_MINUTES)
+        return {"url": access["url"], "token": access["token"], "expiresAt": expires.isoformat()}
+
+    def send(self, session_id: str, frames: list[dict[str, Any]]) -> None:
+        for frame in frames:
+            # A mapping is sent as JSON by the SDK (a str would be JSON-encoded once more).
+            self._client.send_to_group(session_group(session_id), frame, content_type="application/json")
+
+    def close(self, session_id: str, reason: str) -> None:
+        self._client.close_group_connections(session_group(session_id), reason=reason)

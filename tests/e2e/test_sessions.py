@@ -1,0 +1,260 @@
+"""Sessions on the local stack: a plain WebSocket client, the session orchestrator, Web PubSub."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from tests.e2e.builders import create, new_agent
+from tests.e2e.conftest import error_of
+from tests.e2e.session_client import SessionClient, open_connection, token_of
+from tests.fakes.scripted_openai import ScriptedOpenAI
+
+T = 30
+
+
+def test_the_connection_token_carries_both_documented_forms(platform, project_key):
+    agent = new_agent(platform, project_key)
+    answer = open_connection(platform, project_key, agent["id"])
+    token = token_of(answer)
+    assert set(token) >= {"url", "authToken", "token", "connection", "expiresAt"}
+    assert token["connection"] == {"id": answer["connection"]["id"]}
+    assert answer["connection"]["id"].startswith("sess_")
+    assert token["url"].startswith("ws://127.0.0.1:") and "access_token=" in token["url"]
+
+
+def test_a_client_ends_its_session_and_the_end_is_recorded(platform, project_key):
+    agent = new_agent(platform, project_key, greeting="Hi, I'm Ava.")
+    answer = open_connection(platform, project_key, agent["id"], externalClientId="user-1")
+    with SessionClient(answer) as client:
+        started = client.receive()
+        assert started["type"] == "session.started"
+        assert (started["sessionId"], started["agentId"], started["greeting"]) == (
+            client.session_id,
+            agent["id"],
+            "Hi, I'm Ava.",
+        )
+        assert started["inactivity"]["timeoutSeconds"] == 120
+        client.send({"type": "session.end"})
+        ended = client.receive_until("session.ended")[-1]
+        assert ended["reason"] == "client"
+        assert ended["billedMinutes"] == 1
+
+    session = requests.get(
+        platform.url(f"/public/sessions/{client.session_id}"), headers=project_key.headers, timeout=T
+    ).json()
+    assert (session["status"], session["endReason"], session["externalClientId"]) == (
+        "ended",
+        "client",
+        "user-1",
+    )
+    ended_again = requests.post(
+        platform.url(f"/public/sessions/{client.session_id}/end"), headers=project_key.headers, timeout=T
+    )
+    assert ended_again.status_code == 409
+    assert error_of(ended_again)["code"] == "SessionEnded"
+
+
+def test_a_malformed_frame_gets_an_error_frame_and_the_session_goes_on(platform, project_key):
+    agent = new_agent(platform, project_key)
+    with SessionClient(open_connection(platform, project_key, agent["id"]), bearer=True) as client:
+        assert client.receive()["type"] == "session.started"
+        client.send("this is not json")
+        error = client.receive()
+        assert (error["type"], error["code"]) == ("error", "InvalidJson")
+        client.send({"type": "dance"})
+        assert client.receive()["code"] == "UnknownFrameType"
+        client.send({"type": "session.end"})
+        assert client.receive_until("session.ended")[-1]["reason"] == "client"
+
+
+@pytest.fixture
+def model():
+    with ScriptedOpenAI() as server:
+        yield server
+
+
+@pytest.fixture
+def model_key(project_key_factory, model):
+    return project_key_factory(
+        provider={"type": "openai-compatible", "baseUrl": model.base_url, "model": "gpt-scripted"}
+    )
+
+
+def _talk(client: SessionClient, text: str) -> list[dict]:
+    client.send({"type": "user.message", "text": text})
+    return client.receive_until("agent.message")
+
+
+def test_a_conversation_streams_deltas_then_the_whole_message_and_keeps_the_transcript(
+    platform, model, model_key
+):
+    companion = create(
+        platform,
+        model_key,
+        "/public/companions",
+        {"firstName": "Ava", "description": "A cheerful travel guide."},
+    )
+    agent = new_agent(
+        platform,
+        model_key,
+        companionId=companion["id"],
+        providerSettings={"instructions": "Keep answers short."},
+    )
+    model.reply_text("Lisbon is lovely in May.", chunks=4)
+    model.reply_text("Pack light layers.", chunks=2)
+    with SessionClient(open_connection(platform, model_key, agent["id"])) as client:
+        assert client.receive()["type"] == "session.started"
+        first = _talk(client, "Where should I travel in spring?")
+        deltas = [f["text"] for f in first if f["type"] == "agent.message.delta"]
+        assert len(deltas) == 4 and "".join(deltas) == "Lisbon is lovely in May."
+        assert first[-1]["text"] == "Lisbon is lovely in May."
+        assert len({f["turnId"] for f in first}) == 1
+        second = _talk(client, "What should I pack?")
+        assert second[-1]["text"] == "Pack light layers."
+        client.send({"type": "session.end"})
+        client.receive_until("session.ended")
+
+    prompt = model.last_request.messages
+    assert "Ava" in prompt[0]["content"] and "Keep answers short." in prompt[0]["content"]
+    assert [m["content"] for m in prompt[1:]] == [
+        "Where should I travel in spring?",
+        "Lisbon is lovely in May.",
+        "What should I pack?",
+    ]
+    session = requests.get(
+        platform.url(f"/public/sessions/{client.session_id}"), headers=model_key.headers, timeout=T
+    ).json()
+    assert [(line["role"], line["text"]) for line in session["transcript"]] == [
+        ("user", "Where should I travel in spring?"),
+        ("assistant", "Lisbon is lovely in May."),
+        ("user", "What should I pack?"),
+        ("assistant", "Pack light layers."),
+    ]
+
+
+def test_without_a_model_the_agent_answers_from_its_faqs(platform, project_key):
+    faq = create(
+        platform,
+        project_key,
+        "/public/faqs",
+        {
+            "name": "Shop",
+            "faqs": [
+                {
+                    "question": "What are your shipping times?",
+                    "answer": "Orders arrive within 3 to 5 business days.",
+                },
+                {"question": "Can I return an item?", "answer": "Yes, within 30 days for a full refund."},
+            ],
+        },
+    )
+    agent = new_agent(platform, project_key, faqCollections=[faq["id"]])
+    with SessionClient(open_connection(platform, project_key, agent["id"])) as client:
+        assert client.receive()["type"] == "session.started"
+        answer = _talk(client, "how long does delivery take?")[-1]
+        assert answer["text"] == "Orders arrive within 3 to 5 business days."
+        unknown = _talk(client, "what is the capital of Peru?")[-1]
+        assert (
+            "no language model" in unknown["text"].lower() or "don't have a language model" in unknown["text"]
+        )
+
+
+def test_an_implicit_tool_goes_to_the_client_and_its_result_to_the_model(platform, model, model_key):
+    function = create(
+        platform,
+        model_key,
+        "/public/functions",
+        {
+            "data": {
+                "name": "get_weather",
+                "description": "Weather in a city.",
+                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+            },
+            "flow": "implicit",
+        },
+    )
+    agent = new_agent(platform, model_key, functions=[function["id"]])
+    model.reply_tool_calls([{"name": "get_weather", "arguments": {"city": "Oslo"}, "id": "call_1"}])
+    model.reply_text("It is 4 degrees in Oslo.")
+    with SessionClient(open_connection(platform, model_key, agent["id"])) as client:
+        assert client.receive()["type"] == "session.started"
+        client.send({"type": "user.message", "text": "Weather in Oslo?"})
+        call = client.receive_until("tool.call")[-1]
+        assert (call["callId"], call["name"], call["arguments"]) == (
+            "call_1",
+            "get_weather",
+            {"city": "Oslo"},
+        )
+        client.send({"type": "tool.result", "callId": "call_1", "result": {"celsius": 4}})
+        assert client.receive_until("agent.message")[-1]["text"] == "It is 4 degrees in Oslo."
+        client.send({"type": "session.end"})
+        client.receive_until("session.ended")
+
+    tool_message = model.last_request.messages[-1]
+    assert tool_message["role"] == "tool" and tool_message["tool_call_id"] == "call_1"
+    assert json.loads(tool_message["content"]) == {"celsius": 4}
+    session = requests.get(
+        platform.url(f"/public/sessions/{client.session_id}"), headers=model_key.headers, timeout=T
+    ).json()
+    assert [(c["name"], c["arguments"], c["result"], c["error"]) for c in session["toolCalls"]] == [
+        ("get_weather", {"city": "Oslo"}, {"celsius": 4}, None)
+    ]
+
+
+def test_rest_messages_and_tool_results_reach_the_session_like_frames(
+    platform, model, model_key, project_key
+):
+    function = create(
+        platform,
+        model_key,
+        "/public/functions",
+        {
+            "data": {
+                "name": "lookup_order",
+                "description": "Find an order.",
+                "parameters": {"type": "object", "properties": {"id": {"type": "string"}}},
+            },
+            "flow": "implicit",
+        },
+    )
+    agent = new_agent(platform, model_key, functions=[function["id"]])
+    model.reply_tool_calls([{"name": "lookup_order", "arguments": {"id": "42"}, "id": "call_9"}])
+    model.reply_text("Order 42 has shipped.")
+    answer = open_connection(platform, model_key, agent["id"], externalClientId="buyer-7")
+    session_url = platform.url(f"/public/sessions/{answer['connection']['id']}")
+    with SessionClient(answer) as client:
+        assert client.receive()["type"] == "session.started"
+        sent = requests.post(
+            f"{session_url}/messages",
+            json={"text": "Where is order 42?"},
+            headers=model_key.headers,
+            timeout=T,
+        )
+        assert sent.status_code == 202
+        assert client.receive_until("tool.call")[-1]["callId"] == "call_9"
+        result = requests.post(
+            f"{session_url}/tool-results",
+            json={"callId": "call_9", "result": "shipped"},
+            headers=model_key.headers,
+            timeout=T,
+        )
+        assert result.status_code == 202
+        assert client.receive_until("agent.message")[-1]["text"] == "Order 42 has shipped."
+        assert requests.post(f"{session_url}/end", headers=model_key.headers, timeout=T).status_code == 202
+        assert client.receive_until("session.ended")[-1]["reason"] == "client"
+
+    listed = requests.get(
+        platform.url("/public/sessions"),
+        params={"externalClientId": "buyer-7"},
+        headers=model_key.headers,
+        timeout=T,
+    ).json()
+    assert [s["id"] for s in listed["items"]] == [answer["connection"]["id"]]
+    assert listed["items"][0]["transcript"] == []  # lists leave the transcript out
+    empty = requests.post(f"{session_url}/messages", json={"text": ""}, headers=model_key.headers, timeout=T)
+    assert empty.status_code == 400
+    foreign = requests.get(session_url, headers=project_key.headers, timeout=T)
+    assert foreign.status_code == 404
