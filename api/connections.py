@@ -112,6 +112,7 @@ def create_connection(ctx: RequestContext) -> Reply:
         inactivity_countdown_seconds=agent.inactivity.countdown_seconds,
         idle_timeout_disabled=agent.disable_idle_timeout,
         greeting=body.initialSpeech or agent.greeting,
+        tool_timeout_seconds=platform.settings.tool_timeout_seconds,
         disclaimer=agent.disclaimer.model_dump(by_alias=True),
     )
     access = platform.session_connection.client_token(session_id)

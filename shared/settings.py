@@ -76,6 +76,8 @@ class Settings:
     # Azure Web PubSub (the WebSocket channel): locally the devhost's stand-in sets this.
     webpubsub_connection_string: str | None = None
     webpubsub_hub: str = "omniagent"
+    # How long a tool call may take (the published default is 10 s).
+    tool_timeout_seconds: float = 10.0
 
     @property
     def is_local(self) -> bool:
@@ -118,7 +120,21 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         rate_limit_per_minute=int(rate_limit),
         webpubsub_connection_string=env.get("WEBPUBSUB_CONNECTION_STRING") or None,
         webpubsub_hub=env.get("WEBPUBSUB_HUB", "omniagent"),
+        tool_timeout_seconds=_positive_number(env, "OMNI_TOOL_TIMEOUT_SECONDS", 10.0),
     )
+
+
+def _positive_number(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, not {text!r}.") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be more than 0, not {text!r}.")
+    return value
 
 
 @lru_cache(maxsize=1)

@@ -41,6 +41,7 @@ def platform(azurite, tmp_path_factory) -> Iterator[Platform]:
         "OMNI_ENVIRONMENT": "local",
         "OMNI_STORAGE_CONNECTION_STRING": azurite.connection_string,
         "OMNI_LOCAL_STATE_DIR": str(root / "local-secrets"),
+        "OMNI_TOOL_TIMEOUT_SECONDS": "3",  # keeps the tool timeout test short
     }
     host = DevHost(app_dir=REPO_ROOT, data_dir=root / "data", log_dir=root / "logs", environment=environment)
     host.start()

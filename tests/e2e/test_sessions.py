@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+import jwt
 import pytest
 import requests
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from tests.e2e.builders import create, new_agent
 from tests.e2e.conftest import error_of
@@ -258,3 +261,39 @@ def test_rest_messages_and_tool_results_reach_the_session_like_frames(
     assert empty.status_code == 400
     foreign = requests.get(session_url, headers=project_key.headers, timeout=T)
     assert foreign.status_code == 404
+
+
+def test_a_quiet_session_is_warned_then_ended_for_inactivity(platform, project_key):
+    agent = new_agent(platform, project_key, inactivity={"timeoutSeconds": 10, "countdownSeconds": 4})
+    with SessionClient(open_connection(platform, project_key, agent["id"])) as client:
+        assert client.receive()["type"] == "session.started"
+        warning = client.receive(timeout=20)
+        assert warning == {"type": "session.inactivity_warning", "secondsRemaining": 4}
+        ended = client.receive(timeout=20)
+        assert (ended["type"], ended["reason"]) == ("session.ended", "inactivity")
+    session = requests.get(
+        platform.url(f"/public/sessions/{client.session_id}"), headers=project_key.headers, timeout=T
+    ).json()
+    assert (session["status"], session["endReason"], session["billedMinutes"]) == ("ended", "inactivity", 1)
+
+
+def test_forged_expired_and_ended_session_tokens_cannot_connect(platform, project_key):
+    agent = new_agent(platform, project_key)
+    answer = open_connection(platform, project_key, agent["id"])
+    token = token_of(answer)
+    base, _ = token["url"].split("?", 1)
+    claims = jwt.decode(token["authToken"], options={"verify_signature": False})
+    forged = jwt.encode({**claims, "sub": "sess_someoneelse"}, "not-the-access-key", algorithm="HS256")
+    expired = jwt.encode({**claims, "exp": 1}, "not-the-access-key", algorithm="HS256")
+    for bad in (forged, expired, "garbage"):
+        with pytest.raises(InvalidStatus) as refused:
+            connect(f"{base}?access_token={bad}", open_timeout=T).close()
+        assert refused.value.response.status_code == 401
+
+    with SessionClient(answer) as client:
+        assert client.receive()["type"] == "session.started"
+        client.send({"type": "session.end"})
+        client.receive_until("session.ended")
+    with pytest.raises(InvalidStatus) as after_end:
+        connect(token["url"], open_timeout=T).close()
+    assert after_end.value.response.status_code == 401

@@ -1,0 +1,76 @@
+"""A devhost restart in the middle of a session loses nothing: the orchestration, its timers and the
+transcript live in storage; the client reconnects with the token it already has."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+import requests
+
+from tests.devhost.helpers import REPO_ROOT, DevHost
+from tests.e2e.builders import new_agent
+from tests.e2e.session_client import SessionClient, open_connection
+from tests.fakes.scripted_openai import ScriptedOpenAI
+
+T = 30
+
+
+@pytest.fixture
+def own_platform(platform, tmp_path):
+    """A platform host of this test's own (same storage), which the test may kill."""
+    environment = {
+        "OMNI_ENVIRONMENT": "local",
+        "OMNI_STORAGE_CONNECTION_STRING": platform.settings.storage.connection_string,
+        "OMNI_LOCAL_STATE_DIR": platform.settings.local_state_dir,
+    }
+    host = DevHost(
+        app_dir=REPO_ROOT, data_dir=tmp_path / "data", log_dir=tmp_path / "logs", environment=environment
+    )
+    host.start()
+    try:
+        yield host
+    finally:
+        host.stop()
+
+
+def test_a_session_survives_a_devhost_crash_and_the_conversation_goes_on(
+    platform, own_platform, project_key_factory
+):
+    with ScriptedOpenAI() as model:
+        key = project_key_factory(
+            provider={"type": "openai-compatible", "baseUrl": model.base_url, "model": "gpt-scripted"}
+        )
+        agent = new_agent(own_platform, key)
+        model.reply_text("Nice to meet you, Ada.")
+        model.reply_text("Your name is Ada.")
+        answer = open_connection(own_platform, key, agent["id"])
+        with SessionClient(answer) as client:
+            assert client.receive()["type"] == "session.started"
+            client.send({"type": "user.message", "text": "My name is Ada."})
+            assert client.receive_until("agent.message")[-1]["text"] == "Nice to meet you, Ada."
+
+        own_platform.kill(signal.SIGKILL)
+        own_platform.start()  # the same port: the token's URL still points here
+
+        with SessionClient(answer) as client:  # the same token, a new connection
+            client.send({"type": "user.message", "text": "What is my name?"})
+            assert client.receive_until("agent.message")[-1]["text"] == "Your name is Ada."
+            client.send({"type": "session.end"})
+            assert client.receive_until("session.ended")[-1]["reason"] == "client"
+
+        assert [m["content"] for m in model.last_request.messages[1:]] == [
+            "My name is Ada.",
+            "Nice to meet you, Ada.",
+            "What is my name?",
+        ]
+    session = requests.get(
+        own_platform.url(f"/public/sessions/{answer['connection']['id']}"), headers=key.headers, timeout=T
+    ).json()
+    assert [line["text"] for line in session["transcript"]] == [
+        "My name is Ada.",
+        "Nice to meet you, Ada.",
+        "What is my name?",
+        "Your name is Ada.",
+    ]
+    assert session["status"] == "ended"
