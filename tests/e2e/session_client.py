@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from contextlib import ExitStack
 from typing import Any
 
 import requests
@@ -38,11 +39,11 @@ class SessionClient:
         self.session_id: str = answer["connection"]["id"]
         if bearer:  # the {url, authToken} form: the URL without its token, the token as a header
             url = token["url"].split("?", 1)[0]
-            self.ws: ClientConnection = connect(
-                url, additional_headers={"Authorization": f"Bearer {token['authToken']}"}
-            )
+            opening = connect(url, additional_headers={"Authorization": f"Bearer {token['authToken']}"})
         else:
-            self.ws = connect(token["url"])
+            opening = connect(token["url"])
+        self._stack = ExitStack()
+        self.ws: ClientConnection = self._stack.enter_context(opening)
         self.seen: list[dict[str, Any]] = []
 
     def send(self, frame: dict[str, Any] | str) -> None:
@@ -64,7 +65,7 @@ class SessionClient:
                 return frames
 
     def close(self) -> None:
-        self.ws.close()
+        self._stack.close()
 
     def __enter__(self) -> SessionClient:
         return self

@@ -283,17 +283,19 @@ def test_forged_expired_and_ended_session_tokens_cannot_connect(platform, projec
     token = token_of(answer)
     base, _ = token["url"].split("?", 1)
     claims = jwt.decode(token["authToken"], options={"verify_signature": False})
-    forged = jwt.encode({**claims, "sub": "sess_someoneelse"}, "not-the-access-key", algorithm="HS256")
-    expired = jwt.encode({**claims, "exp": 1}, "not-the-access-key", algorithm="HS256")
+    forged = jwt.encode(
+        {**claims, "sub": "sess_someoneelse"}, "not-the-access-key-of-this-hub-at-all", algorithm="HS256"
+    )
+    expired = jwt.encode({**claims, "exp": 1}, "not-the-access-key-of-this-hub-at-all", algorithm="HS256")
     for bad in (forged, expired, "garbage"):
-        with pytest.raises(InvalidStatus) as refused:
-            connect(f"{base}?access_token={bad}", open_timeout=T).close()
+        with pytest.raises(InvalidStatus) as refused, connect(f"{base}?access_token={bad}", open_timeout=T):
+            pass
         assert refused.value.response.status_code == 401
 
     with SessionClient(answer) as client:
         assert client.receive()["type"] == "session.started"
         client.send({"type": "session.end"})
         client.receive_until("session.ended")
-    with pytest.raises(InvalidStatus) as after_end:
-        connect(token["url"], open_timeout=T).close()
+    with pytest.raises(InvalidStatus) as after_end, connect(token["url"], open_timeout=T):
+        pass
     assert after_end.value.response.status_code == 401
