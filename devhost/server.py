@@ -77,6 +77,7 @@ class FunctionHost:
     def web_app(self) -> web.Application:
         app = web.Application(client_max_size=100 * 1024 * 1024)
         app.router.add_get("/admin/host/status", self._host_status)
+        app.router.add_get("/admin/durable/instances/{instance_id}/replays", self._replay_stats)
         ManagementApi(self.engine, self.index.task_hub_name).register(app.router)
         if self.webpubsub is not None:
             self.webpubsub.register(app)
@@ -95,6 +96,15 @@ class FunctionHost:
 
     async def _host_status(self, _request: web.Request) -> web.Response:
         return web.json_response({"state": "Running", "functions": self.function_names()})
+
+    async def _replay_stats(self, request: web.Request) -> web.Response:
+        """devhost only: how often an instance was replayed since start, and the SDK's time for it."""
+        stats = self.engine.replay_stats.get(request.match_info["instance_id"])
+        if stats is None:
+            return web.json_response(
+                {"Message": "No replays of that instance since this host started."}, status=404
+            )
+        return web.json_response(stats.to_json())
 
     def function_names(self) -> list[str]:
         return sorted(

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import traceback
 import uuid
 from collections.abc import Awaitable, Callable
@@ -45,6 +46,24 @@ ActivityFunction = Callable[[str | None], Awaitable[str]]
 
 class ActivityNotFound(LookupError):
     pass
+
+
+@dataclass
+class ReplayStats:
+    """How often an instance was replayed since this host started, and what it cost (for benchmarks)."""
+
+    episodes: int = 0
+    sdk_seconds: float = 0.0
+    last_sdk_seconds: float = 0.0
+    last_history_length: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "episodes": self.episodes,
+            "sdkSeconds": self.sdk_seconds,
+            "lastSdkSeconds": self.last_sdk_seconds,
+            "lastHistoryLength": self.last_history_length,
+        }
 
 
 class ClientOutcome(Enum):
@@ -87,6 +106,7 @@ class DurableEngine:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._dispatcher: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.replay_stats: dict[str, ReplayStats] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -390,18 +410,27 @@ class DurableEngine:
             return OrchestratorResult(
                 True, [], None, f"The orchestrator '{instance.name}' does not exist.", None
             )
+        history = [{**e, "IsPlayed": True} for e in old_history] + new_events
         context = {
-            "history": [{**e, "IsPlayed": True} for e in old_history] + new_events,
+            "history": history,
             "instanceId": instance.instance_id,
             "isReplaying": bool(old_history),
             "parentInstanceId": instance.parent_instance_id,
             "input": instance.input,
             "upperSchemaVersion": REPLAY_SCHEMA_VERSION,
         }
+        stats = self.replay_stats.setdefault(instance.instance_id, ReplayStats())
+        started = time.perf_counter()
         try:
             return parse_result(orchestrator(json.dumps(context)))
         except Exception as error:  # the orchestrator's own failure: it fails the instance
             return parse_failure(error)
+        finally:
+            elapsed = time.perf_counter() - started
+            stats.episodes += 1
+            stats.sdk_seconds += elapsed
+            stats.last_sdk_seconds = elapsed
+            stats.last_history_length = len(history)
 
     @staticmethod
     def _failure_message(instance: Instance, error: str) -> str:

@@ -1,0 +1,145 @@
+"""What the platform adds to a conversation turn, with a model that answers at once.
+
+Runs the local stack (Azurite, devhost with its Web PubSub stand-in) and a zero-latency scripted
+OpenAI-compatible model, opens one WebSocket session and sends TURNS user messages. Prints, from one
+run:
+
+- the time from sending a ``user.message`` frame to receiving the first ``agent.message.delta``
+  (p50 and p95 over all turns);
+- orchestrator replays per turn (devhost counts the SDK's replays of the session instance);
+- the SDK's replay time per episode at turn 500 divided by that at turn 5 (continue_as_new keeps the
+  history bounded, so this stays near 1 instead of growing with the conversation).
+
+Run: ``.venv/bin/python benchmarks/turn_overhead.py [TURNS]`` (default 500; at least 200).
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from tests.azurite import running_azurite  # noqa: E402
+from tests.devhost.helpers import DevHost  # noqa: E402
+from tests.e2e.session_client import SessionClient, open_connection  # noqa: E402
+from tests.fakes.scripted_openai import ScriptedOpenAI  # noqa: E402
+
+T = 30
+
+
+class Key:
+    def __init__(self, key: str) -> None:
+        self.headers = {"X-Api-Key": key}
+
+
+def _create_key(host: DevHost, model: ScriptedOpenAI) -> Key:
+    """A project key through the management API, as a newcomer would make one."""
+    token = requests.post(
+        host.url("/manage/dev/token"), json={"email": "bench@example.com"}, timeout=T
+    ).json()
+    bearer = {"Authorization": f"Bearer {token['token']}"}
+    org = requests.post(
+        host.url("/manage/organizations"), json={"name": "Bench"}, headers=bearer, timeout=T
+    ).json()
+    project = requests.post(
+        host.url(f"/manage/organizations/{org['id']}/projects"),
+        json={"name": "Bench"},
+        headers=bearer,
+        timeout=T,
+    ).json()
+    provider = {"type": "openai-compatible", "baseUrl": model.base_url, "model": "gpt-scripted"}
+    key = requests.post(
+        host.url(f"/manage/projects/{project['id']}/api-keys"),
+        json={"name": "bench", "provider": provider},
+        headers=bearer,
+        timeout=T,
+    ).json()
+    return Key(key["key"])
+
+
+def _replays(host: DevHost, session_id: str) -> dict[str, float]:
+    answer = requests.get(host.url(f"/admin/durable/instances/{session_id}/replays"), timeout=T)
+    return answer.json() if answer.status_code == 200 else {"episodes": 0, "sdkSeconds": 0.0}
+
+
+def main(turns: int) -> None:
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        running_azurite(Path(scratch)) as azurite,
+        ScriptedOpenAI() as model,
+    ):
+        model.always_text("Noted.")
+        host = DevHost(
+            app_dir=REPO_ROOT,
+            data_dir=Path(scratch) / "data",
+            log_dir=Path(scratch) / "logs",
+            environment={
+                "OMNI_ENVIRONMENT": "local",
+                "OMNI_STORAGE_CONNECTION_STRING": azurite.connection_string,
+                "OMNI_LOCAL_STATE_DIR": str(Path(scratch) / "local-secrets"),
+            },
+        )
+        host.start()
+        try:
+            key = _create_key(host, model)
+            companion = requests.post(
+                host.url("/public/companions"),
+                json={"description": "A benchmark."},
+                headers=key.headers,
+                timeout=T,
+            ).json()
+            agent = requests.post(
+                host.url("/public/agents"),
+                headers=key.headers,
+                timeout=T,
+                json={
+                    "companionId": companion["id"],
+                    "voiceId": "alloy",
+                    "providerSettings": {},
+                    "inactivity": {"timeoutSeconds": 3600, "countdownSeconds": 10},
+                },
+            ).json()
+            latencies, replays_per_turn, replay_seconds = [], [], []
+            with SessionClient(open_connection(host, key, agent["id"])) as client:
+                client.receive()  # session.started
+                for turn in range(1, turns + 1):
+                    before = _replays(host, client.session_id)
+                    sent = time.perf_counter()
+                    client.send({"type": "user.message", "text": f"Message number {turn}."})
+                    while client.receive()["type"] != "agent.message.delta":
+                        pass
+                    latencies.append(time.perf_counter() - sent)
+                    client.receive_until("agent.message")
+                    # The turn's last episode ends after its final frame: wait until it is counted.
+                    time.sleep(0.02)
+                    after = _replays(host, client.session_id)
+                    episodes = after["episodes"] - before["episodes"]
+                    replays_per_turn.append(episodes)
+                    replay_seconds.append((after["sdkSeconds"] - before["sdkSeconds"]) / max(episodes, 1))
+        finally:
+            host.stop()
+
+    ms = sorted(latency * 1000 for latency in latencies)
+    p50, p95 = ms[len(ms) // 2], ms[int(len(ms) * 0.95) - 1]
+    early, late = replay_seconds[4], replay_seconds[turns - 1]
+    print(f"turns: {turns}")
+    print(f"user.message -> first agent.message.delta: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+    print(
+        f"orchestrator replays per turn: mean {statistics.mean(replays_per_turn):.2f}, "
+        f"max {max(replays_per_turn)}"
+    )
+    print(
+        f"SDK replay time per episode: turn 5 {early * 1000:.2f} ms, turn {turns} {late * 1000:.2f} ms, "
+        f"ratio {late / early:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main(max(200, int(sys.argv[1])) if len(sys.argv) > 1 else 500)
