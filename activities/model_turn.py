@@ -13,7 +13,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from shared import durable_names as names
-from shared.agents.models import AgentRecord
+from shared.agents.models import AgentFields, AgentRecord
 from shared.auth.api_keys import API_KEYS_TABLE, ApiKeyRecord
 from shared.catalog.tables import AGENTS
 from shared.companions.store import find_companion
@@ -78,7 +78,7 @@ def run_model_turn(request: dict[str, Any]) -> dict[str, Any]:
             ),
         )
 
-    agent = platform.repository(AGENTS, AgentRecord).get(plan.project_id, plan.agent_id).entity
+    agent = _agent_of(platform, plan)
     tools = _tools_of(plan.project_id, agent)
     turn_request = build_turn_request(
         companion=CompanionPrompt.from_record(find_companion(plan.project_id, agent.companion_id)),
@@ -130,12 +130,21 @@ def _planned_call(
     """The call as the orchestrator routes it: ``flow`` explicit/implicit, or ``invalid`` (unknown
     tool, or arguments that were not a JSON object) to be answered with an error at once."""
     function = tools.get(call.name)
-    planned = ToolCall(call.call_id, plan.session_id, plan.agent_id, call.name, call.arguments).to_dict()
+    planned = ToolCall(
+        call.call_id, plan.session_id, plan.agent_id or "", call.name, call.arguments
+    ).to_dict()
     if function is None:
         return {**planned, "flow": "invalid", "error": f"There is no tool named '{call.name}'."}
     if call.arguments_error:
         return {**planned, "flow": "invalid", "error": ToolMessage.invalid_arguments(call).content}
     return {**planned, "flow": function.flow, "function_id": function.id}
+
+
+def _agent_of(platform: Platform, plan: SessionPlan) -> AgentFields:
+    if plan.inline_agent is not None:
+        return AgentFields.model_validate(plan.inline_agent, by_name=True)
+    assert plan.agent_id is not None
+    return platform.repository(AGENTS, AgentRecord).get(plan.project_id, plan.agent_id).entity
 
 
 def _provider(platform: Platform, plan: SessionPlan) -> Any:
@@ -148,12 +157,12 @@ def _provider(platform: Platform, plan: SessionPlan) -> Any:
     return provider_for(key.provider, secret, hosted=None)
 
 
-def _tools_of(project_id: str, agent: AgentRecord) -> dict[str, FunctionRecord]:
+def _tools_of(project_id: str, agent: AgentFields) -> dict[str, FunctionRecord]:
     chosen = set(agent.functions)
     return {f.name: f for f in functions().list_all(project_id) if f.id in chosen}
 
 
-def _faqs_of(platform: Platform, project_id: str, agent: AgentRecord) -> list[FaqEntry]:
+def _faqs_of(platform: Platform, project_id: str, agent: AgentFields) -> list[FaqEntry]:
     chosen = set(agent.faq_collections)
     items = platform.repository(FAQ_ITEMS, FaqItemRecord).list_all(project_id)
     return [FaqEntry(item.question, item.answer) for item in items if item.collection_id in chosen]

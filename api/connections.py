@@ -16,22 +16,25 @@ from typing import Any, Literal
 import azure.durable_functions as df
 from pydantic import BaseModel, Field
 
-from api.endpoint import Reply, RequestContext, endpoint
+from api.endpoint import Reply, RequestContext, endpoint, parse_model
 from shared import durable_names as names
-from shared.agents.models import AgentRecord
+from shared.agents.models import AgentFields, AgentRecord, ProviderSettings
+from shared.agents.rules import check_agent
 from shared.api_errors import invalid_field
-from shared.catalog.references import load
+from shared.catalog.references import load, missing_references
 from shared.catalog.tables import AGENTS
 from shared.ids import new_id
 from shared.platform import get_platform
 from shared.sessions.gateway import SESSION_INDEX_TABLE, SessionIndexEntry
 from shared.sessions.lifecycle import SessionPlan
 from shared.sessions.records import SESSIONS_TABLE, SessionRecord
+from shared.voices import is_known_voice
 
 bp = df.Blueprint()
 
 TAG = "Connections"
 AVAILABLE_CHANNELS = ("websocket",)
+DEFAULT_VOICE = "alloy"  # per-session connections may leave the voice out
 
 
 class ConnectionRequest(BaseModel):
@@ -76,12 +79,88 @@ class Connection(BaseModel):
 )
 def create_connection(ctx: RequestContext) -> Reply:
     body = ctx.body(ConnectionRequest)
-    if body.channelType not in AVAILABLE_CHANNELS:
+    _refuse_unavailable(body.channelType)
+    agents = get_platform().repository(AGENTS, AgentRecord)
+    agent = load(agents, ctx.api_key.project_id, ctx.route("agentId"), "Agent").entity
+    return _open_session(ctx, body, agent, agent_id=agent.id)
+
+
+class ProviderConfig(BaseModel):
+    voiceId: str | None = Field(None, description="A voice of the key's provider, e.g. `alloy`.")
+    settings: ProviderSettings | None = Field(
+        None, description="Model settings (as an agent's `providerSettings`)."
+    )
+
+
+class PerSessionConnectionRequest(BaseModel):
+    companionId: str = Field(min_length=1, description="The companion (persona).")
+    providerConfig: ProviderConfig | None = Field(None, description="Voice and model settings.")
+    functions: list[str] = Field(default_factory=list, description="Function (tool) ids.")
+    faqCollections: list[str] = Field(default_factory=list, description="FAQ collection ids.")
+    knowledgeBaseId: str | None = Field(None, description="The knowledge collection.")
+    language: str | None = Field(None, description="ISO 639-1 code (`en`) or English name.")
+    externalClientId: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_-]{1,32}$", description="Your id of the end user."
+    )
+    tags: dict[str, str] | None = Field(None, description="Labels kept on the session.")
+
+
+@endpoint(
+    bp,
+    "POST",
+    "public/ws-connections",
+    summary="Connect a per-session WebSocket agent",
+    tag=TAG,
+    auth="api_key",
+    body=PerSessionConnectionRequest,
+    response=Connection,
+    status=201,
+    rate_limit_bucket="connections",
+    durable_client=True,
+    description="Legacy per-session connection: the whole configuration in the request, nothing stored "
+    "beyond the session (docs: migrations, 'From Per-Session Connections to Omniagent'). Answers as "
+    "`POST /public/agents/{agentId}/connections` with `channelType: websocket`.",
+)
+def create_per_session_connection(ctx: RequestContext) -> Reply:
+    body = ctx.body(PerSessionConnectionRequest)
+    provider = body.providerConfig or ProviderConfig.model_validate({})
+    fields = parse_model(
+        AgentFields,
+        {
+            "companionId": body.companionId,
+            "voiceId": provider.voiceId or DEFAULT_VOICE,
+            "language": body.language,
+            "functions": body.functions,
+            "faqCollections": body.faqCollections,
+            "knowledgeBaseId": body.knowledgeBaseId,
+            "providerSettings": provider.settings.model_dump(by_alias=True, exclude_none=True)
+            if provider.settings
+            else {},
+        },
+    )
+    tables, project_id = get_platform().tables, ctx.api_key.project_id
+    check_agent(
+        fields,
+        ctx.api_key.provider_type,
+        is_known_voice,
+        lambda references: missing_references(tables, project_id, references),
+    )
+    request = ConnectionRequest.model_validate(
+        {"channelType": "websocket", "externalClientId": body.externalClientId, "tags": body.tags}
+    )
+    return _open_session(ctx, request, fields, agent_id=None)
+
+
+def _refuse_unavailable(channel_type: str) -> None:
+    if channel_type not in AVAILABLE_CHANNELS:
         raise invalid_field("channelType", f"this version connects {', '.join(AVAILABLE_CHANNELS)} only")
+
+
+def _open_session(
+    ctx: RequestContext, body: ConnectionRequest, agent: AgentFields, agent_id: str | None
+) -> Reply:
+    """Record the session, start its orchestrator and answer the channel's token."""
     platform, key = get_platform(), ctx.api_key
-    agent = load(
-        platform.repository(AGENTS, AgentRecord), key.project_id, ctx.route("agentId"), "Agent"
-    ).entity
     session_id = new_id("sess")
     platform.repository(SESSION_INDEX_TABLE, SessionIndexEntry).create(
         session_id, SessionIndexEntry(id=session_id, project_id=key.project_id)
@@ -92,7 +171,7 @@ def create_connection(ctx: RequestContext) -> Reply:
             id=session_id,
             organization_id=key.organization_id,
             project_id=key.project_id,
-            agent_id=agent.id,
+            agent_id=agent_id,
             key_id=key.key_id,
             provider_type=key.provider_type,
             channel_type=body.channelType,
@@ -105,7 +184,7 @@ def create_connection(ctx: RequestContext) -> Reply:
         session_id=session_id,
         project_id=key.project_id,
         organization_id=key.organization_id,
-        agent_id=agent.id,
+        agent_id=agent_id,
         key_id=key.key_id,
         channel_type=body.channelType,
         inactivity_timeout_seconds=agent.inactivity.timeout_seconds,
@@ -114,6 +193,7 @@ def create_connection(ctx: RequestContext) -> Reply:
         greeting=body.initialSpeech or agent.greeting,
         tool_timeout_seconds=platform.settings.tool_timeout_seconds,
         disclaimer=agent.disclaimer.model_dump(by_alias=True),
+        inline_agent=None if agent_id else agent.model_dump(mode="json"),
     )
     access = platform.session_connection.client_token(session_id)
     assert ctx.durable is not None

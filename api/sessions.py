@@ -45,7 +45,7 @@ class TranscriptLine(BaseModel):
 
 class Session(BaseModel):
     id: str = Field(description="The session (and connection) id.")
-    agentId: str = Field(description="The agent.")
+    agentId: str | None = Field(description="The agent (null for a per-session connection).")
     channelType: str = Field(description="The channel.")
     externalClientId: str | None = Field(description="Your id of the end user.")
     status: str = Field(description="`active` or `ended`.")
@@ -134,7 +134,7 @@ def list_sessions(ctx: RequestContext) -> Reply:
         if (query.agentId is None or r.agent_id == query.agentId)
         and (query.externalClientId is None or r.external_client_id == query.externalClientId)
     ]
-    page = paginate([_session(r, False) for r in chosen], query, lambda s: f"{s.id} {s.agentId}")
+    page = paginate([_session(r, False) for r in chosen], query, lambda s: f"{s.id} {s.agentId or ''}")
     return Reply(SessionList(**page))
 
 

@@ -79,7 +79,7 @@ def parse_client_frame(raw: bytes | str) -> ClientFrame:
 
 def session_started(
     session_id: str,
-    agent_id: str,
+    agent_id: str | None,
     greeting: str | None,
     disclaimer: dict[str, Any],
     inactivity: dict[str, Any],

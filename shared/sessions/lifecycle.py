@@ -30,7 +30,7 @@ class SessionPlan:
     session_id: str
     project_id: str
     organization_id: str
-    agent_id: str
+    agent_id: str | None  # None: a per-session connection (the agent is ``inline_agent``)
     key_id: str
     channel_type: str
     inactivity_timeout_seconds: int
@@ -40,6 +40,9 @@ class SessionPlan:
     tool_timeout_seconds: float = DEFAULT_TOOL_TIMEOUT_SECONDS
     greeting: str | None = None
     disclaimer: dict[str, Any] = field(default_factory=dict)
+    # Per-session connections carry their whole agent configuration (AgentFields as JSON): nothing
+    # about them is stored beyond the session.
+    inline_agent: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

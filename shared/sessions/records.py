@@ -18,7 +18,7 @@ class SessionRecord(BaseModel):
     id: str
     organization_id: str
     project_id: str
-    agent_id: str
+    agent_id: str | None = None  # None: a per-session connection
     key_id: str
     provider_type: str
     channel_type: str

@@ -299,3 +299,46 @@ def test_forged_expired_and_ended_session_tokens_cannot_connect(platform, projec
     with pytest.raises(InvalidStatus) as after_end, connect(token["url"], open_timeout=T):
         pass
     assert after_end.value.response.status_code == 401
+
+
+def test_a_per_session_websocket_connection_carries_its_whole_configuration(
+    platform, project_key, project_key_factory
+):
+    faq = create(
+        platform,
+        project_key,
+        "/public/faqs",
+        {"name": "Hours", "faqs": [{"question": "When are you open?", "answer": "Every day from 9 to 17."}]},
+    )
+    companion = create(platform, project_key, "/public/companions", {"description": "A shop clerk."})
+    before = requests.get(platform.url("/public/agents"), headers=project_key.headers, timeout=T).json()
+    response = requests.post(
+        platform.url("/public/ws-connections"),
+        headers=project_key.headers,
+        timeout=T,
+        json={
+            "companionId": companion["id"],
+            "providerConfig": {"voiceId": "alloy", "settings": {"temperature": 0.2}},
+            "faqCollections": [faq["id"]],
+            "language": "en",
+        },
+    )
+    assert response.status_code == 201, response.text
+    with SessionClient(response.json()) as client:
+        started = client.receive()
+        assert (started["type"], started["agentId"]) == ("session.started", None)
+        client.send({"type": "user.message", "text": "what are your opening hours"})
+        assert client.receive_until("agent.message")[-1]["text"] == "Every day from 9 to 17."
+        client.send({"type": "session.end"})
+        client.receive_until("session.ended")
+    after = requests.get(platform.url("/public/agents"), headers=project_key.headers, timeout=T).json()
+    assert after["totalCount"] == before["totalCount"]  # nothing persisted as an agent
+
+    bad = requests.post(
+        platform.url("/public/ws-connections"),
+        headers=project_key_factory().headers,  # connections: 1 per 5 s per key (published)
+        timeout=T,
+        json={"companionId": "comp_missing", "functions": ["fn_missing"]},
+    )
+    assert bad.status_code == 400
+    assert {d["field"] for d in error_of(bad)["details"]} >= {"companionId", "functions[0]"}
