@@ -25,6 +25,7 @@ from shared.models import (
     AssistantMessage,
     CompanionPrompt,
     FaqEntry,
+    HostedSettings,
     Message,
     ProviderError,
     TextDelta,
@@ -154,7 +155,14 @@ def _provider(platform: Platform, plan: SessionPlan) -> Any:
         if key.sealed_provider_secret
         else None
     )
-    return provider_for(key.provider, secret, hosted=None)
+    settings = platform.settings
+    hosted = HostedSettings(
+        endpoint=settings.hosted_openai_endpoint,
+        deployment=settings.hosted_openai_deployment,
+        api_version=settings.hosted_openai_api_version,
+        api_key=settings.hosted_openai_api_key,
+    )
+    return provider_for(key.provider, secret, hosted)
 
 
 def _tools_of(project_id: str, agent: AgentFields) -> dict[str, FunctionRecord]:

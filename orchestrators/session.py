@@ -79,7 +79,13 @@ def session(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict
             texts = [e["text"] for e in entries if e["kind"] == "user_message"]
             if not texts:
                 continue  # a late tool result: its call was already answered or timed out
-        progress, queued, ended = yield from _turn(context, plan, progress, texts)
+        try:
+            progress, queued, ended = yield from _turn(context, plan, progress, texts)
+        except Exception:  # an activity failed for good (its error is in the history): end cleanly
+            message = "The agent could not answer, and the session ends."
+            yield _send(context, plan, [frames.error("TurnFailed", message)])
+            end_reason = "error"
+            break
         progress = replace(progress, turns=progress.turns + 1)
         turns_here += 1
         if ended:

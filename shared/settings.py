@@ -78,6 +78,12 @@ class Settings:
     webpubsub_hub: str = "omniagent"
     # How long a tool call may take (the published default is 10 s).
     tool_timeout_seconds: float = 10.0
+    # The platform's own Azure OpenAI deployment for `hosted` keys; without it they get the embedded
+    # offline model. No key: the app's managed identity.
+    hosted_openai_endpoint: str | None = None
+    hosted_openai_deployment: str | None = None
+    hosted_openai_api_version: str = "2024-10-21"
+    hosted_openai_api_key: str | None = None
 
     @property
     def is_local(self) -> bool:
@@ -121,6 +127,10 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         webpubsub_connection_string=env.get("WEBPUBSUB_CONNECTION_STRING") or None,
         webpubsub_hub=env.get("WEBPUBSUB_HUB", "omniagent"),
         tool_timeout_seconds=_positive_number(env, "OMNI_TOOL_TIMEOUT_SECONDS", 10.0),
+        hosted_openai_endpoint=env.get("OMNI_HOSTED_OPENAI_ENDPOINT") or None,
+        hosted_openai_deployment=env.get("OMNI_HOSTED_OPENAI_DEPLOYMENT") or None,
+        hosted_openai_api_version=env.get("OMNI_HOSTED_OPENAI_API_VERSION") or "2024-10-21",
+        hosted_openai_api_key=env.get("OMNI_HOSTED_OPENAI_API_KEY") or None,
     )
 
 

@@ -342,3 +342,39 @@ def test_a_per_session_websocket_connection_carries_its_whole_configuration(
     )
     assert bad.status_code == 400
     assert {d["field"] for d in error_of(bad)["details"]} >= {"companionId", "functions[0]"}
+
+
+def test_a_turn_that_cannot_run_ends_the_session_with_reason_error(platform, project_key):
+    agent = new_agent(platform, project_key)
+    with SessionClient(open_connection(platform, project_key, agent["id"])) as client:
+        assert client.receive()["type"] == "session.started"
+        deleted = requests.delete(
+            platform.url(f"/public/agents/{agent['id']}"), headers=project_key.headers, timeout=T
+        )
+        assert deleted.status_code == 204
+        client.send({"type": "user.message", "text": "Are you there?"})
+        frames = client.receive_until("session.ended")
+    assert {
+        "type": "error",
+        "code": "TurnFailed",
+        "message": "The agent could not answer, and the session ends.",
+    } in frames
+    assert frames[-1]["reason"] == "error"
+    session = requests.get(
+        platform.url(f"/public/sessions/{client.session_id}"), headers=project_key.headers, timeout=T
+    ).json()
+    assert session["endReason"] == "error"
+
+
+def test_a_model_that_refuses_gets_an_error_frame_and_the_session_goes_on(platform, model, model_key):
+    agent = new_agent(platform, model_key)
+    model.reply_error(401, message="Incorrect API key provided: sk-abc***")
+    model.reply_text("Back again.")
+    with SessionClient(open_connection(platform, model_key, agent["id"])) as client:
+        assert client.receive()["type"] == "session.started"
+        client.send({"type": "user.message", "text": "Hello?"})
+        error = client.receive_until("error")[-1]
+        assert error["code"] == "model_auth_failed" and "sk-abc" not in error["message"]
+        assert _talk(client, "Hello again?")[-1]["text"] == "Back again."
+        client.send({"type": "session.end"})
+        client.receive_until("session.ended")

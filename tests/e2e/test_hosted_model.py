@@ -1,0 +1,48 @@
+"""`hosted` keys use the platform's own Azure OpenAI deployment when one is configured."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.devhost.helpers import REPO_ROOT, DevHost
+from tests.e2e.builders import new_agent
+from tests.e2e.session_client import SessionClient, open_connection
+from tests.fakes.scripted_openai import ScriptedOpenAI
+
+
+@pytest.fixture
+def hosted_model():
+    with ScriptedOpenAI(api_key="hosted-deployment-key") as server:
+        yield server
+
+
+@pytest.fixture
+def hosted_platform(platform, hosted_model, tmp_path):
+    environment = {
+        "OMNI_ENVIRONMENT": "local",
+        "OMNI_STORAGE_CONNECTION_STRING": platform.settings.storage.connection_string,
+        "OMNI_LOCAL_STATE_DIR": platform.settings.local_state_dir,
+        "OMNI_HOSTED_OPENAI_ENDPOINT": hosted_model.azure_endpoint,
+        "OMNI_HOSTED_OPENAI_DEPLOYMENT": "platform-gpt",
+        "OMNI_HOSTED_OPENAI_API_KEY": "hosted-deployment-key",
+    }
+    host = DevHost(
+        app_dir=REPO_ROOT, data_dir=tmp_path / "data", log_dir=tmp_path / "logs", environment=environment
+    )
+    host.start()
+    try:
+        yield host
+    finally:
+        host.stop()
+
+
+def test_a_hosted_key_talks_to_the_platforms_deployment(hosted_platform, hosted_model, project_key):
+    agent = new_agent(hosted_platform, project_key)
+    hosted_model.reply_text("Hello from the hosted model.")
+    with SessionClient(open_connection(hosted_platform, project_key, agent["id"])) as client:
+        assert client.receive()["type"] == "session.started"
+        client.send({"type": "user.message", "text": "Hi"})
+        assert client.receive_until("agent.message")[-1]["text"] == "Hello from the hosted model."
+        client.send({"type": "session.end"})
+        client.receive_until("session.ended")
+    assert hosted_model.last_request.deployment == "platform-gpt"
