@@ -1,7 +1,7 @@
 // Omniagent platform on Azure: one Python function app (Flex Consumption) with a user-assigned managed
 // identity and identity-based storage (shared keys off), modelled on the Durable Functions Flex
 // Consumption azd quickstart. `azd up` provisions this file, then deploys the app. The app's secrets key
-// lives in Key Vault and reaches the app as a Key Vault reference.
+// and the Web PubSub connection string live in Key Vault and reach the app as Key Vault references.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -58,9 +58,23 @@ param authAudience string = ''
 @description('Turn on purge protection of the Key Vault (irreversible; a deleted vault and its name are then kept for 90 days).')
 param keyVaultEnablePurgeProtection bool = false
 
+@description('SKU of the Web PubSub service (the WebSocket channel): Free_F1 (trial quotas) or Standard_S1.')
+@allowed([
+  'Free_F1'
+  'Standard_S1'
+])
+param webPubSubSku string = 'Free_F1'
+
+@description('OMNI_HOSTED_OPENAI_ENDPOINT: endpoint of the platform\'s Azure OpenAI resource for `hosted` keys (https://<resource>.openai.azure.com/). Unless both this and hostedOpenAiDeployment are set, hosted keys use the embedded offline model. The app signs in with its user-assigned managed identity, which needs the Cognitive Services OpenAI User role on that resource (not granted here).')
+param hostedOpenAiEndpoint string = ''
+
+@description('OMNI_HOSTED_OPENAI_DEPLOYMENT: deployment name on that resource. Empty by default.')
+param hostedOpenAiDeployment string = ''
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var functionAppName = 'func-api-${resourceToken}'
+var webPubSubHubName = 'omniagent'
 // Flex Consumption deploys from a blob container; the app reads it with its managed identity.
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
 
@@ -100,6 +114,19 @@ module keyVault 'modules/keyvault.bicep' = {
     tags: tags
     enablePurgeProtection: keyVaultEnablePurgeProtection
     secretsKey: omniSecretsKey
+  }
+}
+
+// The service and its connection string secret; the hub follows the function app (webPubSubHub below).
+module webPubSub 'modules/webpubsub.bicep' = {
+  name: 'webpubsub'
+  scope: rg
+  params: {
+    name: 'wps-${resourceToken}'
+    location: location
+    tags: tags
+    sku: webPubSubSku
+    keyVaultName: keyVault.outputs.name
   }
 }
 
@@ -149,11 +176,26 @@ module api 'modules/functionapp.bicep' = {
       OMNI_SECRETS_KEY: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretsKeySecretUri})'
       OMNI_AUTH_ISSUER: authIssuer
       OMNI_AUTH_AUDIENCE: authAudience
+      WEBPUBSUB_CONNECTION_STRING: '@Microsoft.KeyVault(SecretUri=${webPubSub.outputs.connectionStringSecretUri})'
+      WEBPUBSUB_HUB: webPubSubHubName
+      OMNI_HOSTED_OPENAI_ENDPOINT: hostedOpenAiEndpoint
+      OMNI_HOSTED_OPENAI_DEPLOYMENT: hostedOpenAiDeployment
     }
   }
   dependsOn: [
     rbac
   ]
+}
+
+// After the function app: the event handler URL is the app's host name.
+module webPubSubHub 'modules/webpubsub-hub.bicep' = {
+  name: 'webpubsub-hub'
+  scope: rg
+  params: {
+    webPubSubName: webPubSub.outputs.name
+    hubName: webPubSubHubName
+    functionAppHostName: api.outputs.defaultHostName
+  }
 }
 
 output AZURE_LOCATION string = location
@@ -166,4 +208,6 @@ output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.uri
+output AZURE_WEBPUBSUB_NAME string = webPubSub.outputs.name
+output AZURE_WEBPUBSUB_HOSTNAME string = webPubSub.outputs.hostName
 output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.applicationInsightsConnectionString

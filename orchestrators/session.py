@@ -23,6 +23,7 @@ from shared.sessions.lifecycle import (
     SessionPlan,
     SessionProgress,
     begin,
+    messages_before_end,
     next_wake,
     on_user_activity,
     seconds_left,
@@ -38,16 +39,18 @@ def session(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict
     data = context.get_input()
     plan = SessionPlan(**data["plan"])
     progress = SessionProgress(**data["progress"]) if data.get("progress") else None
-    queued: list[str] = list(data.get("queued", []))
+    queued: list[str] = list(data.get("queued", []))  # user messages not answered yet, in order
+    ending = bool(data.get("ending", False))  # the client ended: answer what is queued, then end
     if progress is None:
         progress = begin(context.current_utc_datetime)
 
     turns_here = 0
     end_reason: str | None = None
     while end_reason is None:
-        if queued:
-            texts, queued = queued, []
-        else:
+        if not queued:
+            if ending:
+                end_reason = "client"
+                break
             wake_at, why = next_wake(plan, progress)
             timer = context.create_timer(wake_at)
             wake = context.wait_for_external_event(names.INBOX_EVENT)
@@ -73,27 +76,32 @@ def session(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict
                 # Greet on the first connection: frames sent before it would reach nobody.
                 progress = replace(progress, greeted=True)
                 yield _send(context, plan, [_started_frame(plan)])
-            if any(e["kind"] == "end" for e in entries):
-                end_reason = "client"
-                break
-            texts = [e["text"] for e in entries if e["kind"] == "user_message"]
-            if not texts:
-                continue  # a late tool result: its call was already answered or timed out
+            # Tool results outside a tool wait are late (answered or timed out already): dropped.
+            texts, end_requested = messages_before_end(entries)
+            queued.extend(texts)
+            ending = ending or end_requested
+            continue
+
+        text, queued = queued[0], queued[1:]  # one turn per message, in order
         try:
-            progress, queued, ended = yield from _turn(context, plan, progress, texts)
+            progress, arrived, ended = yield from _turn(context, plan, progress, text)
         except Exception:  # an activity failed for good (its error is in the history): end cleanly
             message = "The agent could not answer, and the session ends."
             yield _send(context, plan, [frames.error("TurnFailed", message)])
             end_reason = "error"
             break
+        queued.extend(arrived)
+        ending = ending or ended
         progress = replace(progress, turns=progress.turns + 1)
         turns_here += 1
-        if ended:
-            end_reason = "client"
-        elif turns_here >= TURNS_PER_EXECUTION:
-            context.continue_as_new(
-                {"plan": plan.to_json(), "progress": progress.to_json(), "queued": queued}
-            )
+        if turns_here >= TURNS_PER_EXECUTION:
+            state = {
+                "plan": plan.to_json(),
+                "progress": progress.to_json(),
+                "queued": queued,
+                "ending": ending,
+            }
+            context.continue_as_new(state)
             return {"continued": True}
 
     yield context.call_activity(
@@ -109,7 +117,7 @@ def session(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict
 
 
 def _turn(
-    context: df.DurableOrchestrationContext, plan: SessionPlan, progress: SessionProgress, texts: list[str]
+    context: df.DurableOrchestrationContext, plan: SessionPlan, progress: SessionProgress, text: str
 ) -> Generator[Any, Any, tuple[SessionProgress, list[str], bool]]:
     """One user turn: model rounds until the model stops calling tools. Answers the progress, the
     user messages that arrived meanwhile (the next turn's) and whether the client ended the session."""
@@ -121,7 +129,7 @@ def _turn(
         "turn": progress.turns,
         "turnId": turn_id,
         "round": 0,
-        "userText": "\n".join(texts),
+        "userText": text,
     }
     result = yield context.call_activity(names.RUN_MODEL_TURN, request)
     for round_index in range(1, MAX_TOOL_ROUNDS + 1):

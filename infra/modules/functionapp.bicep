@@ -100,3 +100,4 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
 
 output name string = functionApp.name
 output uri string = 'https://${functionApp.properties.defaultHostName}'
+output defaultHostName string = functionApp.properties.defaultHostName

@@ -103,3 +103,15 @@ def active_seconds(progress: SessionProgress, ended_at: datetime) -> float:
 def billed_minutes(seconds: float) -> int:
     """Minutes as billed: every started minute counts."""
     return math.ceil(seconds / 60) if seconds > 0 else 0
+
+
+def messages_before_end(entries: list[dict[str, Any]]) -> tuple[list[str], bool]:
+    """The user messages of an inbox read that came before the client's end (they are answered before
+    the session ends), and whether the client asked to end."""
+    texts: list[str] = []
+    for entry in entries:
+        if entry["kind"] == "end":
+            return texts, True
+        if entry["kind"] == "user_message":
+            texts.append(entry["text"])
+    return texts, False

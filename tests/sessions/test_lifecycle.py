@@ -7,6 +7,7 @@ from shared.sessions.lifecycle import (
     SessionPlan,
     begin,
     billed_minutes,
+    messages_before_end,
     next_wake,
     on_user_activity,
     seconds_left,
@@ -64,3 +65,16 @@ def test_no_countdown_means_no_warning():
 
 def test_every_started_minute_is_billed():
     assert [billed_minutes(s) for s in (0, 0.4, 60, 61, 3599.9)] == [0, 1, 1, 2, 60]
+
+
+def test_messages_sent_before_the_end_are_answered_and_later_ones_are_not():
+    entries = [
+        {"kind": "connected"},
+        {"kind": "user_message", "text": "first"},
+        {"kind": "tool_result", "callId": "c"},
+        {"kind": "user_message", "text": "second"},
+        {"kind": "end"},
+        {"kind": "user_message", "text": "too late"},
+    ]
+    assert messages_before_end(entries) == (["first", "second"], True)
+    assert messages_before_end(entries[:2]) == (["first"], False)
