@@ -14,8 +14,7 @@ from shared.api_errors import not_found
 from shared.listing import ListEnvelope, ListQuery, paginate
 from shared.platform import get_platform
 from shared.sessions.frames import EndSession, ToolResult, UserMessage
-from shared.sessions.gateway import SESSION_INDEX_TABLE, SessionGateway, SessionIndexEntry
-from shared.sessions.inbox import INBOX_TABLE, InboxEntry
+from shared.sessions.gateway import SessionGateway, session_gateway
 from shared.sessions.records import SESSIONS_TABLE, TRANSCRIPTS_TABLE, SessionRecord, TranscriptEntry
 from shared.storage import NotFound
 
@@ -70,15 +69,9 @@ class SessionQuery(ListQuery):
 
 
 def _gateway(ctx: RequestContext) -> SessionGateway:
-    platform = get_platform()
     assert ctx.durable is not None
     durable = ctx.durable
-    return SessionGateway(
-        platform.repository(SESSIONS_TABLE, SessionRecord),
-        platform.repository(SESSION_INDEX_TABLE, SessionIndexEntry),
-        platform.repository(INBOX_TABLE, InboxEntry),
-        lambda instance, event: durable.raise_event(instance, event),
-    )
+    return session_gateway(lambda instance, event: durable.raise_event(instance, event))
 
 
 def _session(record: SessionRecord, with_transcript: bool) -> Session:

@@ -21,9 +21,7 @@ from shared.api_errors import ApiError
 from shared.platform import get_platform
 from shared.sessions import frames
 from shared.sessions.connection import session_group
-from shared.sessions.gateway import SESSION_INDEX_TABLE, SessionGateway, SessionIndexEntry
-from shared.sessions.inbox import INBOX_TABLE, InboxEntry
-from shared.sessions.records import SESSIONS_TABLE, SessionRecord
+from shared.sessions.gateway import SessionGateway, session_gateway
 from shared.webpubsub_events import access_keys, signature_is_valid
 
 log = logging.getLogger("omniagent.channels.webpubsub")
@@ -57,12 +55,7 @@ def _handle_event(req: func.HttpRequest, durable: DurableClient) -> func.HttpRes
         return func.HttpResponse("Invalid signature.", status_code=401)
     event_type = req.headers.get("ce-type", "")
     session_id = req.headers.get("ce-userId", "")
-    gateway = SessionGateway(
-        platform.repository(SESSIONS_TABLE, SessionRecord),
-        platform.repository(SESSION_INDEX_TABLE, SessionIndexEntry),
-        platform.repository(INBOX_TABLE, InboxEntry),
-        lambda instance, event: durable.raise_event(instance, event),
-    )
+    gateway = session_gateway(lambda instance, event: durable.raise_event(instance, event))
     match event_type:
         case "azure.webpubsub.sys.connect":
             try:

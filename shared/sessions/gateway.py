@@ -9,9 +9,10 @@ from pydantic import BaseModel
 
 from shared import durable_names as names
 from shared.api_errors import conflict, not_found
+from shared.platform import get_platform
 from shared.sessions.frames import ClientConnected, ClientFrame, EndSession, ToolResult, UserMessage
-from shared.sessions.inbox import InboxEntry, new_entry
-from shared.sessions.records import SessionRecord
+from shared.sessions.inbox import INBOX_TABLE, InboxEntry, new_entry
+from shared.sessions.records import SESSIONS_TABLE, SessionRecord
 from shared.storage import NotFound, TableRepository
 
 SESSION_INDEX_TABLE = "sessionindex"
@@ -54,6 +55,17 @@ class SessionGateway:
         self.active_session(session_id, project_id)
         self._inbox.create(session_id, _entry_for(frame))
         self._raise_event(session_id, names.INBOX_EVENT)
+
+
+def session_gateway(raise_event: RaiseEvent) -> SessionGateway:
+    """The gateway over the platform's tables; ``raise_event`` comes from the trigger's durable client."""
+    platform = get_platform()
+    return SessionGateway(
+        platform.repository(SESSIONS_TABLE, SessionRecord),
+        platform.repository(SESSION_INDEX_TABLE, SessionIndexEntry),
+        platform.repository(INBOX_TABLE, InboxEntry),
+        raise_event,
+    )
 
 
 def _entry_for(frame: ClientFrame) -> InboxEntry:

@@ -23,6 +23,7 @@ from shared.settings import Settings, load_settings
 from shared.storage import TableRepository, table_service
 from tests.devhost.helpers import REPO_ROOT, DevHost
 from tests.e2e.openapi_conformance import ConformanceChecker
+from tests.fakes.scripted_openai import ScriptedOpenAI
 
 
 @dataclass
@@ -49,6 +50,47 @@ def platform(azurite, tmp_path_factory) -> Iterator[Platform]:
         yield Platform(host, load_settings(environment))
     finally:
         host.stop()
+
+
+@pytest.fixture
+def own_platform_factory(platform: Platform, tmp_path: Path) -> Iterator[Callable[..., DevHost]]:
+    """Hosts of a test's own (the same storage and local keys, its own data dir and settings), for tests
+    that kill a host or need other settings; stopped at the end of the test."""
+    hosts: list[DevHost] = []
+
+    def make(**settings: str) -> DevHost:
+        environment = {
+            "OMNI_ENVIRONMENT": "local",
+            "OMNI_STORAGE_CONNECTION_STRING": platform.settings.storage.connection_string or "",
+            "OMNI_LOCAL_STATE_DIR": platform.settings.local_state_dir,
+            **settings,
+        }
+        root = tmp_path / f"host{len(hosts)}"
+        host = DevHost(
+            app_dir=REPO_ROOT, data_dir=root / "data", log_dir=root / "logs", environment=environment
+        )
+        hosts.append(host)
+        host.start()
+        return host
+
+    yield make
+    for host in hosts:
+        host.stop()
+
+
+@pytest.fixture
+def model() -> Iterator[ScriptedOpenAI]:
+    """A scripted OpenAI-compatible model on loopback (queue its replies in the test)."""
+    with ScriptedOpenAI() as server:
+        yield server
+
+
+@pytest.fixture
+def model_key(project_key_factory: Callable[..., ProjectKey], model: ScriptedOpenAI) -> ProjectKey:
+    """A project key whose provider is the scripted model."""
+    return project_key_factory(
+        provider={"type": "openai-compatible", "baseUrl": model.base_url, "model": "gpt-scripted"}
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)

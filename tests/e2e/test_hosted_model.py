@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.devhost.helpers import REPO_ROOT, DevHost
 from tests.e2e.builders import new_agent
 from tests.e2e.session_client import SessionClient, open_connection
 from tests.fakes.scripted_openai import ScriptedOpenAI
@@ -17,23 +16,12 @@ def hosted_model():
 
 
 @pytest.fixture
-def hosted_platform(platform, hosted_model, tmp_path):
-    environment = {
-        "OMNI_ENVIRONMENT": "local",
-        "OMNI_STORAGE_CONNECTION_STRING": platform.settings.storage.connection_string,
-        "OMNI_LOCAL_STATE_DIR": platform.settings.local_state_dir,
-        "OMNI_HOSTED_OPENAI_ENDPOINT": hosted_model.azure_endpoint,
-        "OMNI_HOSTED_OPENAI_DEPLOYMENT": "platform-gpt",
-        "OMNI_HOSTED_OPENAI_API_KEY": "hosted-deployment-key",
-    }
-    host = DevHost(
-        app_dir=REPO_ROOT, data_dir=tmp_path / "data", log_dir=tmp_path / "logs", environment=environment
+def hosted_platform(own_platform_factory, hosted_model):
+    return own_platform_factory(
+        OMNI_HOSTED_OPENAI_ENDPOINT=hosted_model.azure_endpoint,
+        OMNI_HOSTED_OPENAI_DEPLOYMENT="platform-gpt",
+        OMNI_HOSTED_OPENAI_API_KEY="hosted-deployment-key",
     )
-    host.start()
-    try:
-        yield host
-    finally:
-        host.stop()
 
 
 def test_a_hosted_key_talks_to_the_platforms_deployment(hosted_platform, hosted_model, project_key):

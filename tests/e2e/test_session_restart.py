@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import signal
 
-import pytest
 import requests
 
-from tests.devhost.helpers import REPO_ROOT, DevHost
 from tests.e2e.builders import new_agent
 from tests.e2e.session_client import SessionClient, open_connection
 from tests.fakes.scripted_openai import ScriptedOpenAI
@@ -16,27 +14,10 @@ from tests.fakes.scripted_openai import ScriptedOpenAI
 T = 30
 
 
-@pytest.fixture
-def own_platform(platform, tmp_path):
-    """A platform host of this test's own (same storage), which the test may kill."""
-    environment = {
-        "OMNI_ENVIRONMENT": "local",
-        "OMNI_STORAGE_CONNECTION_STRING": platform.settings.storage.connection_string,
-        "OMNI_LOCAL_STATE_DIR": platform.settings.local_state_dir,
-    }
-    host = DevHost(
-        app_dir=REPO_ROOT, data_dir=tmp_path / "data", log_dir=tmp_path / "logs", environment=environment
-    )
-    host.start()
-    try:
-        yield host
-    finally:
-        host.stop()
-
-
 def test_a_session_survives_a_devhost_crash_and_the_conversation_goes_on(
-    platform, own_platform, project_key_factory
+    own_platform_factory, project_key_factory
 ):
+    own_platform = own_platform_factory()
     with ScriptedOpenAI() as model:
         key = project_key_factory(
             provider={"type": "openai-compatible", "baseUrl": model.base_url, "model": "gpt-scripted"}

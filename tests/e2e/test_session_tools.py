@@ -4,31 +4,14 @@ tool the client never answers, and the audit of every call."""
 from __future__ import annotations
 
 import json
-import time
 
-import pytest
 import requests
 
-from shared.tools.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from tests.e2e.builders import create, new_agent
 from tests.e2e.session_client import SessionClient, open_connection
-from tests.fakes.scripted_openai import ScriptedOpenAI
 from tests.tools.servers import HttpToolServer, Received, WebSocketToolServer, json_answer
 
 T = 30
-
-
-@pytest.fixture
-def model():
-    with ScriptedOpenAI() as server:
-        yield server
-
-
-@pytest.fixture
-def model_key(project_key_factory, model):
-    return project_key_factory(
-        provider={"type": "openai-compatible", "baseUrl": model.base_url, "model": "gpt-scripted"}
-    )
 
 
 def _function(platform, key, name: str, flow: str, url: str | None = None) -> dict:
@@ -43,16 +26,6 @@ def _function(platform, key, name: str, flow: str, url: str | None = None) -> di
     if url:
         body["url"] = url
     return create(platform, key, "/public/functions", body)
-
-
-def _signed(received: Received, secret: str) -> bool:
-    return verify(
-        secret,
-        received.headers.get(TIMESTAMP_HEADER, ""),
-        received.body,
-        received.headers.get(SIGNATURE_HEADER, ""),
-        time.time(),
-    )
 
 
 def _ask(platform, key, agent_id: str, text: str) -> tuple[str, list[dict]]:
@@ -76,7 +49,7 @@ def test_an_explicit_http_tool_gets_a_signed_post_and_its_answer_reaches_the_mod
     secrets: dict[str, str] = {}
 
     def behaviour(received: Received):
-        if not _signed(received, secrets["secret"]):
+        if not received.signed_by(secrets["secret"]):
             return json_answer(401, {"error": "bad signature"})
         return json_answer(200, {"stock": 7, "asked": received.json["arguments"]["q"]})
 
@@ -125,7 +98,7 @@ def test_an_explicit_websocket_tool_answers_one_frame_with_the_call_id(platform,
         tool.stop()
 
     assert frames[-1]["text"] == "Yes, we are open."
-    assert _signed(tool.received[0], function["signingSecret"])
+    assert tool.received[0].signed_by(function["signingSecret"])
     assert _audit(platform, model_key, session_id)[0]["result"] == {"open": True}
 
 

@@ -13,7 +13,6 @@ from websockets.sync.client import connect
 from tests.e2e.builders import create, new_agent
 from tests.e2e.conftest import error_of
 from tests.e2e.session_client import SessionClient, open_connection, token_of
-from tests.fakes.scripted_openai import ScriptedOpenAI
 
 T = 30
 
@@ -71,19 +70,6 @@ def test_a_malformed_frame_gets_an_error_frame_and_the_session_goes_on(platform,
         assert client.receive()["code"] == "UnknownFrameType"
         client.send({"type": "session.end"})
         assert client.receive_until("session.ended")[-1]["reason"] == "client"
-
-
-@pytest.fixture
-def model():
-    with ScriptedOpenAI() as server:
-        yield server
-
-
-@pytest.fixture
-def model_key(project_key_factory, model):
-    return project_key_factory(
-        provider={"type": "openai-compatible", "baseUrl": model.base_url, "model": "gpt-scripted"}
-    )
 
 
 def _talk(client: SessionClient, text: str) -> list[dict]:
