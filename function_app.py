@@ -15,6 +15,7 @@ from api.faqs import bp as faqs
 from api.functions import bp as functions
 from api.health import bp as health
 from api.knowledge_bases import bp as knowledge_bases
+from api.memory import bp as memory
 from api.openapi_docs import bp as openapi_docs
 from api.organizations import bp as organizations
 from api.projects import bp as projects
@@ -38,6 +39,7 @@ app.register_functions(functions)
 app.register_functions(faqs)
 app.register_functions(knowledge_bases)
 app.register_functions(agents)
+app.register_functions(memory)
 app.register_functions(connections)
 app.register_functions(sessions)
 # Channels and the session's durable functions

@@ -73,7 +73,9 @@ class Summarizer(Protocol):
 class ModelSummarizer:
     """A ``Summarizer`` over any ``ModelProvider`` (one non-tool turn, temperature 0)."""
 
-    def __init__(self, provider: ModelProvider, *, max_output_tokens: int = SUMMARY_MAX_OUTPUT_TOKENS) -> None:
+    def __init__(
+        self, provider: ModelProvider, *, max_output_tokens: int = SUMMARY_MAX_OUTPUT_TOKENS
+    ) -> None:
         self.provider = provider
         self.max_output_tokens = max_output_tokens
 
@@ -141,7 +143,11 @@ def parse_summary(text: str) -> Summary:
 def conversation_lines(entries: Iterable[TranscriptEntry]) -> list[Line]:
     """The said lines of a session's transcript: user and assistant text, in order (tool rounds and
     empty lines left out)."""
-    return [(entry.role, entry.text) for entry in entries if entry.role in ("user", "assistant") and entry.text.strip()]
+    return [
+        (entry.role, entry.text)
+        for entry in entries
+        if entry.role in ("user", "assistant") and entry.text.strip()
+    ]
 
 
 def fold(
@@ -162,7 +168,8 @@ def fold(
     external_client_id = external_client_id or (memory.external_client_id if memory else None)
     if not companion_id or not external_client_id:
         raise ValueError("fold needs the companion and client ids when there is no memory yet.")
-    if memory is not None and (memory.companion_id, memory.external_client_id) != (companion_id, external_client_id):
+    owner = (companion_id, external_client_id)
+    if memory is not None and (memory.companion_id, memory.external_client_id) != owner:
         raise ValueError("This memory belongs to another companion or end user.")
     current = memory or ClientMemory.empty(companion_id, external_client_id, now)
     lines = [(role, text) for role, text in transcript if role in ("user", "assistant") and text.strip()]

@@ -49,7 +49,9 @@ def check_owner(companion_id: str, external_client_id: str) -> None:
     if not _COMPANION_ID.match(companion_id):
         raise ValueError(f"Invalid companion id {companion_id!r}.")
     if not is_external_client_id(external_client_id):
-        raise ValueError(f"Invalid externalClientId {external_client_id!r}: it must match {EXTERNAL_CLIENT_ID_PATTERN}.")
+        raise ValueError(
+            f"Invalid externalClientId {external_client_id!r}: it must match {EXTERNAL_CLIENT_ID_PATTERN}."
+        )
 
 
 def memory_row(companion_id: str, external_client_id: str) -> str:
