@@ -14,18 +14,18 @@ import azure.durable_functions as df
 
 from shared import durable_names as names
 from shared.agents.models import AgentFields, AgentRecord
-from shared.auth.api_keys import API_KEYS_TABLE, ApiKeyRecord
 from shared.catalog.tables import AGENTS
 from shared.companions.store import find_companion
 from shared.faqs.models import FAQ_ITEMS, FaqItemRecord
 from shared.functions.models import FunctionRecord
 from shared.functions.store import functions
+from shared.memory.folding import prompt_notes
+from shared.memory.store import ClientMemory, load_memory
 from shared.models import (
     AgentPrompt,
     AssistantMessage,
     CompanionPrompt,
     FaqEntry,
-    HostedSettings,
     Message,
     ProviderError,
     TextDelta,
@@ -35,11 +35,11 @@ from shared.models import (
     TurnFinished,
     UserMessage,
     build_turn_request,
-    provider_for,
 )
 from shared.platform import Platform, get_platform
 from shared.sessions import frames
 from shared.sessions.lifecycle import SessionPlan
+from shared.sessions.model_choice import session_model
 from shared.sessions.records import TRANSCRIPTS_TABLE, TranscriptEntry, transcript_row
 from shared.tools.records import ToolCall
 
@@ -86,6 +86,7 @@ def run_model_turn(request: dict[str, Any]) -> dict[str, Any]:
         agent=AgentPrompt.from_fields(agent),
         transcript=_conversation(transcript.list_all(plan.session_id)),
         faqs=_faqs_of(platform, plan.project_id, agent),
+        memory=prompt_notes(_memory_of(plan)),
         tools=[ToolSpec(f.name, f.description, f.parameters) for f in tools.values()],
         temperature=agent.provider_settings.temperature if agent.provider_settings else None,
         max_output_tokens=agent.provider_settings.max_output_tokens if agent.provider_settings else None,
@@ -95,7 +96,7 @@ def run_model_turn(request: dict[str, Any]) -> dict[str, Any]:
     calls: list[ToolCallRequest] = []
     citations: list[dict[str, Any]] = []
     try:
-        for event in _provider(platform, plan).stream_turn(turn_request):
+        for event in session_model(platform, plan.project_id, plan.key_id).stream_turn(turn_request):
             if isinstance(event, TextDelta):
                 text_parts.append(event.text)
                 platform.session_connection.send(plan.session_id, [frames.message_delta(turn_id, event.text)])
@@ -141,28 +142,18 @@ def _planned_call(
     return {**planned, "flow": function.flow, "function_id": function.id}
 
 
+def _memory_of(plan: SessionPlan) -> ClientMemory | None:
+    """What the agent remembers of this end user (never another companion's or project's)."""
+    if not (plan.memory_enabled and plan.external_client_id and plan.companion_id):
+        return None
+    return load_memory(plan.project_id, plan.companion_id, plan.external_client_id)
+
+
 def _agent_of(platform: Platform, plan: SessionPlan) -> AgentFields:
     if plan.inline_agent is not None:
         return AgentFields.model_validate(plan.inline_agent, by_name=True)
     assert plan.agent_id is not None
     return platform.repository(AGENTS, AgentRecord).get(plan.project_id, plan.agent_id).entity
-
-
-def _provider(platform: Platform, plan: SessionPlan) -> Any:
-    key = platform.repository(API_KEYS_TABLE, ApiKeyRecord).get(plan.project_id, plan.key_id).entity
-    secret = (
-        platform.secret_box.open(key.sealed_provider_secret, owner=key.id)
-        if key.sealed_provider_secret
-        else None
-    )
-    settings = platform.settings
-    hosted = HostedSettings(
-        endpoint=settings.hosted_openai_endpoint,
-        deployment=settings.hosted_openai_deployment,
-        api_version=settings.hosted_openai_api_version,
-        api_key=settings.hosted_openai_api_key,
-    )
-    return provider_for(key.provider, secret, hosted)
 
 
 def _tools_of(project_id: str, agent: AgentFields) -> dict[str, FunctionRecord]:

@@ -8,11 +8,14 @@ from typing import Any
 import azure.durable_functions as df
 
 from shared import durable_names as names
-from shared.platform import get_platform
+from shared.memory.folding import conversation_lines, summarizer_for
+from shared.memory.store import save_folded
+from shared.platform import Platform, get_platform
 from shared.sessions import frames
 from shared.sessions.inbox import INBOX_TABLE, InboxEntry, read_after
 from shared.sessions.lifecycle import SessionPlan, SessionProgress, active_seconds, billed_minutes
-from shared.sessions.records import SESSIONS_TABLE, SessionRecord
+from shared.sessions.model_choice import session_model
+from shared.sessions.records import SESSIONS_TABLE, TRANSCRIPTS_TABLE, SessionRecord, TranscriptEntry
 
 bp = df.Blueprint()
 
@@ -67,6 +70,27 @@ def end_session(request: dict[str, Any]) -> dict[str, Any]:
             ),
             stored.etag,
         )
+    _remember(platform, plan)
     platform.session_connection.send(plan.session_id, [frames.session_ended(request["reason"], minutes)])
     platform.session_connection.close(plan.session_id, reason=request["reason"])
     return {"activeSeconds": seconds, "billedMinutes": minutes}
+
+
+def _remember(platform: Platform, plan: SessionPlan) -> None:
+    """Fold the conversation into the end user's memory (by the model when one is configured).
+    Idempotent by session id: a re-run of this activity changes nothing."""
+    if not (plan.memory_enabled and plan.external_client_id and plan.companion_id):
+        return
+    entries = platform.repository(TRANSCRIPTS_TABLE, TranscriptEntry).list_all(plan.session_id)
+    lines = conversation_lines(entries)
+    if not lines:
+        return
+    summarizer = summarizer_for(session_model(platform, plan.project_id, plan.key_id))
+    save_folded(
+        plan.project_id,
+        plan.companion_id,
+        plan.external_client_id,
+        lines,
+        summarizer,
+        session_id=plan.session_id,
+    )

@@ -194,6 +194,9 @@ def _open_session(
         tool_timeout_seconds=platform.settings.tool_timeout_seconds,
         disclaimer=agent.disclaimer.model_dump(by_alias=True),
         inline_agent=None if agent_id else agent.model_dump(mode="json"),
+        companion_id=agent.companion_id,
+        external_client_id=body.externalClientId,
+        memory_enabled=agent.memory.enabled,
     )
     access = platform.session_connection.client_token(session_id)
     assert ctx.durable is not None

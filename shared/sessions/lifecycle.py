@@ -40,6 +40,10 @@ class SessionPlan:
     tool_timeout_seconds: float = DEFAULT_TOOL_TIMEOUT_SECONDS
     greeting: str | None = None
     disclaimer: dict[str, Any] = field(default_factory=dict)
+    companion_id: str | None = None
+    # Memory follows the end user (``externalClientId``) when the agent's memory is enabled.
+    external_client_id: str | None = None
+    memory_enabled: bool = False
     # Per-session connections carry their whole agent configuration (AgentFields as JSON): nothing
     # about them is stored beyond the session.
     inline_agent: dict[str, Any] | None = None

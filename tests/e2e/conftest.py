@@ -158,9 +158,14 @@ class ProjectKey:
 def project_key_factory(platform: Platform) -> Callable[..., ProjectKey]:
     repository = TableRepository(table_service(platform.settings.storage), API_KEYS_TABLE, ApiKeyRecord)
 
-    def make(provider: dict[str, Any] | None = None, organization_id: str | None = None) -> ProjectKey:
+    def make(
+        provider: dict[str, Any] | None = None,
+        organization_id: str | None = None,
+        project_id: str | None = None,
+    ) -> ProjectKey:
+        """A new key; of a new project unless ``project_id`` (and its ``organization_id``) is given."""
         organization_id = organization_id or new_id("org")
-        project_id, key_id = new_id("proj"), new_id("key")
+        project_id, key_id = project_id or new_id("proj"), new_id("key")
         key, secret_hash = new_key_secret(project_id, key_id)
         repository.create(
             project_id,

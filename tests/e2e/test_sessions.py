@@ -364,3 +364,59 @@ def test_a_model_that_refuses_gets_an_error_frame_and_the_session_goes_on(platfo
         assert _talk(client, "Hello again?")[-1]["text"] == "Back again."
         client.send({"type": "session.end"})
         client.receive_until("session.ended")
+
+
+def test_memory_written_in_one_session_is_in_the_prompt_of_the_users_next_session(
+    platform, model, model_key, project_key_factory
+):
+    agent = new_agent(platform, model_key)
+    model.reply_text("Nice to meet you, Ada.")
+    model.reply_text('{"summary": "Ada loves sailing.", "facts": ["The user is called Ada"]}')  # the folding
+    with SessionClient(open_connection(platform, model_key, agent["id"], externalClientId="ada")) as client:
+        assert client.receive()["type"] == "session.started"
+        assert _talk(client, "I am Ada and I love sailing.")[-1]["text"] == "Nice to meet you, Ada."
+        client.send({"type": "session.end"})
+        client.receive_until("session.ended")
+
+    memory = requests.get(
+        platform.url(f"/public/companions/{agent['companionId']}/clients/ada/memory"),
+        headers=model_key.headers,
+        timeout=T,
+    ).json()
+    assert memory["summary"] == "Ada loves sailing."
+
+    # The next session of the same user, through another key of the same project (1 connection / 5 s / key).
+    second_key = project_key_factory(
+        provider={"type": "openai-compatible", "baseUrl": model.base_url, "model": "gpt-scripted"},
+        organization_id=model_key.organization_id,
+        project_id=model_key.project_id,
+    )
+    model.reply_text("Fair winds, Ada!")
+    with SessionClient(open_connection(platform, second_key, agent["id"], externalClientId="ada")) as client:
+        assert client.receive()["type"] == "session.started"
+        _talk(client, "Any plans for the weekend?")
+        client.send({"type": "session.end"})
+        client.receive_until("session.ended")
+    prompts = [
+        r.system_prompt
+        for r in model.chat_requests
+        if r.messages[-1]["content"] == "Any plans for the weekend?"
+    ]
+    assert len(prompts) == 1 and "Ada loves sailing." in prompts[0] and "The user is called Ada" in prompts[0]
+
+
+def test_an_agent_without_memory_neither_reads_nor_writes_it(platform, model, model_key):
+    agent = new_agent(platform, model_key, memory={"enabled": False})
+    model.reply_text("Hello.")
+    with SessionClient(open_connection(platform, model_key, agent["id"], externalClientId="bob")) as client:
+        assert client.receive()["type"] == "session.started"
+        _talk(client, "I am Bob.")
+        client.send({"type": "session.end"})
+        client.receive_until("session.ended")
+    missing = requests.get(
+        platform.url(f"/public/companions/{agent['companionId']}/clients/bob/memory"),
+        headers=model_key.headers,
+        timeout=T,
+    )
+    assert missing.status_code == 404
+    assert len(model.chat_requests) == 1  # no folding call to the model
