@@ -65,3 +65,13 @@ __all__ = [
     "cited_passages",
     "provider_for",
 ]
+
+from shared.models.speech import (
+    HostedSpeechSettings,
+    OpenAISpeech,
+    SpeechProvider,
+    speech_for,
+    split_sentences,
+)
+
+__all__ += ["HostedSpeechSettings", "OpenAISpeech", "SpeechProvider", "speech_for", "split_sentences"]

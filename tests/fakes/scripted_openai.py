@@ -21,15 +21,28 @@ request gets a 400 whose message says nothing was scripted. Every request is rec
 query, headers, JSON body), including refused ones. No latency unless a reply asks for ``delay`` /
 ``chunk_delay``. With ``api_key=...`` the server checks ``Authorization: Bearer`` / ``api-key`` and
 answers 401 the way OpenAI does (its message echoes part of the key, as OpenAI's does).
+
+Audio: ``POST /v1/audio/transcriptions`` (multipart, as the SDK sends it) answers the scripted text
+(``transcribe_as("I'd like a refund")``; default ``DEFAULT_TRANSCRIPT``) and records the uploaded file
+(``server.transcriptions[-1].audio``). ``POST /v1/audio/speech`` answers real audio: a 440 Hz tone of
+``SPEECH_SAMPLES_PER_CHARACTER`` samples per character of ``input`` at 24 kHz (``speech_pcm(text)``), raw
+int16 mono for ``response_format="pcm"`` or as a WAV for ``"wav"`` (other formats: 400), and records
+``input`` / ``voice`` / ``response_format`` (``server.speeches``). Both also under the Azure paths
+``/openai/deployments/{deployment}/audio/...``. ``speak_with(delay=...)`` slows speech per call (a
+number or a function of the text), ``fail_audio(status)`` queues an error for the next audio request.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
+import math
+import struct
 import threading
 import time
+import wave
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -129,6 +142,70 @@ class RecordedRequest:
         return None
 
 
+DEFAULT_TRANSCRIPT = "Hello from the scripted transcriber."
+SPEECH_RATE = 24_000  # Hz: what OpenAI answers for "pcm" (and in its WAVs)
+SPEECH_SAMPLES_PER_CHARACTER = 1_200  # 50 ms of tone per character of input
+_TONE_HZ = 440.0
+_TONE_AMPLITUDE = 8_000
+
+
+@dataclass(frozen=True)
+class TranscriptionRequest:
+    """What one transcription request uploaded (the multipart fields and the file)."""
+
+    path: str
+    deployment: str | None
+    fields: dict[str, str]  # model, language, response_format, ...
+    filename: str | None
+    content_type: str | None
+    audio: bytes  # the file's bytes as sent
+
+    @property
+    def model(self) -> str | None:
+        return self.fields.get("model")
+
+    @property
+    def language(self) -> str | None:
+        return self.fields.get("language")
+
+
+@dataclass(frozen=True)
+class SpeechRequest:
+    """What one speech request asked for."""
+
+    path: str
+    deployment: str | None
+    model: str | None
+    input: str
+    voice: Any
+    response_format: str | None
+    speed: float | None
+    received_at: float  # time.monotonic()
+
+
+def speech_pcm(text: str, speed: float = 1.0) -> bytes:
+    """The audio the server speaks ``text`` with: a 440 Hz tone, 24 kHz int16 little-endian mono,
+    ``SPEECH_SAMPLES_PER_CHARACTER`` samples per character (divided by ``speed``)."""
+    count = round(len(text) * SPEECH_SAMPLES_PER_CHARACTER / (speed or 1.0))
+    step = 2 * math.pi * _TONE_HZ / SPEECH_RATE
+    samples = [round(_TONE_AMPLITUDE * math.sin(step * index)) for index in range(count)]
+    return struct.pack(f"<{count}h", *samples)
+
+
+def pcm_as_wav(pcm: bytes, rate: int = SPEECH_RATE, *, unknown_size: bool = False) -> bytes:
+    """``pcm`` (int16 mono) as a WAV; ``unknown_size`` writes 0xFFFFFFFF sizes, as streaming servers do."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(rate)
+        writer.writeframes(pcm)
+    data = buffer.getvalue()
+    if unknown_size:
+        data = data[:4] + b"\xff\xff\xff\xff" + data[8:40] + b"\xff\xff\xff\xff" + data[44:]
+    return data
+
+
 class ScriptedOpenAI:
     def __init__(self, *, api_key: str | None = None, model: str = "gpt-scripted", port: int = 0) -> None:
         self.api_key = api_key
@@ -144,6 +221,13 @@ class ScriptedOpenAI:
         self._stopping: asyncio.Event | None = None
         self._counter = 0
         self.port = 0
+        self._transcript = DEFAULT_TRANSCRIPT
+        self._transcription_delay = 0.0
+        self._speech_delay: float | Callable[[str], float] = 0.0
+        self._wav_unknown_size = False
+        self._audio_errors: deque[ErrorReply] = deque()
+        self._transcriptions: list[TranscriptionRequest] = []
+        self._speeches: list[SpeechRequest] = []
 
     # ------------------------------------------------------------------------------------ lifecycle
 
@@ -181,6 +265,9 @@ class ScriptedOpenAI:
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/chat/completions", self._chat)
         app.router.add_post("/openai/deployments/{deployment}/chat/completions", self._chat)
+        for prefix in ("/v1", "", "/openai/deployments/{deployment}"):
+            app.router.add_post(f"{prefix}/audio/transcriptions", self._transcription)
+            app.router.add_post(f"{prefix}/audio/speech", self._speech)
         app.router.add_get("/v1/models", self._models)
         app.router.add_get("/models", self._models)
         runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None)
@@ -309,11 +396,52 @@ class ScriptedOpenAI:
     def always_text(self, text: str, **options: Any) -> ScriptedOpenAI:
         return self.respond_with(lambda _request: TextReply(text, **options))
 
+    def transcribe_as(self, text: str, *, delay: float = 0.0) -> ScriptedOpenAI:
+        """Answer every transcription with ``text`` (after ``delay`` seconds)."""
+        self._transcript = text
+        self._transcription_delay = delay
+        return self
+
+    def speak_with(
+        self, *, delay: float | Callable[[str], float] = 0.0, wav_unknown_size: bool = False
+    ) -> ScriptedOpenAI:
+        """Delay each speech answer by ``delay`` seconds (or ``delay(input)``); ``wav_unknown_size``
+        answers WAVs with 0xFFFFFFFF sizes, as a streaming server does."""
+        self._speech_delay = delay
+        self._wav_unknown_size = wav_unknown_size
+        return self
+
+    def fail_audio(
+        self,
+        status: int,
+        *,
+        message: str | None = None,
+        code: str | None = None,
+        retry_after: float | str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ScriptedOpenAI:
+        """Answer the next audio request (transcription or speech) with this error (queued, in order)."""
+        with self._lock:
+            self._audio_errors.append(
+                ErrorReply(status, message, code, None, retry_after, None, dict(headers or {}))
+            )
+        return self
+
+    @property
+    def transcriptions(self) -> list[TranscriptionRequest]:
+        with self._lock:
+            return list(self._transcriptions)
+
+    @property
+    def speeches(self) -> list[SpeechRequest]:
+        with self._lock:
+            return list(self._speeches)
+
     @property
     def pending(self) -> int:
-        """Replies queued and not yet used."""
+        """Replies queued and not yet used (audio errors included)."""
         with self._lock:
-            return len(self._replies)
+            return len(self._replies) + len(self._audio_errors)
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -336,7 +464,14 @@ class ScriptedOpenAI:
         with self._lock:
             self._replies.clear()
             self._requests.clear()
+            self._audio_errors.clear()
+            self._transcriptions.clear()
+            self._speeches.clear()
         self._responder = None
+        self._transcript = DEFAULT_TRANSCRIPT
+        self._transcription_delay = 0.0
+        self._speech_delay = 0.0
+        self._wav_unknown_size = False
 
     def wait_for_requests(self, count: int, timeout: float = 5.0) -> list[RecordedRequest]:
         deadline = time.monotonic() + timeout
@@ -431,6 +566,122 @@ class ScriptedOpenAI:
         if recorded.stream:
             return await self._stream(request, recorded, reply, completion_id, model)
         return web.json_response(self._completion(recorded, reply, completion_id, model))
+
+    async def _transcription(self, request: web.Request) -> web.StreamResponse:
+        raw = await request.read()
+        fields, files = _parse_multipart(request.headers.get("Content-Type", ""), raw)
+        recorded = RecordedRequest(
+            method=request.method,
+            path=request.path,
+            query=dict(request.query),
+            headers={key.lower(): value for key, value in request.headers.items()},
+            body=dict(fields),
+            received_at=time.monotonic(),
+        )
+        upload = files.get("file")
+        with self._lock:
+            self._requests.append(recorded)
+            self._transcriptions.append(
+                TranscriptionRequest(
+                    path=request.path,
+                    deployment=recorded.deployment,
+                    fields=dict(fields),
+                    filename=upload[0] if upload else None,
+                    content_type=upload[1] if upload else None,
+                    audio=upload[2] if upload else b"",
+                )
+            )
+        refusal = self._refusal(recorded) or await self._audio_error()
+        if refusal is not None:
+            return refusal
+        if upload is None or not fields.get("model"):
+            return _error_response(
+                400,
+                {"error": {"message": "'file' and 'model' are required.", "type": "invalid_request_error"}},
+            )
+        if self._transcription_delay:
+            await self._pause(self._transcription_delay)
+        text = self._transcript
+        response_format = fields.get("response_format", "json")
+        if response_format == "text":
+            return web.Response(text=text + "\n", content_type="text/plain")
+        seconds = round(max(0, len(upload[2]) - 44) / 32_000, 3)
+        if response_format == "json":
+            return web.json_response({"text": text, "usage": {"type": "duration", "seconds": seconds}})
+        if response_format == "verbose_json":
+            return web.json_response(
+                {
+                    "task": "transcribe",
+                    "language": "english",
+                    "duration": seconds,
+                    "text": text,
+                    "segments": [],
+                }
+            )
+        return _error_response(
+            400, {"error": {"message": f"ScriptedOpenAI: no {response_format} transcripts", "type": "test"}}
+        )
+
+    async def _speech(self, request: web.Request) -> web.StreamResponse:
+        recorded = await self._record(request)
+        body = recorded.body if isinstance(recorded.body, dict) else {}
+        speed = body.get("speed")
+        with self._lock:
+            self._speeches.append(
+                SpeechRequest(
+                    path=recorded.path,
+                    deployment=recorded.deployment,
+                    model=body.get("model"),
+                    input=str(body.get("input", "")),
+                    voice=body.get("voice"),
+                    response_format=body.get("response_format"),
+                    speed=float(speed) if isinstance(speed, int | float) else None,
+                    received_at=recorded.received_at,
+                )
+            )
+        refusal = self._refusal(recorded) or await self._audio_error()
+        if refusal is not None:
+            return refusal
+        text, voice = body.get("input"), body.get("voice")
+        if not isinstance(text, str) or not text or not body.get("model") or not voice:
+            return _error_response(
+                400,
+                {
+                    "error": {
+                        "message": "'model', 'input' and 'voice' are required.",
+                        "type": "invalid_request_error",
+                    }
+                },
+            )
+        delay = self._speech_delay(text) if callable(self._speech_delay) else self._speech_delay
+        if delay:
+            await self._pause(delay)
+        pcm = speech_pcm(text, float(speed) if isinstance(speed, int | float) else 1.0)
+        response_format = body.get("response_format", "mp3")
+        if response_format == "pcm":
+            return web.Response(body=pcm, content_type="audio/pcm")
+        if response_format == "wav":
+            return web.Response(
+                body=pcm_as_wav(pcm, unknown_size=self._wav_unknown_size), content_type="audio/wav"
+            )
+        return _error_response(
+            400,
+            {
+                "error": {
+                    "message": f"ScriptedOpenAI: only pcm and wav, not {response_format}",
+                    "type": "test",
+                }
+            },
+        )
+
+    async def _audio_error(self) -> web.Response | None:
+        with self._lock:
+            reply = self._audio_errors.popleft() if self._audio_errors else None
+        if reply is None:
+            return None
+        if reply.delay:
+            await self._pause(reply.delay)
+        return self._error(reply)
 
     def _next_reply(self, recorded: RecordedRequest) -> Reply | None:
         with self._lock:
@@ -602,6 +853,44 @@ def split_text(text: str, parts: int, *, on_spaces: bool = True) -> list[str]:
             cuts.append(cut)
     bounds = [0, *cuts, len(text)]
     return [text[start:end] for start, end in pairwise(bounds) if text[start:end]]
+
+
+def _parse_multipart(
+    content_type: str, raw: bytes
+) -> tuple[dict[str, str], dict[str, tuple[str | None, str | None, bytes]]]:
+    """A ``multipart/form-data`` body: text fields, and files as ``(filename, content type, bytes)``."""
+    fields: dict[str, str] = {}
+    files: dict[str, tuple[str | None, str | None, bytes]] = {}
+    boundary = ""
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.strip().partition("=")
+        if name.lower() == "boundary":
+            boundary = value.strip('"')
+    if not boundary:
+        return fields, files
+    for part in raw.split(b"--" + boundary.encode())[1:]:
+        if part.startswith(b"--"):
+            break
+        head, _, content = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        content = content.removesuffix(b"\r\n")
+        disposition: dict[str, str] = {}
+        part_type: str | None = None
+        for line in head.decode("utf-8", "replace").split("\r\n"):
+            key, _, value = line.partition(":")
+            if key.strip().lower() == "content-type":
+                part_type = value.strip()
+            elif key.strip().lower() == "content-disposition":
+                for item in value.split(";")[1:]:
+                    item_name, _, item_value = item.strip().partition("=")
+                    disposition[item_name.lower()] = item_value.strip('"')
+        field_name = disposition.get("name")
+        if field_name is None:
+            continue
+        if "filename" in disposition:
+            files[field_name] = (disposition["filename"], part_type, content)
+        else:
+            fields[field_name] = content.decode("utf-8", "replace")
+    return fields, files
 
 
 def _error_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> web.Response:
