@@ -7,14 +7,15 @@ the activity (at-least-once, after a crash) rewrites its own lines instead of ad
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import azure.durable_functions as df
 
 from shared import durable_names as names
-from shared.agents.models import AgentFields, AgentRecord
-from shared.catalog.tables import AGENTS
+from shared.agents.models import AgentFields
 from shared.companions.store import find_companion
 from shared.faqs.models import FAQ_ITEMS, FaqItemRecord
 from shared.functions.models import FunctionRecord
@@ -35,12 +36,15 @@ from shared.models import (
     TurnFinished,
     UserMessage,
     build_turn_request,
+    split_sentences,
 )
 from shared.platform import Platform, get_platform
 from shared.sessions import frames
+from shared.sessions.configuration import session_agent, session_model, session_speech
+from shared.sessions.inbox import INBOX_TABLE, InboxEntry
 from shared.sessions.lifecycle import SessionPlan
-from shared.sessions.model_choice import session_model
 from shared.sessions.records import TRANSCRIPTS_TABLE, TranscriptEntry, transcript_row
+from shared.sessions.speaking import BargeIn, speak
 from shared.tools.records import ToolCall
 
 log = logging.getLogger("omniagent.sessions")
@@ -79,7 +83,7 @@ def run_model_turn(request: dict[str, Any]) -> dict[str, Any]:
             ),
         )
 
-    agent = _agent_of(platform, plan)
+    agent = session_agent(platform, plan)
     tools = _tools_of(plan.project_id, agent)
     turn_request = build_turn_request(
         companion=CompanionPrompt.from_record(find_companion(plan.project_id, agent.companion_id)),
@@ -92,38 +96,88 @@ def run_model_turn(request: dict[str, Any]) -> dict[str, Any]:
         max_output_tokens=agent.provider_settings.max_output_tokens if agent.provider_settings else None,
     )
 
-    text_parts: list[str] = []
-    calls: list[ToolCallRequest] = []
-    citations: list[dict[str, Any]] = []
-    try:
-        for event in session_model(platform, plan.project_id, plan.key_id).stream_turn(turn_request):
-            if isinstance(event, TextDelta):
-                text_parts.append(event.text)
-                platform.session_connection.send(plan.session_id, [frames.message_delta(turn_id, event.text)])
-            elif isinstance(event, ToolCallRequest):
-                calls.append(event)
-            elif isinstance(event, TurnFinished):
-                citations = [c.to_wire() for c in event.citations]
-    except ProviderError as refused:
-        log.warning("model refused session %s turn %s: %s", plan.session_id, turn, refused.code)
-        platform.session_connection.send(plan.session_id, [refused.to_frame()])
-        return {"toolCalls": [], "error": refused.code}
-
-    text = "".join(text_parts)
+    reply = _stream_reply(platform, plan, turn_id, turn_request, request.get("cursor", ""))
+    if reply.refused is not None:
+        log.warning("model refused session %s turn %s: %s", plan.session_id, turn, reply.refused.code)
+        platform.session_connection.send(plan.session_id, [reply.refused.to_frame()])
+        return {"toolCalls": [], "error": reply.refused.code}
+    calls = [] if reply.interrupted else reply.calls  # an interrupted reply's tool calls are dropped
     transcript.upsert(
         plan.session_id,
         TranscriptEntry(
             id=transcript_row(turn, round_index, "assistant"),
             turn_id=turn_id,
             role="assistant",
-            text=text,
+            text=reply.text,
             tool_calls=[{"call_id": c.call_id, "name": c.name, "arguments": c.arguments} for c in calls],
+            interrupted=reply.interrupted,
             at=datetime.now(UTC),
         ),
     )
-    if text or not calls:
-        platform.session_connection.send(plan.session_id, [frames.agent_message(turn_id, text, citations)])
-    return {"toolCalls": [_planned_call(plan, call, tools) for call in calls]}
+    if reply.text or not calls:
+        message = frames.agent_message(turn_id, reply.text, reply.citations)
+        if reply.interrupted:
+            message["interrupted"] = True
+        platform.session_connection.send(plan.session_id, [message])
+    return {
+        "toolCalls": [_planned_call(plan, call, tools) for call in calls],
+        "interrupted": reply.interrupted,
+    }
+
+
+@dataclass
+class _Reply:
+    parts: list[str] = field(default_factory=list)
+    calls: list[ToolCallRequest] = field(default_factory=list)
+    citations: list[dict[str, Any]] = field(default_factory=list)
+    interrupted: bool = False
+    refused: ProviderError | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def _stream_reply(
+    platform: Platform, plan: SessionPlan, turn_id: str, turn_request: Any, cursor: str
+) -> _Reply:
+    """Stream the model's reply to the session: text deltas as they come, and, when the session speaks,
+    each sentence's audio as soon as the sentence is complete. A user frame meanwhile stops it all."""
+    reply = _Reply()
+    speech = session_speech(platform, plan.project_id, plan.key_id) if plan.speaks else None
+    barge_in = BargeIn(platform.repository(INBOX_TABLE, InboxEntry), plan.session_id, cursor)
+
+    def send(session_frames: list[dict[str, Any]]) -> None:
+        platform.session_connection.send(plan.session_id, session_frames)
+
+    def text_deltas() -> Iterator[str]:
+        for event in session_model(platform, plan.project_id, plan.key_id).stream_turn(turn_request):
+            if isinstance(event, TextDelta):
+                reply.parts.append(event.text)
+                send([frames.message_delta(turn_id, event.text)])
+                yield event.text
+            elif isinstance(event, ToolCallRequest):
+                reply.calls.append(event)
+            elif isinstance(event, TurnFinished):
+                reply.citations = [c.to_wire() for c in event.citations]
+            if barge_in.check():
+                reply.interrupted = True
+                return
+
+    try:
+        if speech is not None and speech.can_synthesize:
+            voice = session_agent(platform, plan).voice_id
+            for sentence in split_sentences(text_deltas()):
+                if barge_in.check(force=True):
+                    reply.interrupted = True
+                    break
+                speak(speech, voice, turn_id, sentence, send)
+        else:
+            for _ in text_deltas():
+                pass
+    except ProviderError as refused:
+        reply.refused = refused
+    return reply
 
 
 def _planned_call(
@@ -147,13 +201,6 @@ def _memory_of(plan: SessionPlan) -> ClientMemory | None:
     if not (plan.memory_enabled and plan.external_client_id and plan.companion_id):
         return None
     return load_memory(plan.project_id, plan.companion_id, plan.external_client_id)
-
-
-def _agent_of(platform: Platform, plan: SessionPlan) -> AgentFields:
-    if plan.inline_agent is not None:
-        return AgentFields.model_validate(plan.inline_agent, by_name=True)
-    assert plan.agent_id is not None
-    return platform.repository(AGENTS, AgentRecord).get(plan.project_id, plan.agent_id).entity
 
 
 def _tools_of(project_id: str, agent: AgentFields) -> dict[str, FunctionRecord]:

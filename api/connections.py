@@ -24,7 +24,8 @@ from shared.api_errors import invalid_field
 from shared.catalog.references import load, missing_references
 from shared.catalog.tables import AGENTS
 from shared.ids import new_id
-from shared.platform import get_platform
+from shared.platform import Platform, get_platform
+from shared.sessions.configuration import session_speech
 from shared.sessions.gateway import SESSION_INDEX_TABLE, SessionIndexEntry
 from shared.sessions.lifecycle import SessionPlan
 from shared.sessions.records import SESSIONS_TABLE, SessionRecord
@@ -46,7 +47,9 @@ class ConnectionRequest(BaseModel):
     )
     externalClientProfile: dict[str, Any] | None = Field(None, description="What you know of the end user.")
     tags: dict[str, str] | None = Field(None, description="Labels kept on the session.")
-    modality: Literal["text", "audio"] | None = Field(None, description="`text` for a text-only session.")
+    modality: Literal["text", "audio"] | None = Field(
+        None, description="`text`: the agent does not speak (no `agent.audio`), even if its provider can."
+    )
     initialSpeech: str | None = Field(None, max_length=2000, description="What the agent says first.")
 
 
@@ -151,6 +154,12 @@ def create_per_session_connection(ctx: RequestContext) -> Reply:
     return _open_session(ctx, request, fields, agent_id=None)
 
 
+def _can_speak(platform: Platform, project_id: str, key_id: str) -> bool:
+    """Sessions speak (``agent.audio``) when the key's provider has speech; the embedded model has none."""
+    speech = session_speech(platform, project_id, key_id)
+    return speech is not None and speech.can_synthesize
+
+
 def _refuse_unavailable(channel_type: str) -> None:
     if channel_type not in AVAILABLE_CHANNELS:
         raise invalid_field("channelType", f"this version connects {', '.join(AVAILABLE_CHANNELS)} only")
@@ -197,6 +206,8 @@ def _open_session(
         companion_id=agent.companion_id,
         external_client_id=body.externalClientId,
         memory_enabled=agent.memory.enabled,
+        speaks=body.modality != "text" and _can_speak(platform, key.project_id, key.key_id),
+        language=agent.language,
     )
     access = platform.session_connection.client_token(session_id)
     assert ctx.durable is not None

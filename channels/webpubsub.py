@@ -18,6 +18,7 @@ import azure.functions as func
 
 from api.endpoint import DurableClient
 from shared.api_errors import ApiError
+from shared.audio.errors import AudioError
 from shared.platform import get_platform
 from shared.sessions import frames
 from shared.sessions.connection import session_group
@@ -89,6 +90,8 @@ def _on_message(gateway: SessionGateway, session_id: str, body: bytes) -> func.H
         gateway.deliver(session_id, frame)
     except frames.BadFrame as bad:
         return _reply(frames.error(bad.code, str(bad)))
+    except AudioError as bad:
+        return _reply(bad.to_frame())
     except ApiError as refused:
         return _reply(frames.error(refused.code, refused.description))
     return func.HttpResponse(status_code=200)

@@ -23,7 +23,7 @@ from shared.sessions.lifecycle import (
     SessionPlan,
     SessionProgress,
     begin,
-    messages_before_end,
+    turns_before_end,
     next_wake,
     on_user_activity,
     seconds_left,
@@ -39,7 +39,8 @@ def session(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict
     data = context.get_input()
     plan = SessionPlan(**data["plan"])
     progress = SessionProgress(**data["progress"]) if data.get("progress") else None
-    queued: list[str] = list(data.get("queued", []))  # user messages not answered yet, in order
+    # User turns not answered yet, in order: {"text"} or {"utteranceId"} (audio to transcribe first).
+    queued: list[dict[str, Any]] = list(data.get("queued", []))
     ending = bool(data.get("ending", False))  # the client ended: answer what is queued, then end
     if progress is None:
         progress = begin(context.current_utc_datetime)
@@ -75,15 +76,23 @@ def session(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict
             if not progress.greeted and any(e["kind"] == "connected" for e in entries):
                 # Greet on the first connection: frames sent before it would reach nobody.
                 progress = replace(progress, greeted=True)
-                yield _send(context, plan, [_started_frame(plan)])
+                spoken = plan.greeting if plan.speaks else None
+                yield _send(context, plan, [_started_frame(plan)], speak=spoken)
             # Tool results outside a tool wait are late (answered or timed out already): dropped.
-            texts, end_requested = messages_before_end(entries)
-            queued.extend(texts)
+            turns, end_requested = turns_before_end(entries)
+            queued.extend(turns)
             ending = ending or end_requested
             continue
 
-        text, queued = queued[0], queued[1:]  # one turn per message, in order
+        item, queued = queued[0], queued[1:]  # one turn per message or utterance, in order
         try:
+            text = item.get("text")
+            if text is None:  # an utterance: its transcript is the user's turn (echoed to the client)
+                text = yield context.call_activity(
+                    names.TRANSCRIBE_UTTERANCE, {"plan": plan.to_json(), "utteranceId": item["utteranceId"]}
+                )
+                if not text:
+                    continue
             progress, arrived, ended = yield from _turn(context, plan, progress, text)
         except Exception:  # an activity failed for good (its error is in the history): end cleanly
             message = "The agent could not answer, and the session ends."
@@ -118,11 +127,11 @@ def session(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict
 
 def _turn(
     context: df.DurableOrchestrationContext, plan: SessionPlan, progress: SessionProgress, text: str
-) -> Generator[Any, Any, tuple[SessionProgress, list[str], bool]]:
+) -> Generator[Any, Any, tuple[SessionProgress, list[dict[str, Any]], bool]]:
     """One user turn: model rounds until the model stops calling tools. Answers the progress, the
     user messages that arrived meanwhile (the next turn's) and whether the client ended the session."""
     turn_id = str(context.new_uuid())
-    queued: list[str] = []
+    queued: list[dict[str, Any]] = []
     ended = False
     request: dict[str, Any] = {
         "plan": plan.to_json(),
@@ -130,6 +139,7 @@ def _turn(
         "turnId": turn_id,
         "round": 0,
         "userText": text,
+        "cursor": progress.inbox_cursor,  # a user frame after it interrupts the reply (barge-in)
     }
     result = yield context.call_activity(names.RUN_MODEL_TURN, request)
     for round_index in range(1, MAX_TOOL_ROUNDS + 1):
@@ -173,7 +183,7 @@ def _await_implicit(
     plan: SessionPlan,
     progress: SessionProgress,
     calls: list[dict[str, Any]],
-) -> Generator[Any, Any, tuple[SessionProgress, dict[str, Any], list[str], bool]]:
+) -> Generator[Any, Any, tuple[SessionProgress, dict[str, Any], list[dict[str, Any]], bool]]:
     """Send ``tool.call`` frames and wait for the client's ``tool.result`` of each, until the tool
     timeout; a call not answered in time is an error result for the model."""
     yield _send(context, plan, [frames.tool_call(c["call_id"], c["name"], c["arguments"]) for c in calls])
@@ -181,7 +191,7 @@ def _await_implicit(
     deadline = started + timedelta(seconds=plan.tool_timeout_seconds)
     pending = {c["call_id"]: ToolCall.from_dict(c) for c in calls}
     outcomes: dict[str, Any] = {}
-    queued: list[str] = []
+    queued: list[dict[str, Any]] = []
     ended = False
     while pending and not ended:
         timer = context.create_timer(deadline)
@@ -205,7 +215,9 @@ def _await_implicit(
                 answer = {"result": entry.get("result"), "isError": entry.get("isError")}
                 outcomes[call.call_id] = outcome_from_answer(call, answer, elapsed_ms).to_dict()
             elif entry["kind"] == "user_message":
-                queued.append(entry["text"])
+                queued.append({"text": entry["text"]})
+            elif entry["kind"] == "audio_final":
+                queued.append({"utteranceId": entry["utteranceId"]})
             elif entry["kind"] == "end":
                 ended = True
     for call in pending.values():
@@ -215,11 +227,15 @@ def _await_implicit(
 
 
 def _send(
-    context: df.DurableOrchestrationContext, plan: SessionPlan, session_frames: list[dict[str, Any]]
+    context: df.DurableOrchestrationContext,
+    plan: SessionPlan,
+    session_frames: list[dict[str, Any]],
+    speak: str | None = None,
 ) -> Any:
-    return context.call_activity(
-        names.SEND_TO_SESSION, {"sessionId": plan.session_id, "frames": session_frames}
-    )
+    request: dict[str, Any] = {"sessionId": plan.session_id, "frames": session_frames}
+    if speak:
+        request.update({"speak": speak, "plan": plan.to_json()})
+    return context.call_activity(names.SEND_TO_SESSION, request)
 
 
 def _started_frame(plan: SessionPlan) -> dict[str, Any]:
@@ -228,4 +244,5 @@ def _started_frame(plan: SessionPlan) -> dict[str, Any]:
         "countdownSeconds": plan.inactivity_countdown_seconds,
         "enabled": not plan.idle_timeout_disabled,
     }
-    return frames.session_started(plan.session_id, plan.agent_id, plan.greeting, plan.disclaimer, inactivity)
+    started = frames.session_started(plan.session_id, plan.agent_id, plan.greeting, plan.disclaimer, inactivity)
+    return {**started, "audio": plan.speaks}

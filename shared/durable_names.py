@@ -7,6 +7,7 @@ SESSION = "session"
 # Activities: verb phrases for the one effect each has.
 SEND_TO_SESSION = "send_to_session"
 READ_INBOX = "read_session_inbox"
+TRANSCRIBE_UTTERANCE = "transcribe_utterance"
 RUN_MODEL_TURN = "run_model_turn"
 CALL_FUNCTION_ENDPOINT = "call_function_endpoint"
 END_SESSION = "end_session"

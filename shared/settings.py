@@ -84,6 +84,8 @@ class Settings:
     hosted_openai_deployment: str | None = None
     hosted_openai_api_version: str = "2024-10-21"
     hosted_openai_api_key: str | None = None
+    hosted_transcription_deployment: str | None = None
+    hosted_speech_deployment: str | None = None
 
     @property
     def is_local(self) -> bool:
@@ -131,6 +133,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         hosted_openai_deployment=env.get("OMNI_HOSTED_OPENAI_DEPLOYMENT") or None,
         hosted_openai_api_version=env.get("OMNI_HOSTED_OPENAI_API_VERSION") or "2024-10-21",
         hosted_openai_api_key=env.get("OMNI_HOSTED_OPENAI_API_KEY") or None,
+        hosted_transcription_deployment=env.get("OMNI_HOSTED_TRANSCRIPTION_DEPLOYMENT") or None,
+        hosted_speech_deployment=env.get("OMNI_HOSTED_SPEECH_DEPLOYMENT") or None,
     )
 
 

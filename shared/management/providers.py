@@ -49,6 +49,20 @@ class AzureOpenAIProvider(_Provider):
         pattern=r"^[A-Za-z0-9._-]+$",
         description="The Azure OpenAI API version, e.g. `2024-10-21`.",
     )
+    transcription_deployment: str | None = Field(
+        None,
+        alias="transcriptionDeployment",
+        max_length=256,
+        pattern=r"^\S+$",
+        description="A speech-to-text deployment (e.g. whisper): users may speak to the agent.",
+    )
+    speech_deployment: str | None = Field(
+        None,
+        alias="speechDeployment",
+        max_length=256,
+        pattern=r"^\S+$",
+        description="A text-to-speech deployment (e.g. tts): the agent speaks its answers.",
+    )
     api_key: SecretStr | None = Field(
         None,
         alias="apiKey",

@@ -1,9 +1,10 @@
 """The WebSocket session protocol: JSON text frames (``type`` first).
 
-Client frames are the contract's (``user.message``, ``tool.result``, ``session.end``); the published
-client commands are accepted as aliases (``send_message {role, text}`` and
-``send_function_output {call_id, output}``). A frame that is not one of these is a ``BadFrame``: the
-session answers an ``error`` frame and goes on.
+Client frames are the contract's (``user.message``, ``user.audio``, ``tool.result``, ``session.end``);
+the published client commands are accepted as aliases (``send_message {role, text}``,
+``send_audio {audio}`` and ``send_function_output {call_id, output}``). Audio is base64 PCM16, 16 kHz,
+mono; ``final: true`` closes an utterance (the published protocol leaves that to the server). A frame
+that is not one of these is a ``BadFrame``: the session answers an ``error`` frame and goes on.
 """
 
 from __future__ import annotations
@@ -28,6 +29,14 @@ class UserMessage:
 
 
 @dataclass(frozen=True)
+class UserAudio:
+    """A chunk of the user's speech (base64 PCM16, 16 kHz, mono); ``final`` closes the utterance."""
+
+    audio: str
+    final: bool = False
+
+
+@dataclass(frozen=True)
 class ToolResult:
     call_id: str
     result: Any
@@ -44,7 +53,7 @@ class ClientConnected:
     """Not a frame: the channel's word that a client's connection is open (so it can be greeted)."""
 
 
-ClientFrame = UserMessage | ToolResult | EndSession | ClientConnected
+ClientFrame = UserMessage | UserAudio | ToolResult | EndSession | ClientConnected
 
 
 def parse_client_frame(raw: bytes | str) -> ClientFrame:
@@ -66,6 +75,15 @@ def parse_client_frame(raw: bytes | str) -> ClientFrame:
         if len(text) > MAX_TEXT_CHARS:
             raise BadFrame("TextTooLong", f"A message may hold at most {MAX_TEXT_CHARS} characters.")
         return UserMessage(text.strip())
+    if kind in ("user.audio", "send_audio"):
+        audio = frame.get("audio", "")
+        if not isinstance(audio, str):
+            raise BadFrame("InvalidFrame", f'"{kind}" needs "audio": base64 PCM16, 16 kHz, mono.')
+        if not audio and not frame.get("final"):
+            raise BadFrame(
+                "InvalidFrame", f'"{kind}" needs "audio" (or "final": true to close the utterance).'
+            )
+        return UserAudio(audio, bool(frame.get("final", False)))
     if kind in ("tool.result", "send_function_output"):
         call_id = frame.get("callId", frame.get("call_id"))
         if not isinstance(call_id, str) or not call_id:
@@ -102,6 +120,14 @@ def message_delta(turn_id: str, text: str) -> dict[str, Any]:
 
 def agent_message(turn_id: str, text: str, citations: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {"type": "agent.message", "turnId": turn_id, "text": text, "citations": citations or []}
+
+
+def user_transcript(text: str) -> dict[str, Any]:
+    return {"type": "user.transcript", "text": text}
+
+
+def agent_audio(turn_id: str, audio_base64: str) -> dict[str, Any]:
+    return {"type": "agent.audio", "turnId": turn_id, "audio": audio_base64, "format": "pcm16-16khz"}
 
 
 def tool_call(call_id: str, name: str, arguments: dict[str, Any]) -> dict[str, Any]:

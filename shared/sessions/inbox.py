@@ -19,7 +19,10 @@ from shared.storage import TableRepository
 
 INBOX_TABLE = "sessioninbox"
 
-EntryKind = Literal["connected", "user_message", "tool_result", "end"]
+# ``audio``: a chunk of an open utterance (user activity, no wake-up); ``audio_final``: an utterance
+# closed, to transcribe (its chunks are in the utterance buffer).
+EntryKind = Literal["connected", "user_message", "audio", "audio_final", "tool_result", "end"]
+USER_ACTIVITY = frozenset({"user_message", "audio", "audio_final", "end"})
 
 
 class InboxEntry(BaseModel):
@@ -27,6 +30,7 @@ class InboxEntry(BaseModel):
     kind: EntryKind
     text: str | None = None
     call_id: str | None = None
+    utterance_id: str | None = None
     result: Any = None
     is_error: bool = False
     received_at: datetime

@@ -44,6 +44,9 @@ class SessionPlan:
     # Memory follows the end user (``externalClientId``) when the agent's memory is enabled.
     external_client_id: str | None = None
     memory_enabled: bool = False
+    # The session speaks its answers (agent.audio) and hears the user's audio.
+    speaks: bool = False
+    language: str | None = None
     # Per-session connections carry their whole agent configuration (AgentFields as JSON): nothing
     # about them is stored beyond the session.
     inline_agent: dict[str, Any] | None = None
@@ -109,13 +112,16 @@ def billed_minutes(seconds: float) -> int:
     return math.ceil(seconds / 60) if seconds > 0 else 0
 
 
-def messages_before_end(entries: list[dict[str, Any]]) -> tuple[list[str], bool]:
-    """The user messages of an inbox read that came before the client's end (they are answered before
-    the session ends), and whether the client asked to end."""
-    texts: list[str] = []
+def turns_before_end(entries: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], bool]:
+    """The user turns of an inbox read that came before the client's end (they are answered before
+    the session ends), and whether the client asked to end. A turn is ``{"text"}`` (a message) or
+    ``{"utteranceId"}`` (a closed audio utterance, to transcribe first)."""
+    turns: list[dict[str, Any]] = []
     for entry in entries:
         if entry["kind"] == "end":
-            return texts, True
+            return turns, True
         if entry["kind"] == "user_message":
-            texts.append(entry["text"])
-    return texts, False
+            turns.append({"text": entry["text"]})
+        elif entry["kind"] == "audio_final":
+            turns.append({"utteranceId": entry["utteranceId"]})
+    return turns, False

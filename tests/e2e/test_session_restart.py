@@ -40,7 +40,7 @@ def test_a_session_survives_a_devhost_crash_and_the_conversation_goes_on(
             client.send({"type": "session.end"})
             assert client.receive_until("session.ended")[-1]["reason"] == "client"
 
-        assert [m["content"] for m in model.last_request.messages[1:]] == [
+        assert [m["content"] for m in model.chat_requests[-1].messages[1:]] == [
             "My name is Ada.",
             "Nice to meet you, Ada.",
             "What is my name?",

@@ -73,7 +73,7 @@ def test_an_explicit_http_tool_gets_a_signed_post_and_its_answer_reaches_the_mod
         agent["id"],
         "check_stock",
     )
-    assert json.loads(model.last_request.messages[-1]["content"]) == {"stock": 7, "asked": "boots"}
+    assert json.loads(model.chat_requests[-1].messages[-1]["content"]) == {"stock": 7, "asked": "boots"}
     [audit] = _audit(platform, model_key, session_id)
     assert (audit["name"], audit["result"], audit["error"], audit["attempts"]) == (
         "check_stock",
@@ -130,7 +130,7 @@ def test_a_tool_that_fails_or_times_out_is_an_error_for_the_model_and_the_sessio
 
     results = {
         m["tool_call_id"]: json.loads(m["content"])
-        for m in model.last_request.messages
+        for m in model.chat_requests[-1].messages
         if m["role"] == "tool"
     }
     assert "404" in results["call_b"]["error"]

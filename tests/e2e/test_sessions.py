@@ -106,7 +106,7 @@ def test_a_conversation_streams_deltas_then_the_whole_message_and_keeps_the_tran
         client.send({"type": "session.end"})
         client.receive_until("session.ended")
 
-    prompt = model.last_request.messages
+    prompt = model.chat_requests[-1].messages
     assert "Ava" in prompt[0]["content"] and "Keep answers short." in prompt[0]["content"]
     assert [m["content"] for m in prompt[1:]] == [
         "Where should I travel in spring?",
@@ -182,7 +182,7 @@ def test_an_implicit_tool_goes_to_the_client_and_its_result_to_the_model(platfor
         client.send({"type": "session.end"})
         client.receive_until("session.ended")
 
-    tool_message = model.last_request.messages[-1]
+    tool_message = model.chat_requests[-1].messages[-1]
     assert tool_message["role"] == "tool" and tool_message["tool_call_id"] == "call_1"
     assert json.loads(tool_message["content"]) == {"celsius": 4}
     session = requests.get(

@@ -7,10 +7,10 @@ from shared.sessions.lifecycle import (
     SessionPlan,
     begin,
     billed_minutes,
-    messages_before_end,
     next_wake,
     on_user_activity,
     seconds_left,
+    turns_before_end,
 )
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -72,9 +72,10 @@ def test_messages_sent_before_the_end_are_answered_and_later_ones_are_not():
         {"kind": "connected"},
         {"kind": "user_message", "text": "first"},
         {"kind": "tool_result", "callId": "c"},
-        {"kind": "user_message", "text": "second"},
+        {"kind": "audio"},
+        {"kind": "audio_final", "utteranceId": "u1"},
         {"kind": "end"},
         {"kind": "user_message", "text": "too late"},
     ]
-    assert messages_before_end(entries) == (["first", "second"], True)
-    assert messages_before_end(entries[:2]) == (["first"], False)
+    assert turns_before_end(entries) == ([{"text": "first"}, {"utteranceId": "u1"}], True)
+    assert turns_before_end(entries[:2]) == ([{"text": "first"}], False)
