@@ -8,7 +8,9 @@ run:
   (p50 and p95 over all turns);
 - orchestrator replays per turn (devhost counts the SDK's replays of the session instance);
 - the SDK's replay time per episode at turn 500 divided by that at turn 5 (continue_as_new keeps the
-  history bounded, so this stays near 1 instead of growing with the conversation).
+  history bounded, so this stays near 1 instead of growing with the conversation);
+- with zero-latency scripted transcription and speech too, the time from the ``final`` audio frame of
+  an utterance to the first ``agent.audio`` frame (p50 and p95 over AUDIO_TURNS utterances).
 
 Run: ``.venv/bin/python benchmarks/turn_overhead.py [TURNS]`` (default 500; at least 200).
 """
@@ -26,12 +28,14 @@ import requests
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from shared.audio.pcm import encode_chunk  # noqa: E402
 from tests.azurite import running_azurite  # noqa: E402
 from tests.devhost.helpers import DevHost  # noqa: E402
 from tests.e2e.session_client import SessionClient, open_connection  # noqa: E402
 from tests.fakes.scripted_openai import ScriptedOpenAI  # noqa: E402
 
 T = 30
+AUDIO_TURNS = 100
 
 
 class Key:
@@ -123,11 +127,21 @@ def main(turns: int) -> None:
                     episodes = after["episodes"] - before["episodes"]
                     replays_per_turn.append(episodes)
                     replay_seconds.append((after["sdkSeconds"] - before["sdkSeconds"]) / max(episodes, 1))
+                utterance = encode_chunk(bytes(6400))  # 0.2 s of PCM16 16 kHz silence
+                audio_latencies = []
+                for _ in range(AUDIO_TURNS):
+                    client.send({"type": "user.audio", "audio": utterance})
+                    sent = time.perf_counter()
+                    client.send({"type": "user.audio", "audio": "", "final": True})
+                    while client.receive()["type"] != "agent.audio":
+                        pass
+                    audio_latencies.append(time.perf_counter() - sent)
+                    client.receive_until("agent.message")
         finally:
             host.stop()
 
-    ms = sorted(latency * 1000 for latency in latencies)
-    p50, p95 = ms[len(ms) // 2], ms[int(len(ms) * 0.95) - 1]
+    p50, p95 = _percentiles(latencies)
+    audio_p50, audio_p95 = _percentiles(audio_latencies)
     early, late = replay_seconds[4], replay_seconds[turns - 1]
     print(f"turns: {turns}")
     print(f"user.message -> first agent.message.delta: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
@@ -139,6 +153,15 @@ def main(turns: int) -> None:
         f"SDK replay time per episode: turn 5 {early * 1000:.2f} ms, turn {turns} {late * 1000:.2f} ms, "
         f"ratio {late / early:.2f}"
     )
+    print(
+        f"final audio frame -> first agent.audio ({AUDIO_TURNS} utterances): "
+        f"p50 {audio_p50:.1f} ms, p95 {audio_p95:.1f} ms"
+    )
+
+
+def _percentiles(seconds: list[float]) -> tuple[float, float]:
+    ms = sorted(value * 1000 for value in seconds)
+    return ms[len(ms) // 2], ms[max(0, int(len(ms) * 0.95) - 1)]
 
 
 if __name__ == "__main__":
