@@ -167,11 +167,17 @@ def _stream_reply(
     try:
         if speech is not None and speech.can_synthesize:
             voice = session_agent(platform, plan).voice_id
+            voiced = True
             for sentence in split_sentences(text_deltas()):
                 if barge_in.check(force=True):
                     reply.interrupted = True
                     break
-                speak(speech, voice, turn_id, sentence, send)
+                if voiced:
+                    try:
+                        speak(speech, voice, turn_id, sentence, send)
+                    except ProviderError as mute:  # the text goes on without audio; the client is told once
+                        send([mute.to_frame()])
+                        voiced = False
         else:
             for _ in text_deltas():
                 pass

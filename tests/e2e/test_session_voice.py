@@ -129,3 +129,19 @@ def test_an_utterance_survives_a_devhost_crash_between_its_frames(own_platform_f
         client.receive_until("session.ended")
     assert frames[0]["text"] == "Hello after the crash."
     assert model.transcriptions[0].audio == to_wav(first + second)
+
+
+def test_when_speech_fails_the_reply_goes_on_as_text_and_the_client_is_told(platform, model, model_key):
+    agent = new_agent(platform, model_key)
+    model.fail_audio(404, message="No speech model here.")
+    model.reply_text("First part. Second part.")
+    with SessionClient(open_connection(platform, model_key, agent["id"])) as client:
+        client.receive()
+        client.send({"type": "user.message", "text": "Hello?"})
+        frames = client.receive_until("agent.message")
+        client.send({"type": "session.end"})
+        client.receive_until("session.ended")
+    assert frames[-1]["text"] == "First part. Second part."
+    errors = [f for f in frames if f["type"] == "error"]
+    assert len(errors) == 1 and errors[0]["code"] == "model_not_found"
+    assert not any(f["type"] == "agent.audio" for f in frames)
