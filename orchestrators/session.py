@@ -23,10 +23,10 @@ from shared.sessions.lifecycle import (
     SessionPlan,
     SessionProgress,
     begin,
-    turns_before_end,
     next_wake,
     on_user_activity,
     seconds_left,
+    turns_before_end,
 )
 from shared.tools.records import ToolCall, failed, outcome_from_answer, timed_out
 
@@ -244,5 +244,7 @@ def _started_frame(plan: SessionPlan) -> dict[str, Any]:
         "countdownSeconds": plan.inactivity_countdown_seconds,
         "enabled": not plan.idle_timeout_disabled,
     }
-    started = frames.session_started(plan.session_id, plan.agent_id, plan.greeting, plan.disclaimer, inactivity)
+    started = frames.session_started(
+        plan.session_id, plan.agent_id, plan.greeting, plan.disclaimer, inactivity
+    )
     return {**started, "audio": plan.speaks}

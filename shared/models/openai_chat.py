@@ -23,10 +23,9 @@ from __future__ import annotations
 
 import json
 import random as random_module
-import re
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
@@ -45,23 +44,17 @@ from shared.models.messages import (
     TurnRequest,
     UserMessage,
 )
-from shared.models.retry import RetryPolicy, is_retryable_status, server_retry_after
+from shared.models.openai_failures import Failure, OpenAIFailures, RetryLoop
+from shared.models.retry import RetryPolicy
 
 TokenLimitField = Literal["max_completion_tokens", "max_tokens"]
 AZURE_SCOPE = "https://cognitiveservices.azure.com/.default"
 DEFAULT_TIMEOUT_SECONDS = 60.0
 DEFAULT_CONNECT_TIMEOUT_SECONDS = 10.0
-_MAX_QUOTED = 300  # characters of a provider's own error message quoted to the user
 
 
 class _StreamIncomplete(Exception):
     """The stream ended without a finish reason (a dropped connection the server closed cleanly)."""
-
-
-@dataclass
-class _Failure:
-    error: ProviderError
-    retry_after: float | None = None
 
 
 @dataclass
@@ -78,7 +71,6 @@ class _Assembly:
     calls: dict[int, _PendingCall] = field(default_factory=dict)
     finish_reason: str | None = None
     usage: Usage = field(default_factory=Usage)
-    emitted: bool = False
 
     def feed(self, chunk: ChatCompletionChunk) -> Iterator[TextDelta]:
         if chunk.usage is not None:
@@ -270,57 +262,15 @@ class OpenAIChatProvider:
     # ------------------------------------------------------------------------------------ the turn
 
     def stream_turn(self, request: TurnRequest) -> Iterator[ModelEvent]:
-        waited = 0.0
-        attempt = 0
-        while True:
-            attempt += 1
-            assembly = _Assembly()
-            try:
-                with self._open_stream(request) as stream:
-                    for chunk in stream:
-                        for event in assembly.feed(chunk):
-                            assembly.emitted = True
-                            yield event
-                yield from assembly.finish()
-                return
-            except openai.APIStatusError as error:
-                failure = self._status_failure(error)
-            except openai.APITimeoutError:
-                failure = _Failure(
-                    ProviderError(
-                        events.TIMEOUT,
-                        f"{self.label} did not answer within {self.timeout:g} seconds; try again shortly.",
-                        retryable=True,
-                    )
-                )
-            except (openai.APIConnectionError, _StreamIncomplete):
-                failure = self._unavailable()
-            except openai.APIError:  # an error event inside the stream
-                failure = self._unavailable()
-            except Exception as error:
-                if not _is_credential_failure(error):
-                    raise
-                failure = _Failure(
-                    ProviderError(
-                        events.AUTH_FAILED,
-                        f"{self.label} could not be reached with the platform's identity: no token "
-                        "could be obtained. Give the API key a provider key, or grant the identity "
-                        "access to the resource.",
-                        retryable=False,
-                    )
-                )
-            if assembly.emitted:
-                raise ProviderError(
-                    events.INTERRUPTED,
-                    f"{self.label} stopped in the middle of the answer; the answer is incomplete.",
-                    retryable=True,
-                    status=failure.error.status,
-                )
-            delay = self._next_delay(failure, attempt, waited)
-            if delay is None:
-                raise failure.error
-            self._sleep(delay)
-            waited += delay
+        retries = RetryLoop(self.retry, self._sleep, self._random)
+        yield from retries.stream(lambda: self._attempt(request), self._classify, self._interrupted)
+
+    def _attempt(self, request: TurnRequest) -> Generator[ModelEvent, None, None]:
+        assembly = _Assembly()
+        with self._open_stream(request) as stream:
+            for chunk in stream:
+                yield from assembly.feed(chunk)
+        yield from assembly.finish()
 
     def _open_stream(self, request: TurnRequest) -> openai.Stream[ChatCompletionChunk]:
         extra: dict[str, Any] = {}
@@ -340,130 +290,23 @@ class OpenAIChatProvider:
             **extra,
         )
 
-    def _next_delay(self, failure: _Failure, attempt: int, waited: float) -> float | None:
-        """How long to wait before trying again, or None to give up with the failure."""
-        if not failure.error.retryable or attempt >= self.retry.max_attempts:
-            return None
-        delay = failure.retry_after
-        if delay is None:
-            delay = self.retry.backoff(attempt, self._random)
-        if waited + delay > self.retry.max_total_wait:
-            return None
-        return delay
-
     # ------------------------------------------------------------------------------------ errors
 
-    def _unavailable(self, status: int | None = None) -> _Failure:
-        suffix = f" ({status})" if status else ""
-        return _Failure(
-            ProviderError(
-                events.UNAVAILABLE,
-                f"{self.label} is unavailable{suffix}; try again shortly.",
-                retryable=True,
-                status=status,
-            )
+    def _classify(self, error: Exception) -> Failure | None:
+        failures = OpenAIFailures(
+            self.label, self.model_kind, self.model, self._secrets, self.timeout, content_filter=True
         )
+        if isinstance(error, _StreamIncomplete):
+            return failures.unavailable()
+        return failures.classify(error)
 
-    def _status_failure(self, error: openai.APIStatusError) -> _Failure:
-        status = error.status_code
-        headers = dict(error.response.headers)
-        should_retry = headers.get("x-should-retry", "").lower()
-        retry_after = server_retry_after(headers)
-        if status == 429:
-            failure = _Failure(
-                ProviderError(
-                    events.RATE_LIMITED,
-                    f"{self.label} is receiving too many requests (429); try again shortly.",
-                    retryable=True,
-                    status=status,
-                ),
-                retry_after,
-            )
-        elif is_retryable_status(status):
-            failure = self._unavailable(status)
-            failure.retry_after = retry_after
-        elif status in (401, 403):
-            failure = _Failure(
-                ProviderError(
-                    events.AUTH_FAILED,
-                    f"{self.label} refused the credentials ({status}). Check the API key's model "
-                    "provider settings: its key, or the platform identity's access.",
-                    retryable=False,
-                    status=status,
-                )
-            )
-        elif status == 404:
-            failure = _Failure(
-                ProviderError(
-                    events.NOT_FOUND,
-                    f"{self.label} has no {self.model_kind} named '{self.model}' (404). Check the API "
-                    "key's model provider settings.",
-                    retryable=False,
-                    status=status,
-                )
-            )
-        elif status == 400 and _error_code(error) == "content_filter":
-            failure = _Failure(
-                ProviderError(
-                    events.CONTENT_FILTERED,
-                    f"{self.label}'s content filter blocked this request.",
-                    retryable=False,
-                    status=status,
-                )
-            )
-        else:
-            quoted = self._quote(error)
-            detail = f": {quoted}" if quoted else "."
-            failure = _Failure(
-                ProviderError(
-                    events.BAD_REQUEST,
-                    f"{self.label} refused the request ({status}){detail}",
-                    retryable=False,
-                    status=status,
-                )
-            )
-        if should_retry in ("true", "false") and status not in (401, 403):
-            failure.error.retryable = should_retry == "true"
-        return failure
-
-    def _quote(self, error: openai.APIStatusError) -> str:
-        """The provider's own explanation, made safe to show: secrets, URLs and key-like strings
-        removed, shortened."""
-        body = error.body
-        text = body.get("message") if isinstance(body, dict) else None
-        if not isinstance(text, str) or not text.strip():
-            return ""
-        for secret in self._secrets:
-            text = text.replace(secret, "[redacted]")
-        text = _URL.sub("[url]", text)
-        text = _KEY_LIKE.sub("[redacted]", text)
-        text = " ".join(text.split())
-        return text if len(text) <= _MAX_QUOTED else text[: _MAX_QUOTED - 1].rstrip() + "…"
-
-
-_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
-_KEY_LIKE = re.compile(r"\b(?:sk|pk|rk|key|oa)[-_.][A-Za-z0-9_.*-]{6,}|\b[A-Za-z0-9+/_-]{32,}={0,2}")
-
-
-def _error_code(error: openai.APIStatusError) -> str | None:
-    body = error.body
-    if isinstance(body, dict):
-        code = body.get("code")
-        inner = body.get("innererror")
-        if code is None and isinstance(inner, dict):
-            code = inner.get("code")
-        return str(code) if code is not None else None
-    return None
-
-
-def _is_credential_failure(error: Exception) -> bool:
-    """A token provider that could not get a token (azure-identity's ``ClientAuthenticationError``,
-    or its ``CredentialUnavailableError`` subclass)."""
-    try:
-        from azure.core.exceptions import ClientAuthenticationError
-    except ImportError:  # pragma: no cover - azure-core comes with azure-identity
-        return False
-    return isinstance(error, ClientAuthenticationError)
+    def _interrupted(self, failure: Failure) -> ProviderError:
+        return ProviderError(
+            events.INTERRUPTED,
+            f"{self.label} stopped in the middle of the answer; the answer is incomplete.",
+            retryable=True,
+            status=failure.error.status,
+        )
 
 
 def entra_token_provider() -> Callable[[], str]:

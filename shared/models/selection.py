@@ -7,28 +7,27 @@ implementation.
 - ``hosted``: the platform's hosted deployment when one is configured (``HostedSettings``), else the
   embedded offline model.
 
-OpenAI providers are kept in a small cache (same settings and secret, same client): a client holds a
-connection pool, and a new one per turn would pay a TLS handshake each time.
+OpenAI providers are kept in a small cache (``client_cache``: same settings and secret, same client): a
+client holds a connection pool, and a new one per turn would pay a TLS handshake each time.
 """
 
 from __future__ import annotations
 
-import hashlib
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from shared.models import events
+from shared.models.client_cache import ClientCache
+from shared.models.client_cache import required as _required
+from shared.models.client_cache import text as _text
 from shared.models.events import ProviderError
 from shared.models.offline import EmbeddedOfflineModel
 from shared.models.openai_chat import OpenAIChatProvider, TokenLimitField
 from shared.models.provider import ModelProvider
 
 DEFAULT_HOSTED_API_VERSION = "2024-10-21"
-_CACHE_SIZE = 32
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ def provider_for(
         endpoint = _required(provider_config, "endpoint", kind)
         deployment = _required(provider_config, "deployment", kind)
         api_version = _required(provider_config, "apiVersion", kind)
-        return _cached(
+        return _cache.get(
             ("azure-openai", endpoint, deployment, api_version),
             secret,
             not options,
@@ -77,7 +76,7 @@ def provider_for(
     if kind == "openai-compatible":
         base_url = _required(provider_config, "baseUrl", kind)
         model = _required(provider_config, "model", kind)
-        return _cached(
+        return _cache.get(
             ("openai-compatible", base_url, model),
             secret,
             not options,
@@ -96,7 +95,7 @@ def provider_for(
         endpoint, deployment = hosted.endpoint, hosted.deployment
         cacheable = not options
         options.setdefault("label", "The hosted model")
-        return _cached(
+        return _cache.get(
             ("hosted", endpoint, deployment, hosted.api_version),
             hosted.api_key,
             cacheable,
@@ -129,48 +128,8 @@ def compatible_token_limit_field(base_url: str) -> TokenLimitField:
     return "max_completion_tokens" if host == "api.openai.com" else "max_tokens"
 
 
-_cache: OrderedDict[tuple[Any, ...], OpenAIChatProvider] = OrderedDict()
-_cache_lock = threading.Lock()
-
-
-def _cached(
-    settings: tuple[str, ...],
-    secret: str | None,
-    cacheable: bool,
-    build: Callable[[], OpenAIChatProvider],
-) -> OpenAIChatProvider:
-    if not cacheable:
-        return build()
-    digest = hashlib.sha256((secret or "").encode()).hexdigest()
-    key = (*settings, digest)
-    with _cache_lock:
-        found = _cache.get(key)
-        if found is not None:
-            _cache.move_to_end(key)
-            return found
-    provider = build()
-    with _cache_lock:
-        _cache[key] = provider
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return provider
+_cache: ClientCache[OpenAIChatProvider] = ClientCache()
 
 
 def clear_provider_cache() -> None:
-    with _cache_lock:
-        _cache.clear()
-
-
-def _required(config: Mapping[str, Any], name: str, kind: str) -> str:
-    value = _text(config.get(name))
-    if not value:
-        raise ProviderError(
-            events.INVALID_CONFIG,
-            f"The API key's {kind} model provider has no '{name}'; set it on the key.",
-            retryable=False,
-        )
-    return value
-
-
-def _text(value: Any) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    _cache.clear()

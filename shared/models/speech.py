@@ -15,21 +15,19 @@ voices), while a WAV says its rate in its header. The answer is resampled to 16 
 (``shared.audio.pcm.from_wav``); ``speech_format="pcm"`` with ``pcm_rate`` is there for servers without
 WAV.
 
-Failures are ``ProviderError``s with the codes and retry policy of ``openai_chat``: 408/409/429/5xx,
-timeouts and broken connections are tried again with backoff (``RetryPolicy``, ``Retry-After``
-honoured, the SDK's own retries off); refusals are not, and their messages never quote a key or a URL.
+Failures are ``ProviderError``s with the codes and retry policy of chat (``openai_failures``):
+408/409/429/5xx, timeouts and broken connections are tried again with backoff (``RetryPolicy``,
+``Retry-After`` honoured, the SDK's own retries off); refusals are not, and their messages never quote a
+key or a URL.
 
 ``split_sentences`` cuts a streamed answer into sentences, so each can be spoken as soon as it is whole.
 """
 
 from __future__ import annotations
 
-import hashlib
 import random as random_module
 import re
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
@@ -40,13 +38,17 @@ import openai
 from shared.audio.errors import AudioError
 from shared.audio.pcm import from_wav, resample, to_wav
 from shared.models import events
+from shared.models.client_cache import ClientCache
+from shared.models.client_cache import required as _required
+from shared.models.client_cache import text as _text
 from shared.models.events import ProviderError
 from shared.models.openai_chat import (
     DEFAULT_CONNECT_TIMEOUT_SECONDS,
     DEFAULT_TIMEOUT_SECONDS,
     entra_token_provider,
 )
-from shared.models.retry import RetryPolicy, is_retryable_status, server_retry_after
+from shared.models.openai_failures import OpenAIFailures, RetryLoop
+from shared.models.retry import RetryPolicy
 from shared.models.selection import DEFAULT_HOSTED_API_VERSION
 
 DEFAULT_TRANSCRIPTION_MODEL = "whisper-1"
@@ -55,7 +57,6 @@ OPENAI_PCM_RATE = 24_000  # what OpenAI's speech endpoint answers for response_f
 MAX_SPEECH_INPUT = 4096  # characters per speech request (the SDK's documented limit)
 MIN_TRANSCRIBED_BYTES = 3_200  # 0.1 s at 16 kHz: OpenAI refuses shorter audio ("audio_too_short")
 SpeechFormat = Literal["wav", "pcm"]
-_MAX_QUOTED = 300
 _T = TypeVar("_T")
 
 
@@ -92,12 +93,6 @@ class HostedSpeechSettings:
     @property
     def configured(self) -> bool:
         return bool(self.endpoint and (self.transcription_deployment or self.speech_deployment))
-
-
-@dataclass
-class _Failure:
-    error: ProviderError
-    retry_after: float | None = None
 
 
 class OpenAISpeech:
@@ -267,131 +262,10 @@ class OpenAISpeech:
     # ------------------------------------------------------------------------------------ retries
 
     def _with_retries(self, request: Callable[[], _T], model: str) -> _T:
-        waited = 0.0
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return request()
-            except openai.APIStatusError as error:
-                failure = self._status_failure(error, model)
-            except openai.APITimeoutError:
-                failure = _Failure(
-                    ProviderError(
-                        events.TIMEOUT,
-                        f"{self.label} did not answer within {self.timeout:g} seconds; try again shortly.",
-                        retryable=True,
-                    )
-                )
-            except openai.APIError:  # connection failures, unreadable answers
-                failure = self._unavailable()
-            except Exception as error:
-                if not _is_credential_failure(error):
-                    raise
-                failure = _Failure(
-                    ProviderError(
-                        events.AUTH_FAILED,
-                        f"{self.label} could not be reached with the platform's identity: no token "
-                        "could be obtained. Give the API key a provider key, or grant the identity "
-                        "access to the resource.",
-                        retryable=False,
-                    )
-                )
-            delay = self._next_delay(failure, attempt, waited)
-            if delay is None:
-                raise failure.error
-            self._sleep(delay)
-            waited += delay
-
-    def _next_delay(self, failure: _Failure, attempt: int, waited: float) -> float | None:
-        if not failure.error.retryable or attempt >= self.retry.max_attempts:
-            return None
-        delay = failure.retry_after
-        if delay is None:
-            delay = self.retry.backoff(attempt, self._random)
-        if waited + delay > self.retry.max_total_wait:
-            return None
-        return delay
-
-    def _unavailable(self, status: int | None = None) -> _Failure:
-        suffix = f" ({status})" if status else ""
-        return _Failure(
-            ProviderError(
-                events.UNAVAILABLE,
-                f"{self.label} is unavailable{suffix}; try again shortly.",
-                retryable=True,
-                status=status,
-            )
-        )
-
-    def _status_failure(self, error: openai.APIStatusError, model: str) -> _Failure:
-        status = error.status_code
-        headers = dict(error.response.headers)
-        should_retry = headers.get("x-should-retry", "").lower()
-        retry_after = server_retry_after(headers)
-        if status == 429:
-            failure = _Failure(
-                ProviderError(
-                    events.RATE_LIMITED,
-                    f"{self.label} is receiving too many requests (429); try again shortly.",
-                    retryable=True,
-                    status=status,
-                ),
-                retry_after,
-            )
-        elif is_retryable_status(status):
-            failure = self._unavailable(status)
-            failure.retry_after = retry_after
-        elif status in (401, 403):
-            failure = _Failure(
-                ProviderError(
-                    events.AUTH_FAILED,
-                    f"{self.label} refused the credentials ({status}). Check the API key's model "
-                    "provider settings: its key, or the platform identity's access.",
-                    retryable=False,
-                    status=status,
-                )
-            )
-        elif status == 404:
-            failure = _Failure(
-                ProviderError(
-                    events.NOT_FOUND,
-                    f"{self.label} has no {self.model_kind} named '{model}' (404). Check the API key's "
-                    "model provider settings.",
-                    retryable=False,
-                    status=status,
-                )
-            )
-        else:
-            quoted = self._quote(error)
-            detail = f": {quoted}" if quoted else "."
-            failure = _Failure(
-                ProviderError(
-                    events.BAD_REQUEST,
-                    f"{self.label} refused the request ({status}){detail}",
-                    retryable=False,
-                    status=status,
-                )
-            )
-        if should_retry in ("true", "false") and status not in (401, 403):
-            failure.error.retryable = should_retry == "true"
-        return failure
-
-    def _quote(self, error: openai.APIStatusError) -> str:
-        body = error.body
-        text = body.get("message") if isinstance(body, dict) else None
-        if not isinstance(text, str) or not text.strip():
-            return ""
-        for secret in self._secrets:
-            text = text.replace(secret, "[redacted]")
-        text = _URL.sub("[url]", text)
-        text = _KEY_LIKE.sub("[redacted]", text)
-        text = " ".join(text.split())
-        return text if len(text) <= _MAX_QUOTED else text[: _MAX_QUOTED - 1].rstrip() + "…"
+        failures = OpenAIFailures(self.label, self.model_kind, model, self._secrets, self.timeout)
+        return RetryLoop(self.retry, self._sleep, self._random).call(request, failures.classify)
 
 
-_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
-_KEY_LIKE = re.compile(r"\b(?:sk|pk|rk|key|oa)[-_.][A-Za-z0-9_.*-]{6,}|\b[A-Za-z0-9+/_-]{32,}={0,2}")
 _LANGUAGE = re.compile(r"([A-Za-z]{2})(?:[-_][A-Za-z0-9]+)*")
 
 
@@ -419,14 +293,6 @@ def _pieces(text: str, limit: int) -> list[str]:
     return pieces
 
 
-def _is_credential_failure(error: Exception) -> bool:
-    try:
-        from azure.core.exceptions import ClientAuthenticationError
-    except ImportError:  # pragma: no cover - azure-core comes with azure-identity
-        return False
-    return isinstance(error, ClientAuthenticationError)
-
-
 # ------------------------------------------------------------------------------------------ selection
 
 
@@ -450,7 +316,7 @@ def speech_for(
             return None
         endpoint = _required(provider_config, "endpoint", kind)
         api_version = _required(provider_config, "apiVersion", kind)
-        return _cached(
+        return _cache.get(
             ("azure-openai", endpoint, api_version, transcription, speech),
             secret,
             not options,
@@ -467,7 +333,7 @@ def speech_for(
         base_url = _required(provider_config, "baseUrl", kind)
         transcription = _text(provider_config.get("transcriptionModel")) or DEFAULT_TRANSCRIPTION_MODEL
         speech = _text(provider_config.get("speechModel")) or DEFAULT_SPEECH_MODEL
-        return _cached(
+        return _cache.get(
             ("openai-compatible", base_url, transcription, speech),
             secret,
             not options,
@@ -486,7 +352,7 @@ def speech_for(
         endpoint = hosted.endpoint
         cacheable = not options
         options.setdefault("label", "The hosted model")
-        return _cached(
+        return _cache.get(
             (
                 "hosted",
                 endpoint,
@@ -512,48 +378,11 @@ def speech_for(
     )
 
 
-_CACHE_SIZE = 32
-_cache: OrderedDict[tuple[Any, ...], OpenAISpeech] = OrderedDict()
-_cache_lock = threading.Lock()
-
-
-def _cached(
-    settings: tuple[str | None, ...], secret: str | None, cacheable: bool, build: Callable[[], OpenAISpeech]
-) -> OpenAISpeech:
-    if not cacheable:
-        return build()
-    key = (*settings, hashlib.sha256((secret or "").encode()).hexdigest())
-    with _cache_lock:
-        found = _cache.get(key)
-        if found is not None:
-            _cache.move_to_end(key)
-            return found
-    speech = build()
-    with _cache_lock:
-        _cache[key] = speech
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return speech
+_cache: ClientCache[OpenAISpeech] = ClientCache()
 
 
 def clear_speech_cache() -> None:
-    with _cache_lock:
-        _cache.clear()
-
-
-def _required(config: Mapping[str, Any], name: str, kind: str) -> str:
-    value = _text(config.get(name))
-    if not value:
-        raise ProviderError(
-            events.INVALID_CONFIG,
-            f"The API key's {kind} model provider has no '{name}'; set it on the key.",
-            retryable=False,
-        )
-    return value
-
-
-def _text(value: Any) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    _cache.clear()
 
 
 # ------------------------------------------------------------------------------------------ sentences
