@@ -58,7 +58,13 @@ def _create_key(host: DevHost, model: ScriptedOpenAI) -> Key:
         headers=bearer,
         timeout=T,
     ).json()
-    provider = {"type": "openai-compatible", "baseUrl": model.base_url, "model": "gpt-scripted"}
+    provider = {
+        "type": "openai-compatible",
+        "baseUrl": model.base_url,
+        "model": "gpt-scripted",
+        "transcriptionModel": "whisper-1",
+        "speechModel": "tts-1",
+    }
     key = requests.post(
         host.url(f"/manage/projects/{project['id']}/api-keys"),
         json={"name": "bench", "provider": provider},

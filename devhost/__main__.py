@@ -43,6 +43,15 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"  {name}: orchestrationTrigger", flush=True)
     for name in index.activities:
         print(f"  {name}: activityTrigger", flush=True)
+    for name, timer in index.timers.items():
+        flags = ["runOnStartup"] if timer.run_on_startup else []
+        flags += ["useMonitor"] if host.timers.monitored[name] else []
+        upcoming = host.timers.next_occurrence(name)
+        when = f"next {upcoming:%Y-%m-%d %H:%M:%S} UTC" if upcoming else "no further occurrence"
+        extra = f", {', '.join(flags)}" if flags else ""
+        print(f"  {name}: timerTrigger '{timer.schedule}' ({when}{extra})", flush=True)
+    if index.timers and os.environ.get("WEBSITE_TIME_ZONE"):
+        print("  (WEBSITE_TIME_ZONE is set, but devhost runs timer schedules in UTC)", flush=True)
     for name, trigger_type in index.unsupported.items():
         print(f"  {name}: {trigger_type} (not served by devhost yet)", flush=True)
     if host.webpubsub is not None:

@@ -19,6 +19,8 @@ from typing import Any
 
 import azure.functions as func
 
+from .schedule import CronSchedule, IntervalSchedule, ScheduleError, parse_schedule
+
 
 class AppLoadError(RuntimeError):
     pass
@@ -42,6 +44,17 @@ class DurableFunction:
     user_function: Any
 
 
+@dataclass(frozen=True)
+class TimerFunction:
+    name: str
+    schedule: CronSchedule | IntervalSchedule
+    trigger_param: str
+    run_on_startup: bool
+    use_monitor: bool | None  # None: the host's default (on for occurrences a minute or more apart)
+    user_function: Any
+    accepts_context: bool
+
+
 @dataclass
 class FunctionIndex:
     app_dir: Path
@@ -50,7 +63,8 @@ class FunctionIndex:
     http: list[HttpFunction] = field(default_factory=list)
     orchestrators: dict[str, DurableFunction] = field(default_factory=dict)
     activities: dict[str, DurableFunction] = field(default_factory=dict)
-    # Trigger types devhost does not serve yet (timer, Web PubSub, Event Grid ...): function -> type.
+    timers: dict[str, TimerFunction] = field(default_factory=dict)
+    # Trigger types devhost does not serve yet (Web PubSub, Event Grid ...): function -> type.
     unsupported: dict[str, str] = field(default_factory=dict)
 
 
@@ -142,5 +156,21 @@ def _index_function(index: FunctionIndex, function: Any) -> None:
         index.orchestrators[name] = DurableFunction(name, trigger.name, user_function)
     elif trigger_type == "activityTrigger":
         index.activities[name] = DurableFunction(name, trigger.name, user_function)
+    elif trigger_type == "timerTrigger":
+        # The schedule may name an app setting, "%NAME%", as in the host.
+        expression = _resolve_app_setting(str(trigger.schedule))
+        try:
+            schedule = parse_schedule(expression)
+        except ScheduleError as error:
+            raise AppLoadError(f"Timer function '{name}': {error}") from error
+        index.timers[name] = TimerFunction(
+            name=name,
+            schedule=schedule,
+            trigger_param=trigger.name,
+            run_on_startup=bool(trigger.run_on_startup),
+            use_monitor=trigger.use_monitor,
+            user_function=user_function,
+            accepts_context="context" in inspect.signature(user_function).parameters,
+        )
     else:
         index.unsupported[name] = trigger_type

@@ -136,8 +136,7 @@ class CronSchedule:
 
     def _day_matches(self, moment: datetime) -> bool:
         return (
-            moment.day in self.days
-            and (moment.weekday() + 1) % 7 in self.days_of_week  # Python: Monday = 0
+            moment.day in self.days and (moment.weekday() + 1) % 7 in self.days_of_week  # Python: Monday = 0
         )
 
     def next_after(self, moment: datetime) -> datetime | None:

@@ -1,9 +1,10 @@
-"""The devhost's HTTP server: HTTP triggers, the durable management API and the host status route.
+"""The devhost's HTTP server: HTTP triggers, timer triggers, the durable management API and the admin routes.
 
 Invocation follows the Python worker: sync functions run in a thread pool, async ones on the event
 loop; the trigger parameter gets a ``func.HttpRequest``, a ``durableClient`` parameter gets the
 binding JSON (the SDK's middleware turns it into a ``DurableOrchestrationClient``), and a parameter
-named ``context`` gets the invocation context.
+named ``context`` gets the invocation context. Timer functions get a ``func.TimerRequest`` (see
+``timers.py``); ``POST /admin/functions/{name}`` runs one now, as the host's admin API does.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ from aiohttp import web
 from azure.functions import meta
 from azure.functions.durable_functions import ActivityTriggerConverter, OrchestrationTriggerConverter
 
-from .app_loader import DurableFunction, FunctionIndex, HttpFunction
+from .app_loader import DurableFunction, FunctionIndex, HttpFunction, TimerFunction
 from .durable.engine import ActivityNotFound, DurableEngine, FunctionCatalog
 from .durable.management_api import RPC_PREFIX, WEBHOOK_PREFIX, ManagementApi, client_binding_data
 from .durable.store import TaskHubStore
 from .routes import RouteTable
+from .timers import TimerScheduler
 from .webpubsub import StandInConfig, WebPubSubStandIn
 
 log = logging.getLogger("devhost")
@@ -68,6 +70,7 @@ class FunctionHost:
                 activity_names=set(index.activities),
             ),
         )
+        self.timers = TimerScheduler(index.timers, data_dir / "timers", self._invoke_timer)
         # The Web PubSub stand-in, when the app's connection string points at this host.
         wps_config = StandInConfig.from_environment(os.environ, port)
         self.webpubsub = WebPubSubStandIn(wps_config, self.base_url) if wps_config else None
@@ -78,6 +81,7 @@ class FunctionHost:
         app = web.Application(client_max_size=100 * 1024 * 1024)
         app.router.add_get("/admin/host/status", self._host_status)
         app.router.add_get("/admin/durable/instances/{instance_id}/replays", self._replay_stats)
+        app.router.add_post("/admin/functions/{name}", self._run_function_now)
         ManagementApi(self.engine, self.index.task_hub_name).register(app.router)
         if self.webpubsub is not None:
             self.webpubsub.register(app)
@@ -88,8 +92,10 @@ class FunctionHost:
 
     async def _on_startup(self, _app: web.Application) -> None:
         await self.engine.start()
+        self.timers.start()
 
     async def _on_cleanup(self, _app: web.Application) -> None:
+        await self.timers.stop()
         await self.engine.stop()
         self._threads.shutdown(wait=False, cancel_futures=True)
         self.store.close()
@@ -108,8 +114,66 @@ class FunctionHost:
 
     def function_names(self) -> list[str]:
         return sorted(
-            [f.name for f in self.index.http] + list(self.index.orchestrators) + list(self.index.activities)
+            [f.name for f in self.index.http]
+            + list(self.index.orchestrators)
+            + list(self.index.activities)
+            + list(self.index.timers)
         )
+
+    # -- running a non-HTTP function on demand -------------------------------------------------
+
+    async def _run_function_now(self, request: web.Request) -> web.Response:
+        """``POST /admin/functions/{name}`` with ``{"input": ...}``: 202, the function runs in the background.
+
+        The body may be empty here (Azure wants at least ``{}``); a timer function ignores the input.
+        """
+        requested = request.match_info["name"]
+        body = await request.read()
+        if body.strip():
+            try:
+                payload = json.loads(body)
+            except ValueError:
+                payload = None
+            if not isinstance(payload, dict):
+                return _admin_error(400, 'The body must be a JSON object such as {"input": ""}.')
+        kind, name = self._find_function(requested)
+        if kind is None:
+            return _admin_error(404, f"No function named '{requested}' in this app.")
+        if kind == "timerTrigger":
+            self.timers.run_now(self.index.timers[name])
+            return web.Response(status=202)
+        if kind == "httpTrigger":
+            return _admin_error(
+                400,
+                f"'{name}' is an HTTP-triggered function: call its route instead. "
+                "POST /admin/functions/{name} runs non-HTTP functions.",
+            )
+        return _admin_error(
+            400, f"'{name}' is a {kind} function; devhost runs only timer-triggered functions on demand."
+        )
+
+    def _find_function(self, requested: str) -> tuple[str | None, str]:
+        """The trigger type and name of a function; names are case-insensitive, as in the host."""
+        kinds: list[tuple[str, list[str]]] = [
+            ("timerTrigger", list(self.index.timers)),
+            ("httpTrigger", [f.name for f in self.index.http]),
+            ("orchestrationTrigger", list(self.index.orchestrators)),
+            ("activityTrigger", list(self.index.activities)),
+        ]
+        kinds += [(trigger, [name]) for name, trigger in self.index.unsupported.items()]
+        for kind, names in kinds:
+            for name in names:
+                if name.lower() == requested.lower():
+                    return kind, name
+        return None, requested
+
+    async def _invoke_timer(
+        self, function: TimerFunction, timer: func.TimerRequest, invocation_id: str
+    ) -> Any:
+        kwargs: dict[str, Any] = {function.trigger_param: timer}
+        if function.accepts_context:
+            kwargs["context"] = InvocationContext(invocation_id, function.name, str(self.index.app_dir))
+        return await self._call(function.user_function, kwargs)
 
     # -- HTTP triggers -------------------------------------------------------------------------
 
@@ -182,6 +246,10 @@ class FunctionHost:
         result = await self._call(function.user_function, {function.trigger_param: argument})
         encoded = ActivityTriggerConverter.encode(result, expected_type=None)
         return str(encoded.value)
+
+
+def _admin_error(status: int, message: str) -> web.Response:
+    return web.json_response({"Message": message}, status=status)
 
 
 def _to_web_response(result: Any) -> web.Response:

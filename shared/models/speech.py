@@ -330,9 +330,13 @@ def speech_for(
             ),
         )
     if kind == "openai-compatible":
+        # Opt-in: many OpenAI-compatible servers (Ollama, vLLM...) have no audio endpoints, so a key
+        # hears and speaks only with the models it names (OpenAI: "whisper-1", "tts-1").
         base_url = _required(provider_config, "baseUrl", kind)
-        transcription = _text(provider_config.get("transcriptionModel")) or DEFAULT_TRANSCRIPTION_MODEL
-        speech = _text(provider_config.get("speechModel")) or DEFAULT_SPEECH_MODEL
+        transcription = _text(provider_config.get("transcriptionModel"))
+        speech = _text(provider_config.get("speechModel"))
+        if transcription is None and speech is None:
+            return None
         return _cache.get(
             ("openai-compatible", base_url, transcription, speech),
             secret,

@@ -208,19 +208,21 @@ def test_hosted_keys_use_the_platform_s_speech_deployments(server: ScriptedOpenA
     assert server.last_request.path == "/openai/deployments/stt/audio/transcriptions"
 
 
-def test_compatible_keys_use_their_models_or_the_defaults(server: ScriptedOpenAI) -> None:
+def test_compatible_keys_hear_and_speak_only_with_the_models_they_name(server: ScriptedOpenAI) -> None:
     config = {"type": "openai-compatible", "baseUrl": server.base_url, "model": "gpt-test"}
-    plain = speech_for(config, API_KEY, None)
+    assert speech_for(config, API_KEY, None) is None  # many compatible servers have no audio endpoints
+    hearing = speech_for({**config, "transcriptionModel": "whisper-1"}, API_KEY, None)
     chosen = speech_for({**config, "transcriptionModel": "stt-x", "speechModel": "tts-x"}, API_KEY, None)
-    assert plain is not None and chosen is not None
+    assert hearing is not None and chosen is not None
+    assert (hearing.can_transcribe, hearing.can_synthesize) == (True, False)
 
-    plain.transcribe(spoken())
+    hearing.transcribe(spoken())
     chosen.transcribe(spoken())
     chosen.synthesize("Hi.", "nova")
 
     assert [upload.model for upload in server.transcriptions] == ["whisper-1", "stt-x"]
     assert server.speeches[0].model == "tts-x"
-    assert speech_for(config, API_KEY, None) is plain  # one client per settings and secret
+    assert speech_for({**config, "transcriptionModel": "whisper-1"}, API_KEY, None) is hearing  # cached
 
 
 def test_unusable_settings_are_a_config_error(server: ScriptedOpenAI) -> None:

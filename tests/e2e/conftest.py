@@ -89,7 +89,13 @@ def model() -> Iterator[ScriptedOpenAI]:
 def model_key(project_key_factory: Callable[..., ProjectKey], model: ScriptedOpenAI) -> ProjectKey:
     """A project key whose provider is the scripted model."""
     return project_key_factory(
-        provider={"type": "openai-compatible", "baseUrl": model.base_url, "model": "gpt-scripted"}
+        provider={
+            "type": "openai-compatible",
+            "baseUrl": model.base_url,
+            "model": "gpt-scripted",
+            "transcriptionModel": "whisper-1",
+            "speechModel": "tts-1",
+        }
     )
 
 
