@@ -38,7 +38,7 @@ from typing import Any
 
 import azure.functions as func
 from azure.functions import meta
-from azure.functions.timer import TimerRequestConverter
+from azure.functions.timer import TimerRequest, TimerRequestConverter
 
 from .app_loader import TimerFunction
 from .schedule import CronSchedule, IntervalSchedule, default_use_monitor
@@ -47,6 +47,7 @@ log = logging.getLogger("devhost.timers")
 
 # .NET's DateTime.MinValue: what the host reports as Last before a first scheduled run.
 _NEVER = "0001-01-01T00:00:00"
+_MANUAL = "This function was programmatically called via the host APIs."
 
 InvokeTimer = Callable[[TimerFunction, func.TimerRequest, str], Awaitable[Any]]
 
@@ -115,14 +116,14 @@ class ScheduleMonitor:
         os.replace(temporary, path)
 
 
-def timer_request(past_due: bool, status: ScheduleStatus | None) -> func.TimerRequest:
+def timer_request(past_due: bool, status: ScheduleStatus | None) -> TimerRequest:
     """The ``func.TimerRequest`` for an invocation, decoded from the binding JSON as the worker does."""
     binding = {
         "Schedule": {"AdjustForDST": True},
         "ScheduleStatus": status.binding_json() if status is not None else None,
         "IsPastDue": past_due,
     }
-    request: func.TimerRequest = TimerRequestConverter.decode(
+    request: TimerRequest = TimerRequestConverter.decode(
         meta.Datum(type="json", value=json.dumps(binding)), trigger_metadata=None
     )
     return request
@@ -165,7 +166,7 @@ class TimerScheduler:
     def run_now(self, function: TimerFunction) -> None:
         """Run a timer function once now, in the background (the admin API answers at once)."""
         status = self.monitor.load(function.name) if self.monitored[function.name] else None
-        self._spawn(self._fire(function, "manual", False, status), f"timer-now:{function.name}")
+        self._spawn(self._fire(function, _MANUAL, False, status), f"timer-now:{function.name}")
 
     def _spawn(self, coroutine: Awaitable[None], name: str) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(coroutine)
@@ -250,7 +251,8 @@ class TimerScheduler:
     def _after_run(self, schedule: CronSchedule | IntervalSchedule, due: datetime) -> datetime | None:
         """The occurrence to wait for once the run for ``due`` has ended."""
         if isinstance(schedule, IntervalSchedule):
-            return schedule.next_after(due)  # after a long run, the next one at once
+            # After a run longer than the interval, the next one at once (once, not one per interval).
+            return max(schedule.interval + due, self._clock())
         return schedule.next_after(max(due, self._clock()))  # occurrences missed while running: skipped
 
     def _record(

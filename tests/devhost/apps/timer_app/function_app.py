@@ -73,6 +73,4 @@ def failing(timer: func.TimerRequest) -> None:
 def runs(req: func.HttpRequest) -> func.HttpResponse:
     path = _runs_dir() / f"{req.route_params['function']}.jsonl"
     lines = path.read_text().splitlines() if path.exists() else []
-    return func.HttpResponse(
-        json.dumps([json.loads(line) for line in lines]), mimetype="application/json"
-    )
+    return func.HttpResponse(json.dumps([json.loads(line) for line in lines]), mimetype="application/json")
