@@ -1,13 +1,13 @@
 """Replay finds durable functions by name: every name in shared/durable_names.py is a function of the
 app with the right trigger, and every durable function of the app has its name there."""
 
-import function_app
 from shared import durable_names as names
+from tests.app_functions import app_functions
 
 
 def _functions_by_trigger() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
-    for function in function_app.app.get_functions():
+    for function in app_functions():
         found.setdefault(function.get_trigger().type, set()).add(function.get_function_name())
     return found
 
