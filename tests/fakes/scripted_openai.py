@@ -30,12 +30,23 @@ int16 mono for ``response_format="pcm"`` or as a WAV for ``"wav"`` (other format
 ``input`` / ``voice`` / ``response_format`` (``server.speeches``). Both also under the Azure paths
 ``/openai/deployments/{deployment}/audio/...``. ``speak_with(delay=...)`` slows speech per call (a
 number or a function of the text), ``fail_audio(status)`` queues an error for the next audio request.
+
+Embeddings: ``POST /v1/embeddings`` (and ``/openai/deployments/{deployment}/embeddings``) answers one
+vector per input, in ``"float"`` or ``"base64"`` (float32) encoding as asked: by default
+``embedding_vector(text)``, a deterministic hashed bag of words (``EMBEDDING_DIMENSIONS`` values, or the
+request's ``dimensions``; texts sharing words point the same way); ``embed_with(fn)`` answers
+``fn(text, dimensions)`` instead, ``reverse=True`` lists the items last index first (clients must order
+them by ``index``). Each request is recorded (``server.embedding_requests``: model, inputs, format);
+``fail_embeddings(status)`` queues an error for the next embeddings request.
 """
 
 from __future__ import annotations
 
+import array
 import asyncio
+import base64
 import contextlib
+import hashlib
 import io
 import json
 import math
@@ -183,6 +194,34 @@ class SpeechRequest:
     received_at: float  # time.monotonic()
 
 
+EMBEDDING_DIMENSIONS = 64
+
+
+@dataclass(frozen=True)
+class EmbeddingRequest:
+    """What one embeddings request asked for."""
+
+    path: str
+    deployment: str | None
+    model: str | None
+    inputs: list[str]
+    encoding_format: str | None
+    dimensions: int | None
+
+
+def embedding_vector(text: str, dimensions: int = EMBEDDING_DIMENSIONS) -> list[float]:
+    """The server's default embedding: each lower-cased word adds 1 to a dimension chosen by its hash;
+    normalised to length 1 (all zeros but the first for a text without words)."""
+    vector = [0.0] * dimensions
+    for word in text.lower().split():
+        vector[int.from_bytes(hashlib.sha256(word.encode()).digest()[:4], "big") % dimensions] += 1.0
+    norm = math.sqrt(sum(value * value for value in vector))
+    if not norm:
+        vector[0] = 1.0
+        return vector
+    return [value / norm for value in vector]
+
+
 def speech_pcm(text: str, speed: float = 1.0) -> bytes:
     """The audio the server speaks ``text`` with: a 440 Hz tone, 24 kHz int16 little-endian mono,
     ``SPEECH_SAMPLES_PER_CHARACTER`` samples per character (divided by ``speed``)."""
@@ -228,6 +267,10 @@ class ScriptedOpenAI:
         self._audio_errors: deque[ErrorReply] = deque()
         self._transcriptions: list[TranscriptionRequest] = []
         self._speeches: list[SpeechRequest] = []
+        self._embedder: Callable[[str, int], list[float]] = embedding_vector
+        self._embedding_reverse = False
+        self._embedding_errors: deque[ErrorReply] = deque()
+        self._embedding_requests: list[EmbeddingRequest] = []
 
     # ------------------------------------------------------------------------------------ lifecycle
 
@@ -268,6 +311,7 @@ class ScriptedOpenAI:
         for prefix in ("/v1", "", "/openai/deployments/{deployment}"):
             app.router.add_post(f"{prefix}/audio/transcriptions", self._transcription)
             app.router.add_post(f"{prefix}/audio/speech", self._speech)
+            app.router.add_post(f"{prefix}/embeddings", self._embeddings)
         app.router.add_get("/v1/models", self._models)
         app.router.add_get("/models", self._models)
         runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None)
@@ -427,6 +471,36 @@ class ScriptedOpenAI:
             )
         return self
 
+    def embed_with(
+        self, embedder: Callable[[str, int], list[float]] | None = None, *, reverse: bool = False
+    ) -> ScriptedOpenAI:
+        """Answer embeddings with ``embedder(text, dimensions)`` (None: ``embedding_vector``);
+        ``reverse`` lists the answer's items last index first."""
+        self._embedder = embedder or embedding_vector
+        self._embedding_reverse = reverse
+        return self
+
+    def fail_embeddings(
+        self,
+        status: int,
+        *,
+        message: str | None = None,
+        code: str | None = None,
+        retry_after: float | str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ScriptedOpenAI:
+        """Answer the next embeddings request with this error (queued, in order)."""
+        with self._lock:
+            self._embedding_errors.append(
+                ErrorReply(status, message, code, None, retry_after, None, dict(headers or {}))
+            )
+        return self
+
+    @property
+    def embedding_requests(self) -> list[EmbeddingRequest]:
+        with self._lock:
+            return list(self._embedding_requests)
+
     @property
     def transcriptions(self) -> list[TranscriptionRequest]:
         with self._lock:
@@ -467,6 +541,10 @@ class ScriptedOpenAI:
             self._audio_errors.clear()
             self._transcriptions.clear()
             self._speeches.clear()
+            self._embedding_errors.clear()
+            self._embedding_requests.clear()
+        self._embedder = embedding_vector
+        self._embedding_reverse = False
         self._responder = None
         self._transcript = DEFAULT_TRANSCRIPT
         self._transcription_delay = 0.0
@@ -672,6 +750,67 @@ class ScriptedOpenAI:
                     "type": "test",
                 }
             },
+        )
+
+    async def _embeddings(self, request: web.Request) -> web.StreamResponse:
+        recorded = await self._record(request)
+        body = recorded.body if isinstance(recorded.body, dict) else {}
+        raw_input = body.get("input")
+        inputs = [raw_input] if isinstance(raw_input, str) else raw_input
+        dimensions = body.get("dimensions")
+        with self._lock:
+            self._embedding_requests.append(
+                EmbeddingRequest(
+                    path=recorded.path,
+                    deployment=recorded.deployment,
+                    model=body.get("model"),
+                    inputs=[str(item) for item in inputs] if isinstance(inputs, list) else [],
+                    encoding_format=body.get("encoding_format"),
+                    dimensions=dimensions if isinstance(dimensions, int) else None,
+                )
+            )
+            error = self._embedding_errors.popleft() if self._embedding_errors else None
+        refusal = self._refusal(recorded)
+        if refusal is not None:
+            return refusal
+        if error is not None:
+            if error.delay:
+                await self._pause(error.delay)
+            return self._error(error)
+        if (
+            not body.get("model")
+            or not isinstance(inputs, list)
+            or not inputs
+            or not all(isinstance(item, str) and item for item in inputs)
+        ):
+            return _error_response(
+                400,
+                {
+                    "error": {
+                        "message": "'model' and 'input' (non-empty strings) are required.",
+                        "type": "invalid_request_error",
+                    }
+                },
+            )
+        size = dimensions if isinstance(dimensions, int) and dimensions > 0 else EMBEDDING_DIMENSIONS
+        encoding = body.get("encoding_format", "float")
+        items: list[dict[str, Any]] = []
+        for index, text in enumerate(inputs):
+            vector = self._embedder(text, size)
+            embedding: Any = vector
+            if encoding == "base64":
+                embedding = base64.b64encode(array.array("f", vector).tobytes()).decode()
+            items.append({"object": "embedding", "index": index, "embedding": embedding})
+        if self._embedding_reverse:
+            items.reverse()
+        tokens = sum(len(text.split()) for text in inputs)
+        return web.json_response(
+            {
+                "object": "list",
+                "data": items,
+                "model": body.get("model"),
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            }
         )
 
     async def _audio_error(self) -> web.Response | None:
