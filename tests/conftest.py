@@ -9,6 +9,9 @@ import pytest
 from shared.settings import StorageSettings
 from tests.azurite import Azurite, AzuriteError, running_azurite
 
+# The scripted OpenAI server fixtures, for every test package that talks to a model provider.
+pytest_plugins = ["tests.fakes.openai_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:

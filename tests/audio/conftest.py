@@ -15,27 +15,7 @@ from shared.models.speech import OpenAISpeech, clear_speech_cache
 from shared.settings import StorageSettings
 from shared.storage import table_service
 from tests.fakes import ScriptedOpenAI
-from tests.models.conftest import API_KEY, FakeSleep
-
-
-@pytest.fixture(scope="module")
-def scripted() -> Iterator[ScriptedOpenAI]:
-    with ScriptedOpenAI(api_key=API_KEY) as server:
-        yield server
-
-
-@pytest.fixture
-def server(scripted: ScriptedOpenAI) -> Iterator[ScriptedOpenAI]:
-    """The module's server, with an empty script and record for each test."""
-    scripted.clear()
-    yield scripted
-    assert scripted.pending == 0, "the test left scripted replies unused"
-    scripted.clear()
-
-
-@pytest.fixture
-def sleep() -> FakeSleep:
-    return FakeSleep()
+from tests.fakes.openai_fixtures import API_KEY, FakeSleep
 
 
 @pytest.fixture(autouse=True)

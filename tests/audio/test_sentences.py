@@ -16,7 +16,7 @@ from shared.models import (
 )
 from tests.audio.conftest import compatible_speech
 from tests.fakes import ScriptedOpenAI
-from tests.models.conftest import API_KEY, FakeSleep
+from tests.fakes.openai_fixtures import API_KEY, FakeSleep
 
 
 def sentences(*deltas: str, **options: int) -> list[str]:

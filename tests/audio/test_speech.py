@@ -22,8 +22,8 @@ from shared.models import events as codes
 from shared.models.speech import iso_language
 from tests.audio.conftest import compatible_speech
 from tests.fakes import ScriptedOpenAI
+from tests.fakes.openai_fixtures import API_KEY, FakeSleep
 from tests.fakes.scripted_openai import DEFAULT_TRANSCRIPT, SPEECH_SAMPLES_PER_CHARACTER, speech_pcm
-from tests.models.conftest import API_KEY, FakeSleep
 
 # 16 kHz samples per character of the scripted voice (24 kHz samples * 2/3).
 SAMPLES_16K_PER_CHARACTER = SPEECH_SAMPLES_PER_CHARACTER * SAMPLE_RATE // 24_000

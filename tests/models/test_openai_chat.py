@@ -25,7 +25,8 @@ from shared.models import (
 from shared.models import events as codes
 from shared.models.events import ModelEvent
 from tests.fakes import ScriptedOpenAI, ToolCall
-from tests.models.conftest import API_KEY, FakeSleep, compatible
+from tests.fakes.openai_fixtures import API_KEY, FakeSleep
+from tests.models.conftest import compatible
 
 WEATHER = ToolSpec(
     name="get_weather",

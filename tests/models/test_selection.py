@@ -21,7 +21,7 @@ from shared.models import (
 )
 from shared.models import events as codes
 from tests.fakes import ScriptedOpenAI
-from tests.models.conftest import API_KEY, FakeSleep
+from tests.fakes.openai_fixtures import API_KEY, FakeSleep
 
 QUESTION = TurnRequest(
     messages=(UserMessage("how long does delivery take?"),),
