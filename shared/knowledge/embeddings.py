@@ -33,10 +33,13 @@ from shared.models.client_cache import ClientCache
 from shared.models.client_cache import required as _required
 from shared.models.client_cache import text as _text
 from shared.models.events import ProviderError
-from shared.models.openai_chat import (
-    DEFAULT_CONNECT_TIMEOUT_SECONDS,
-    DEFAULT_TIMEOUT_SECONDS,
-    entra_token_provider,
+from shared.models.openai_chat import DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_TIMEOUT_SECONDS
+from shared.models.openai_clients import (
+    azure_client,
+    azure_defaults,
+    compatible_client,
+    compatible_defaults,
+    secrets_of,
 )
 from shared.models.openai_failures import OpenAIFailures, RetryLoop
 from shared.models.retry import RetryPolicy
@@ -120,28 +123,17 @@ class OpenAIEmbedder:
         token_provider: Callable[[], str] | None = None,
         **options: Any,
     ) -> OpenAIEmbedder:
-        if api_key:
-            client = openai.AzureOpenAI(
-                azure_endpoint=endpoint, api_version=api_version, api_key=api_key, max_retries=0
-            )
-        else:
-            client = openai.AzureOpenAI(
-                azure_endpoint=endpoint,
-                api_version=api_version,
-                azure_ad_token_provider=token_provider or entra_token_provider(),
-                max_retries=0,
-            )
-        options.setdefault("label", "Azure OpenAI")
-        options.setdefault("model_kind", "deployment")
-        return cls(client, deployment, secrets=(api_key or "",), **options)
+        client = azure_client(
+            endpoint=endpoint, api_version=api_version, api_key=api_key, token_provider=token_provider
+        )
+        return cls(client, deployment, secrets=secrets_of(api_key), **azure_defaults(options))
 
     @classmethod
     def compatible(
         cls, *, base_url: str, model: str, api_key: str | None = None, **options: Any
     ) -> OpenAIEmbedder:
-        client = openai.OpenAI(base_url=base_url, api_key=api_key or "not-needed", max_retries=0)
-        options.setdefault("label", "The OpenAI-compatible model provider")
-        return cls(client, model, secrets=(api_key or "",), **options)
+        client = compatible_client(base_url=base_url, api_key=api_key)
+        return cls(client, model, secrets=secrets_of(api_key), **compatible_defaults(options))
 
     def batches(self, texts: Sequence[str]) -> Iterator[list[str]]:
         """The inputs as sent: cut to ``max_input_chars`` (blank ones as a space), in batches of at most

@@ -44,11 +44,18 @@ from shared.models.messages import (
     TurnRequest,
     UserMessage,
 )
+from shared.models.openai_clients import (
+    azure_client,
+    azure_defaults,
+    compatible_client,
+    compatible_defaults,
+    entra_token_provider,
+    secrets_of,
+)
 from shared.models.openai_failures import Failure, OpenAIFailures, RetryLoop
 from shared.models.retry import RetryPolicy
 
 TokenLimitField = Literal["max_completion_tokens", "max_tokens"]
-AZURE_SCOPE = "https://cognitiveservices.azure.com/.default"
 DEFAULT_TIMEOUT_SECONDS = 60.0
 DEFAULT_CONNECT_TIMEOUT_SECONDS = 10.0
 
@@ -229,25 +236,15 @@ class OpenAIChatProvider:
     ) -> OpenAIChatProvider:
         """An Azure OpenAI deployment, with its key or else an Entra ID token provider (by default
         ``DefaultAzureCredential``: the platform's managed identity)."""
-        if api_key:
-            client = openai.AzureOpenAI(
-                azure_endpoint=endpoint,
-                azure_deployment=deployment,
-                api_version=api_version,
-                api_key=api_key,
-                max_retries=0,
-            )
-        else:
-            client = openai.AzureOpenAI(
-                azure_endpoint=endpoint,
-                azure_deployment=deployment,
-                api_version=api_version,
-                azure_ad_token_provider=token_provider or entra_token_provider(),
-                max_retries=0,
-            )
-        options.setdefault("label", "Azure OpenAI")
-        options.setdefault("model_kind", "deployment")
-        return cls(client, deployment, secrets=(api_key or "",), **options)
+        client = azure_client(
+            endpoint=endpoint,
+            deployment=deployment,
+            api_version=api_version,
+            api_key=api_key,
+            token_provider=token_provider,
+            default_token_provider=entra_token_provider,  # looked up here at call time (tests replace it)
+        )
+        return cls(client, deployment, secrets=secrets_of(api_key), **azure_defaults(options))
 
     @classmethod
     def compatible(
@@ -255,9 +252,8 @@ class OpenAIChatProvider:
     ) -> OpenAIChatProvider:
         """Any OpenAI-compatible API (OpenAI, a gateway, a local server); a keyless local server gets
         the placeholder key ``not-needed``."""
-        client = openai.OpenAI(base_url=base_url, api_key=api_key or "not-needed", max_retries=0)
-        options.setdefault("label", "The OpenAI-compatible model provider")
-        return cls(client, model, secrets=(api_key or "",), **options)
+        client = compatible_client(base_url=base_url, api_key=api_key)
+        return cls(client, model, secrets=secrets_of(api_key), **compatible_defaults(options))
 
     # ------------------------------------------------------------------------------------ the turn
 
@@ -307,11 +303,3 @@ class OpenAIChatProvider:
             retryable=True,
             status=failure.error.status,
         )
-
-
-def entra_token_provider() -> Callable[[], str]:
-    """Bearer tokens for Azure OpenAI from ``DefaultAzureCredential`` (managed identity in Azure, the
-    developer's login locally), refreshed by azure-identity as they near expiry."""
-    from azure.identity import DefaultAzureCredential, get_bearer_token_provider
-
-    return get_bearer_token_provider(DefaultAzureCredential(), AZURE_SCOPE)

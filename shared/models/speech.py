@@ -42,10 +42,13 @@ from shared.models.client_cache import ClientCache
 from shared.models.client_cache import required as _required
 from shared.models.client_cache import text as _text
 from shared.models.events import ProviderError
-from shared.models.openai_chat import (
-    DEFAULT_CONNECT_TIMEOUT_SECONDS,
-    DEFAULT_TIMEOUT_SECONDS,
-    entra_token_provider,
+from shared.models.openai_chat import DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_TIMEOUT_SECONDS
+from shared.models.openai_clients import (
+    azure_client,
+    azure_defaults,
+    compatible_client,
+    compatible_defaults,
+    secrets_of,
 )
 from shared.models.openai_failures import OpenAIFailures, RetryLoop
 from shared.models.retry import RetryPolicy
@@ -149,25 +152,15 @@ class OpenAISpeech:
         """Azure OpenAI deployments, with the resource's key or else an Entra ID token. The client is
         not bound to one deployment: the SDK puts ``model`` (the deployment) into the path,
         ``/openai/deployments/{deployment}/audio/...``."""
-        if api_key:
-            client = openai.AzureOpenAI(
-                azure_endpoint=endpoint, api_version=api_version, api_key=api_key, max_retries=0
-            )
-        else:
-            client = openai.AzureOpenAI(
-                azure_endpoint=endpoint,
-                api_version=api_version,
-                azure_ad_token_provider=token_provider or entra_token_provider(),
-                max_retries=0,
-            )
-        options.setdefault("label", "Azure OpenAI")
-        options.setdefault("model_kind", "deployment")
+        client = azure_client(
+            endpoint=endpoint, api_version=api_version, api_key=api_key, token_provider=token_provider
+        )
         return cls(
             client,
             transcription_model=transcription_deployment,
             speech_model=speech_deployment,
-            secrets=(api_key or "",),
-            **options,
+            secrets=secrets_of(api_key),
+            **azure_defaults(options),
         )
 
     @classmethod
@@ -180,14 +173,13 @@ class OpenAISpeech:
         speech_model: str | None = DEFAULT_SPEECH_MODEL,
         **options: Any,
     ) -> OpenAISpeech:
-        client = openai.OpenAI(base_url=base_url, api_key=api_key or "not-needed", max_retries=0)
-        options.setdefault("label", "The OpenAI-compatible model provider")
+        client = compatible_client(base_url=base_url, api_key=api_key)
         return cls(
             client,
             transcription_model=transcription_model,
             speech_model=speech_model,
-            secrets=(api_key or "",),
-            **options,
+            secrets=secrets_of(api_key),
+            **compatible_defaults(options),
         )
 
     # ------------------------------------------------------------------------------------ speech
