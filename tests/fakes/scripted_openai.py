@@ -466,9 +466,7 @@ class ScriptedOpenAI:
     ) -> ScriptedOpenAI:
         """Answer the next audio request (transcription or speech) with this error (queued, in order)."""
         with self._lock:
-            self._audio_errors.append(
-                ErrorReply(status, message, code, None, retry_after, None, dict(headers or {}))
-            )
+            self._audio_errors.append(_status_error(status, message, code, retry_after, headers))
         return self
 
     def embed_with(
@@ -491,9 +489,7 @@ class ScriptedOpenAI:
     ) -> ScriptedOpenAI:
         """Answer the next embeddings request with this error (queued, in order)."""
         with self._lock:
-            self._embedding_errors.append(
-                ErrorReply(status, message, code, None, retry_after, None, dict(headers or {}))
-            )
+            self._embedding_errors.append(_status_error(status, message, code, retry_after, headers))
         return self
 
     @property
@@ -1041,3 +1037,14 @@ def _drop_connection(request: web.Request) -> None:
     transport = request.transport
     if transport is not None:
         transport.abort()
+
+
+def _status_error(
+    status: int,
+    message: str | None,
+    code: str | None,
+    retry_after: float | str | None,
+    headers: Mapping[str, str] | None,
+) -> ErrorReply:
+    """An error answer for the audio and embedding endpoints (no custom body, no retry-after-ms)."""
+    return ErrorReply(status, message, code, None, retry_after, None, dict(headers or {}))
