@@ -61,6 +61,34 @@ class AuthSettings:
         return None
 
 
+KnowledgeIndexKind = Literal["local", "azure-search"]
+
+
+@dataclass(frozen=True)
+class MarketplaceSettings:
+    """Azure Marketplace SaaS (Fulfillment v2, Metering). The publisher's Entra app (tenant, client id,
+    secret) calls Microsoft's APIs, and its client id is the audience of the webhook's tokens. Billing
+    is off (nothing metered, nothing enforced) while tenant or client id is unset."""
+
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    api_url: str = "https://marketplaceapi.microsoft.com"
+    authority: str = "https://login.microsoftonline.com"
+    # Where the webhook's token issuer publishes its signing keys; default: the tenant's v2 document.
+    openid_configuration_url: str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.tenant_id and self.client_id)
+
+    @property
+    def webhook_openid_configuration_url(self) -> str:
+        if self.openid_configuration_url:
+            return self.openid_configuration_url
+        return f"{self.authority.rstrip('/')}/{self.tenant_id}/v2.0/.well-known/openid-configuration"
+
+
 @dataclass(frozen=True)
 class Settings:
     environment: Environment
@@ -86,6 +114,15 @@ class Settings:
     hosted_openai_api_key: str | None = None
     hosted_transcription_deployment: str | None = None
     hosted_speech_deployment: str | None = None
+    hosted_embedding_deployment: str | None = None
+    # Knowledge: where chunks are indexed. "local" is the embedded SQLite index in knowledge_dir (the
+    # local stack); "azure-search" is Azure AI Search (key, else the app's managed identity).
+    knowledge_index: KnowledgeIndexKind = "local"
+    knowledge_dir: str = ".devhost/knowledge"
+    search_endpoint: str | None = None
+    search_api_key: str | None = None
+    search_index_name: str = "omniagent-knowledge"
+    marketplace: MarketplaceSettings = MarketplaceSettings()
 
     @property
     def is_local(self) -> bool:
@@ -135,7 +172,33 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         hosted_openai_api_key=env.get("OMNI_HOSTED_OPENAI_API_KEY") or None,
         hosted_transcription_deployment=env.get("OMNI_HOSTED_TRANSCRIPTION_DEPLOYMENT") or None,
         hosted_speech_deployment=env.get("OMNI_HOSTED_SPEECH_DEPLOYMENT") or None,
+        hosted_embedding_deployment=env.get("OMNI_HOSTED_EMBEDDING_DEPLOYMENT") or None,
+        knowledge_index=_knowledge_index(env),
+        knowledge_dir=env.get("OMNI_KNOWLEDGE_DIR") or ".devhost/knowledge",
+        search_endpoint=env.get("OMNI_SEARCH_ENDPOINT") or None,
+        search_api_key=env.get("OMNI_SEARCH_API_KEY") or None,
+        search_index_name=env.get("OMNI_SEARCH_INDEX_NAME") or "omniagent-knowledge",
+        marketplace=MarketplaceSettings(
+            tenant_id=env.get("OMNI_MARKETPLACE_TENANT_ID") or None,
+            client_id=env.get("OMNI_MARKETPLACE_CLIENT_ID") or None,
+            client_secret=env.get("OMNI_MARKETPLACE_CLIENT_SECRET") or None,
+            api_url=env.get("OMNI_MARKETPLACE_API_URL") or "https://marketplaceapi.microsoft.com",
+            authority=env.get("OMNI_MARKETPLACE_AUTHORITY") or "https://login.microsoftonline.com",
+            openid_configuration_url=env.get("OMNI_MARKETPLACE_OPENID_CONFIGURATION_URL") or None,
+        ),
     )
+
+
+def _knowledge_index(env: Mapping[str, str]) -> KnowledgeIndexKind:
+    """OMNI_KNOWLEDGE_INDEX when set; otherwise Azure AI Search when an endpoint is configured."""
+    kind = (env.get("OMNI_KNOWLEDGE_INDEX") or "").strip().lower()
+    if not kind:
+        return "azure-search" if env.get("OMNI_SEARCH_ENDPOINT") else "local"
+    if kind not in ("local", "azure-search"):
+        raise SettingsError(f"OMNI_KNOWLEDGE_INDEX must be 'local' or 'azure-search', not {kind!r}.")
+    if kind == "azure-search" and not env.get("OMNI_SEARCH_ENDPOINT"):
+        raise SettingsError("OMNI_KNOWLEDGE_INDEX=azure-search needs OMNI_SEARCH_ENDPOINT.")
+    return kind  # type: ignore[return-value]
 
 
 def _positive_number(env: Mapping[str, str], name: str, default: float) -> float:
