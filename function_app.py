@@ -4,6 +4,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from activities.function_calls import bp as function_call_activities
+from activities.knowledge import bp as knowledge_activities
 from activities.model_turn import bp as model_turn_activities
 from activities.session import bp as session_activities
 from api.agents import bp as agents
@@ -15,13 +16,16 @@ from api.faqs import bp as faqs
 from api.functions import bp as functions
 from api.health import bp as health
 from api.knowledge_bases import bp as knowledge_bases
+from api.knowledge_files import bp as knowledge_files
 from api.memory import bp as memory
 from api.openapi_docs import bp as openapi_docs
 from api.organizations import bp as organizations
 from api.projects import bp as projects
 from api.sessions import bp as sessions
+from api.usage import bp as usage
 from api.voices import bp as voices
 from channels.webpubsub import bp as webpubsub_channel
+from orchestrators.knowledge_ingestion import bp as knowledge_ingestion
 from orchestrators.session import bp as session_orchestrator
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
@@ -38,15 +42,20 @@ app.register_functions(voices)
 app.register_functions(functions)
 app.register_functions(faqs)
 app.register_functions(knowledge_bases)
+app.register_functions(knowledge_files)
 app.register_functions(agents)
 app.register_functions(memory)
 app.register_functions(connections)
 app.register_functions(sessions)
+app.register_functions(usage)
 # Channels and the session's durable functions
 app.register_functions(webpubsub_channel)
 app.register_functions(session_orchestrator)
 app.register_functions(session_activities)
 app.register_functions(model_turn_activities)
 app.register_functions(function_call_activities)
+# Knowledge ingestion's durable functions
+app.register_functions(knowledge_ingestion)
+app.register_functions(knowledge_activities)
 # Keep last: the OpenAPI document lists every endpoint registered above.
 app.register_functions(openapi_docs)

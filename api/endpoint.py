@@ -159,14 +159,17 @@ def endpoint(
     response: type[BaseModel] | None = None,
     response_is_list: bool = False,
     status: int = 200,
+    other_successes: dict[int, str] | None = None,
     errors: tuple[int, ...] = (),
     description: str = "",
     body_content_types: tuple[str, ...] = ("application/json",),
     rate_limit_bucket: str | None = None,
     durable_client: bool = False,
+    documented: bool = True,
 ) -> Callable[[Callable[[RequestContext], Any]], Callable[[RequestContext], Any]]:
     """Declare an endpoint; with ``durable_client`` (on a ``df.Blueprint``) the handler gets
-    ``ctx.durable`` to start orchestrations and raise events."""
+    ``ctx.durable`` to start orchestrations and raise events. ``documented=False`` keeps a route that
+    is no customer API (the Marketplace's landing page and webhook) out of the OpenAPI document."""
 
     def decorate(handler: Callable[[RequestContext], Any]) -> Callable[[RequestContext], Any]:
         spec = EndpointSpec(
@@ -181,11 +184,13 @@ def endpoint(
             response=response,
             response_is_list=response_is_list,
             status=status,
+            other_successes=other_successes or {},
             errors=tuple(sorted(set(errors) | ({400} if body or query else set()))),
             description=description,
             body_content_types=body_content_types,
         )
-        ENDPOINTS.append(spec)
+        if documented:
+            ENDPOINTS.append(spec)
 
         route_binding = blueprint.route(route=route, methods=[method], auth_level=func.AuthLevel.ANONYMOUS)
         if durable_client:

@@ -1,8 +1,9 @@
 """Knowledge collections: ``/public/knowledge-bases`` (developers.napster.com/docs/building-your-omniagent/
-knowledge/files; docs/omniagent-public-api.md section 5). The collection resource only: files and
-search come later. Published: ``POST`` ``{name, provider}`` → ``{id, name, provider, created}``; list,
-read and delete are not shown in the docs and follow the same shape.
-"""
+knowledge/files; docs/omniagent-public-api.md section 5). The collection resource; its files and search
+are ``api/knowledge_files.py``. Deleting a collection deletes its files and their chunks.
+
+Published: ``POST`` ``{name, provider}`` → ``{id, name, provider, created}``; list, read and delete are
+not shown in the docs and follow the same shape."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from shared.knowledge.models import (
     KnowledgeBaseRecord,
     provider_for_key,
 )
+from shared.knowledge.removal import remove_collection_files
 from shared.listing import ListQuery, paginate
 from shared.platform import get_platform
 from shared.storage import Stored, TableRepository
@@ -37,7 +39,7 @@ def _repository() -> TableRepository[KnowledgeBaseRecord]:
 
 
 def _wire(record: KnowledgeBaseRecord) -> KnowledgeBase:
-    return KnowledgeBase.model_validate(record.model_dump(exclude={"created_ns"}))
+    return KnowledgeBase.model_validate(record.model_dump(exclude={"created_ns", "key_id"}))
 
 
 def _load(ctx: RequestContext) -> Stored[KnowledgeBaseRecord]:
@@ -64,6 +66,7 @@ def create_knowledge_base(ctx: RequestContext) -> Reply:
         provider=body.provider or provider_for_key(ctx.api_key.provider_type),
         created=int(time.time()),
         created_ns=time.time_ns(),
+        key_id=ctx.api_key.key_id,
     )
     stored = _repository().create(ctx.api_key.project_id, record)
     return Reply(_wire(record), status=201, etag=stored.etag)
@@ -121,5 +124,7 @@ def delete_knowledge_base(ctx: RequestContext) -> Reply:
     tables = get_platform().tables
     refuse_if_in_use(tables, project_id, "knowledgeBase", kb_id)
     refuse_if_channels_use(tables, project_id, "knowledgeBase", kb_id)
-    _repository().delete(project_id, kb_id, delete_condition(ctx.if_match, stored.etag))
+    condition = delete_condition(ctx.if_match, stored.etag)  # a stale If-Match: 412, nothing removed
+    remove_collection_files(get_platform(), project_id, kb_id)
+    _repository().delete(project_id, kb_id, condition)
     return Reply(None, status=204)

@@ -3,6 +3,7 @@ these are API (renaming one breaks instances in flight). A test checks them agai
 
 # Orchestrators: nouns for the life they track.
 SESSION = "session"
+INGEST_KNOWLEDGE_FILE = "ingest_knowledge_file"
 
 # Activities: verb phrases for the one effect each has.
 SEND_TO_SESSION = "send_to_session"
@@ -11,6 +12,10 @@ TRANSCRIBE_UTTERANCE = "transcribe_utterance"
 RUN_MODEL_TURN = "run_model_turn"
 CALL_FUNCTION_ENDPOINT = "call_function_endpoint"
 END_SESSION = "end_session"
+PREPARE_KNOWLEDGE_FILE = "prepare_knowledge_file"
+EMBED_KNOWLEDGE_BATCH = "embed_knowledge_batch"
+INDEX_KNOWLEDGE_FILE = "index_knowledge_file"
+FAIL_KNOWLEDGE_FILE = "fail_knowledge_file"
 
 # External events raised into a session: "something is in your inbox" (see shared/sessions/inbox.py).
 INBOX_EVENT = "inbox"

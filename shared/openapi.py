@@ -34,7 +34,8 @@ class EndpointSpec:
     errors: tuple[int, ...] = ()
     description: str = ""
     body_content_types: tuple[str, ...] = ("application/json",)
-    extra_responses: dict[int, str] = field(default_factory=dict)
+    # Other success statuses answering the same body, with what each means.
+    other_successes: dict[int, str] = field(default_factory=dict)
 
     @property
     def path(self) -> str:
@@ -158,18 +159,17 @@ def _parameters(spec: EndpointSpec) -> list[dict[str, Any]]:
 
 def _responses(spec: EndpointSpec, schema_ref: dict[Any, Any]) -> dict[str, Any]:
     responses: dict[str, Any] = {}
-    if spec.response is not None:
-        schema = schema_ref[spec.response]
-        if spec.response_is_list:
-            schema = {"type": "array", "items": schema}
-        responses[str(spec.status)] = {
-            "description": "Success.",
-            "content": {"application/json": {"schema": schema}},
-        }
-    else:
-        responses[str(spec.status)] = {"description": "Success."}
-    for status, description in spec.extra_responses.items():
-        responses[str(status)] = {"description": description}
+    for status, description in {spec.status: "Success.", **spec.other_successes}.items():
+        if spec.response is not None:
+            schema = schema_ref[spec.response]
+            if spec.response_is_list:
+                schema = {"type": "array", "items": schema}
+            responses[str(status)] = {
+                "description": description,
+                "content": {"application/json": {"schema": schema}},
+            }
+        else:
+            responses[str(status)] = {"description": description}
     error_schema = schema_ref[ErrorBody]
     statuses = set(spec.errors) | (
         {401, 429} if spec.auth == "api_key" else {401} if spec.auth == "user" else set()

@@ -122,6 +122,8 @@ class Settings:
     search_endpoint: str | None = None
     search_api_key: str | None = None
     search_index_name: str = "omniagent-knowledge"
+    # The index's vector field size: the embedding model's dimensions (None: text ranking only).
+    search_vector_dimensions: int | None = None
     marketplace: MarketplaceSettings = MarketplaceSettings()
 
     @property
@@ -178,6 +180,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         search_endpoint=env.get("OMNI_SEARCH_ENDPOINT") or None,
         search_api_key=env.get("OMNI_SEARCH_API_KEY") or None,
         search_index_name=env.get("OMNI_SEARCH_INDEX_NAME") or "omniagent-knowledge",
+        search_vector_dimensions=_optional_whole_number(env, "OMNI_SEARCH_VECTOR_DIMENSIONS"),
         marketplace=MarketplaceSettings(
             tenant_id=env.get("OMNI_MARKETPLACE_TENANT_ID") or None,
             client_id=env.get("OMNI_MARKETPLACE_CLIENT_ID") or None,
@@ -199,6 +202,15 @@ def _knowledge_index(env: Mapping[str, str]) -> KnowledgeIndexKind:
     if kind == "azure-search" and not env.get("OMNI_SEARCH_ENDPOINT"):
         raise SettingsError("OMNI_KNOWLEDGE_INDEX=azure-search needs OMNI_SEARCH_ENDPOINT.")
     return kind  # type: ignore[return-value]
+
+
+def _optional_whole_number(env: Mapping[str, str], name: str) -> int | None:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise SettingsError(f"{name} must be a positive whole number, not {text!r}.")
+    return int(text)
 
 
 def _positive_number(env: Mapping[str, str], name: str, default: float) -> float:

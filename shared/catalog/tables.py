@@ -16,3 +16,4 @@ AGENT_COMPANION_FIELD = "companion_id"  # str
 AGENT_FUNCTIONS_FIELD = "functions"  # list[str], stored as JSON text
 AGENT_FAQ_COLLECTIONS_FIELD = "faq_collections"  # list[str], stored as JSON text
 AGENT_KNOWLEDGE_BASE_FIELD = "knowledge_base_id"  # str | None
+KNOWLEDGE_FILES = "knowledgefiles"

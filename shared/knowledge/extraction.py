@@ -20,7 +20,8 @@ heading, its level, its paragraphs), page numbers for PDFs.
 - **Markdown**: ATX (``#``) and setext headings, fenced code kept as one paragraph (a ``#`` inside is
   not a heading), links and images reduced to their text.
 
-Limits (published with the API): at most ``MAX_DOCUMENT_BYTES`` (``DocumentTooLarge``, 413); a DOCX
+Limits (the published ones): PDF and DOCX at most 50 MB, the text formats at most 10 MB
+(``SIZE_LIMITS``; ``DocumentTooLarge``, 413); a DOCX
 whose parts would inflate beyond ``MAX_UNPACKED_BYTES``, or any document with more than
 ``MAX_EXTRACTED_CHARS`` of text, is too large too. ``UnsupportedDocument`` (415) names the accepted
 types; ``NoTextFound`` (422: a scanned PDF, an empty page) and ``UnreadableDocument`` (422: damaged or
@@ -41,7 +42,7 @@ from typing import Any, Literal
 
 from shared.api_errors import ApiError, ErrorKind, payload_too_large, unsupported_media_type
 
-MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # an uploaded file (413 above)
+MAX_DOCUMENT_BYTES = 50 * 1024 * 1024  # the largest upload of any type (413 above)
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # a DOCX's zip parts once inflated ("zip bombs")
 MAX_EXTRACTED_CHARS = 5_000_000  # text of one document (about 2,500 dense pages)
 
@@ -56,6 +57,13 @@ SUPPORTED_TYPES: dict[DocumentKind, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "html": (("text/html", "application/xhtml+xml"), (".html", ".htm", ".xhtml")),
     "markdown": (("text/markdown", "text/x-markdown"), (".md", ".markdown", ".mdown", ".mkd")),
     "text": (("text/plain",), (".txt", ".text")),
+}
+SIZE_LIMITS: dict[DocumentKind, int] = {
+    "pdf": MAX_DOCUMENT_BYTES,
+    "docx": MAX_DOCUMENT_BYTES,
+    "html": 10 * 1024 * 1024,
+    "markdown": 10 * 1024 * 1024,
+    "text": 10 * 1024 * 1024,
 }
 SUPPORTED_CONTENT_TYPES = tuple(types[0] for types, _ in SUPPORTED_TYPES.values())
 SUPPORTED_DESCRIPTION = "PDF, Word (.docx), HTML, Markdown or plain text"
@@ -151,17 +159,8 @@ class ExtractedDocument:
 def extract(data: bytes, content_type: str | None, filename: str | None) -> ExtractedDocument:
     """The text and structure of an uploaded file. Raises ``DocumentTooLarge``,
     ``UnsupportedDocument``, ``UnreadableDocument`` or ``NoTextFound``."""
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise DocumentTooLarge(
-            f"The file is {len(data)} bytes; the limit is {MAX_DOCUMENT_BYTES} bytes "
-            f"({MAX_DOCUMENT_BYTES // (1024 * 1024)} MB).",
-            size=len(data),
-            limit=MAX_DOCUMENT_BYTES,
-        )
-    if not data.strip():
-        raise NoTextFound("The file is empty.")
-    declared_type, charset = _parse_content_type(content_type)
-    kind = detect_kind(data, declared_type, filename)
+    kind = check_upload(data, content_type, filename)
+    _, charset = _parse_content_type(content_type)
     if kind == "pdf":
         document = _extract_pdf(data)
     elif kind == "docx":
@@ -188,6 +187,39 @@ def extract(data: bytes, content_type: str | None, filename: str | None) -> Extr
     if not document.title:
         document.title = _first_heading(document.sections) or _title_from_filename(filename)
     return document
+
+
+def check_upload(data: bytes, content_type: str | None, filename: str | None) -> DocumentKind:
+    """The file's kind, when its size and type are acceptable: what can be judged before any work.
+    Raises ``DocumentTooLarge`` (naming the limit of its type), ``UnsupportedDocument`` or
+    ``NoTextFound`` (empty)."""
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise _too_large(len(data), MAX_DOCUMENT_BYTES, "any file")
+    if not data.strip():
+        raise NoTextFound("The file is empty.")
+    declared_type, _ = _parse_content_type(content_type)
+    kind = detect_kind(data, declared_type, filename)
+    if len(data) > SIZE_LIMITS[kind]:
+        raise _too_large(len(data), SIZE_LIMITS[kind], _KIND_NAMES[kind])
+    return kind
+
+
+_KIND_NAMES: dict[DocumentKind, str] = {
+    "pdf": "a PDF",
+    "docx": "a Word file",
+    "html": "an HTML file",
+    "markdown": "a Markdown file",
+    "text": "a text file",
+}
+
+
+def _too_large(size: int, limit: int, what: str) -> DocumentTooLarge:
+    return DocumentTooLarge(
+        f"The file is {size} bytes; the limit for {what} is {limit} bytes ({limit // (1024 * 1024)} MB). "
+        "PDF and Word files may have up to 50 MB, HTML, Markdown and text files up to 10 MB.",
+        size=size,
+        limit=limit,
+    )
 
 
 # ------------------------------------------------------------------------------------------ detection

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
 from shared.listing import ListEnvelope
 
@@ -51,3 +52,31 @@ class KnowledgeBaseRecord(KnowledgeBase):
     """Stored collection (table KNOWLEDGE_BASES, partition = project id)."""
 
     created_ns: int = 0  # time.time_ns() at creation: the listing order within a second
+    # The API key that created the collection: its provider embeds the collection's chunks and the
+    # queries, so vectors always come from one model. None (older records): the caller's key.
+    key_id: str | None = None
+
+
+class KnowledgeSearch(BaseModel):
+    """``POST /public/knowledge-bases/{id}/search`` (extension): try the collection's retrieval."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, max_length=2000, description="What to look for.")
+    top: int = Field(5, ge=1, le=50, description="How many passages to answer (best first).")
+
+
+class KnowledgeSearchResult(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, validate_by_alias=True)
+
+    file_id: str = Field(description="The file the passage comes from.")
+    title: str = Field(description="The file's title.")
+    chunk: int = Field(description="The passage's number within the file (0-based).")
+    text: str = Field(description="The passage.")
+    headings: list[str] = Field(description="The headings above the passage, outermost first.")
+    page: int | None = Field(default=None, description="Its page (PDF).")
+    score: float = Field(description="Orders the results of one search (higher is better); not a threshold.")
+
+
+class KnowledgeSearchResults(BaseModel):
+    results: list[KnowledgeSearchResult] = Field(description="The best passages, best first.")

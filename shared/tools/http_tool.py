@@ -76,10 +76,22 @@ class StdlibHttpClient:
     def post(
         self, target: Target, path: str, body: bytes, headers: Mapping[str, str], timeout: float
     ) -> HttpAnswer:
+        return self.send("POST", target, path, body, headers, timeout)
+
+    def send(
+        self,
+        method: str,
+        target: Target,
+        path: str,
+        body: bytes | None,
+        headers: Mapping[str, str],
+        timeout: float,
+    ) -> HttpAnswer:
+        """One request; the answer's body is read up to ``max_answer_bytes`` (``truncated`` beyond)."""
         deadline = time.monotonic() + timeout
         connection = _PinnedConnection(target, timeout, self._tls, self._create_connection)
         try:
-            connection.request("POST", path, body=body, headers=dict(headers))
+            connection.request(method, path, body=body, headers=dict(headers))
             sock = connection.sock  # kept: a closing answer detaches it from the connection
             _set_deadline(sock, deadline)
             response = connection.getresponse()

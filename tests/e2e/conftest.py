@@ -43,6 +43,7 @@ def platform(azurite, tmp_path_factory) -> Iterator[Platform]:
         "OMNI_STORAGE_CONNECTION_STRING": azurite.connection_string,
         "OMNI_LOCAL_STATE_DIR": str(root / "local-secrets"),
         "OMNI_TOOL_TIMEOUT_SECONDS": "3",  # keeps the tool timeout test short
+        "OMNI_KNOWLEDGE_DIR": str(root / "knowledge"),
     }
     host = DevHost(app_dir=REPO_ROOT, data_dir=root / "data", log_dir=root / "logs", environment=environment)
     host.start()
@@ -63,6 +64,7 @@ def own_platform_factory(platform: Platform, tmp_path: Path) -> Iterator[Callabl
             "OMNI_ENVIRONMENT": "local",
             "OMNI_STORAGE_CONNECTION_STRING": platform.settings.storage.connection_string or "",
             "OMNI_LOCAL_STATE_DIR": platform.settings.local_state_dir,
+            "OMNI_KNOWLEDGE_DIR": platform.settings.knowledge_dir,
             **settings,
         }
         root = tmp_path / f"host{len(hosts)}"
