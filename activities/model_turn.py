@@ -7,6 +7,7 @@ the activity (at-least-once, after a crash) rewrites its own lines instead of ad
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +21,16 @@ from shared.companions.store import find_companion
 from shared.faqs.models import FAQ_ITEMS, FaqItemRecord
 from shared.functions.models import FunctionRecord
 from shared.functions.store import functions
+from shared.knowledge.grounding import (
+    PROMPT_PASSAGES,
+    SEARCH_TOOL,
+    SEARCH_TOOL_NAME,
+    TOOL_PASSAGES,
+    passages_from_tool_results,
+    retrieve,
+    tool_result,
+)
+from shared.knowledge.index import passages
 from shared.memory.folding import prompt_notes
 from shared.memory.store import ClientMemory, load_memory
 from shared.models import (
@@ -27,6 +38,7 @@ from shared.models import (
     AssistantMessage,
     CompanionPrompt,
     FaqEntry,
+    KnowledgePassage,
     Message,
     ProviderError,
     TextDelta,
@@ -36,6 +48,7 @@ from shared.models import (
     TurnFinished,
     UserMessage,
     build_turn_request,
+    cited_passages,
     split_sentences,
 )
 from shared.platform import Platform, get_platform
@@ -45,7 +58,7 @@ from shared.sessions.inbox import INBOX_TABLE, InboxEntry
 from shared.sessions.lifecycle import SessionPlan
 from shared.sessions.records import TRANSCRIPTS_TABLE, TranscriptEntry, transcript_row
 from shared.sessions.speaking import BargeIn, speak
-from shared.tools.records import ToolCall
+from shared.tools.records import ToolCall, succeeded
 
 log = logging.getLogger("omniagent.sessions")
 
@@ -85,13 +98,20 @@ def run_model_turn(request: dict[str, Any]) -> dict[str, Any]:
 
     agent = session_agent(platform, plan)
     tools = _tools_of(plan.project_id, agent)
+    entries = transcript.list_all(plan.session_id)
+    retrieved, searched = _knowledge_of(platform, plan, agent, entries, turn_id)
+    citable = [*retrieved, *searched]  # numbered [1]… in this order
+    tool_specs = [ToolSpec(f.name, f.description, f.parameters) for f in tools.values()]
+    if agent.knowledge_base_id and SEARCH_TOOL_NAME not in tools:  # a function of that name wins
+        tool_specs.append(SEARCH_TOOL)
     turn_request = build_turn_request(
         companion=CompanionPrompt.from_record(find_companion(plan.project_id, agent.companion_id)),
         agent=AgentPrompt.from_fields(agent),
-        transcript=_conversation(transcript.list_all(plan.session_id)),
+        transcript=_conversation(entries),
         faqs=_faqs_of(platform, plan.project_id, agent),
         memory=prompt_notes(_memory_of(plan)),
-        tools=[ToolSpec(f.name, f.description, f.parameters) for f in tools.values()],
+        knowledge=retrieved,
+        tools=tool_specs,
         temperature=agent.provider_settings.temperature if agent.provider_settings else None,
         max_output_tokens=agent.provider_settings.max_output_tokens if agent.provider_settings else None,
     )
@@ -115,12 +135,14 @@ def run_model_turn(request: dict[str, Any]) -> dict[str, Any]:
         ),
     )
     if reply.text or not calls:
-        message = frames.agent_message(turn_id, reply.text, reply.citations)
+        citations = reply.citations or [c.to_wire() for c in cited_passages(reply.text, citable)]
+        message = frames.agent_message(turn_id, reply.text, citations)
         if reply.interrupted:
             message["interrupted"] = True
         platform.session_connection.send(plan.session_id, [message])
+    numbering = _KnowledgeNumbering(len(citable) + 1)
     return {
-        "toolCalls": [_planned_call(plan, call, tools) for call in calls],
+        "toolCalls": [_planned_call(platform, plan, agent, call, tools, numbering) for call in calls],
         "interrupted": reply.interrupted,
     }
 
@@ -186,20 +208,70 @@ def _stream_reply(
     return reply
 
 
+@dataclass
+class _KnowledgeNumbering:
+    """The number the next ``search_knowledge`` passage gets (after the prompt's passages)."""
+
+    next: int
+
+
 def _planned_call(
-    plan: SessionPlan, call: ToolCallRequest, tools: dict[str, FunctionRecord]
+    platform: Platform,
+    plan: SessionPlan,
+    agent: AgentFields,
+    call: ToolCallRequest,
+    tools: dict[str, FunctionRecord],
+    numbering: _KnowledgeNumbering,
 ) -> dict[str, Any]:
-    """The call as the orchestrator routes it: ``flow`` explicit/implicit, or ``invalid`` (unknown
-    tool, or arguments that were not a JSON object) to be answered with an error at once."""
+    """The call as the orchestrator routes it: ``flow`` explicit/implicit, ``answered`` (the built-in
+    ``search_knowledge``, run here: it only reads) with its ``outcome``, or ``invalid`` (unknown tool,
+    or arguments that were not a JSON object) to be answered with an error at once."""
     function = tools.get(call.name)
-    planned = ToolCall(
-        call.call_id, plan.session_id, plan.agent_id or "", call.name, call.arguments
-    ).to_dict()
+    tool_call = ToolCall(call.call_id, plan.session_id, plan.agent_id or "", call.name, call.arguments)
+    planned = tool_call.to_dict()
+    if function is None and call.name == SEARCH_TOOL_NAME and agent.knowledge_base_id:
+        if call.arguments_error or not isinstance(call.arguments.get("query"), str):
+            return {**planned, "flow": "invalid", "error": "search_knowledge needs a `query` string."}
+        started = time.monotonic()
+        hits = retrieve(
+            platform,
+            plan.project_id,
+            agent.knowledge_base_id,
+            plan.key_id,
+            call.arguments["query"],
+            TOOL_PASSAGES,
+        )
+        result = tool_result(hits, numbering.next)
+        numbering.next += len(hits)
+        outcome = succeeded(tool_call, result, (time.monotonic() - started) * 1000, 1)
+        return {**planned, "flow": "answered", "outcome": outcome.to_dict()}
     if function is None:
         return {**planned, "flow": "invalid", "error": f"There is no tool named '{call.name}'."}
     if call.arguments_error:
         return {**planned, "flow": "invalid", "error": ToolMessage.invalid_arguments(call).content}
     return {**planned, "flow": function.flow, "function_id": function.id}
+
+
+def _knowledge_of(
+    platform: Platform, plan: SessionPlan, agent: AgentFields, entries: list[TranscriptEntry], turn_id: str
+) -> tuple[list[KnowledgePassage], list[KnowledgePassage]]:
+    """The turn's passages: the prompt's (retrieved for the turn's user words), and those
+    ``search_knowledge`` gave in earlier rounds of the turn (numbered after them)."""
+    if not agent.knowledge_base_id:
+        return [], []
+    this_turn = [entry for entry in entries if entry.turn_id == turn_id]
+    question = " ".join(entry.text or "" for entry in this_turn if entry.role == "user")
+    hits = retrieve(
+        platform, plan.project_id, agent.knowledge_base_id, plan.key_id, question, PROMPT_PASSAGES
+    )
+    searched = [
+        outcome.get("result")
+        for entry in this_turn
+        if entry.role == "tool"
+        for outcome in entry.tool_outcomes
+        if outcome.get("name") == SEARCH_TOOL_NAME and outcome.get("error") is None
+    ]
+    return list(passages(hits)), passages_from_tool_results(searched)
 
 
 def _memory_of(plan: SessionPlan) -> ClientMemory | None:

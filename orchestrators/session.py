@@ -146,12 +146,14 @@ def _turn(
         calls = result.get("toolCalls") or []
         if not calls or ended:
             break
-        # Unknown tools and unreadable arguments are answered at once, without running anything.
+        # Unknown tools and unreadable arguments are answered at once, without running anything;
+        # built-in tools (search_knowledge) were answered by the model turn's activity.
         outcomes = {
             c["call_id"]: failed(ToolCall.from_dict(c), c["error"], 0.0, 0).to_dict()
             for c in calls
             if c["flow"] == "invalid"
         }
+        outcomes.update({c["call_id"]: c["outcome"] for c in calls if c["flow"] == "answered"})
         explicit = [c for c in calls if c["flow"] == "explicit"]
         implicit = [c for c in calls if c["flow"] == "implicit"]
         if explicit:

@@ -14,7 +14,7 @@ def _functions_by_trigger() -> dict[str, set[str]]:
 
 def test_every_durable_name_is_registered_with_the_right_trigger():
     functions = _functions_by_trigger()
-    assert functions["orchestrationTrigger"] == {names.SESSION}
+    assert functions["orchestrationTrigger"] == {names.SESSION, names.INGEST_KNOWLEDGE_FILE}
     assert functions["activityTrigger"] == {
         names.SEND_TO_SESSION,
         names.READ_INBOX,
@@ -22,6 +22,10 @@ def test_every_durable_name_is_registered_with_the_right_trigger():
         names.RUN_MODEL_TURN,
         names.CALL_FUNCTION_ENDPOINT,
         names.END_SESSION,
+        names.PREPARE_KNOWLEDGE_FILE,
+        names.EMBED_KNOWLEDGE_BATCH,
+        names.INDEX_KNOWLEDGE_FILE,
+        names.FAIL_KNOWLEDGE_FILE,
     }
 
 
