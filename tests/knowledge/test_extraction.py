@@ -241,3 +241,13 @@ def test_files_without_text_answer_no_text_found(data: bytes) -> None:
     with pytest.raises(NoTextFound) as raised:
         extract(data, None, None)
     assert raised.value.api_error().status == 422
+
+
+def test_text_formats_have_the_published_10_mb_limit_and_name_it():
+    from shared.knowledge.extraction import SIZE_LIMITS, check_upload
+
+    assert SIZE_LIMITS["markdown"] == 10 * 1024 * 1024 and SIZE_LIMITS["pdf"] == 50 * 1024 * 1024
+    with pytest.raises(DocumentTooLarge) as raised:
+        check_upload(b"# Notes\n\n" + b"a" * SIZE_LIMITS["markdown"], "text/markdown", "notes.md")
+    assert raised.value.limit == SIZE_LIMITS["markdown"] and "10 MB" in raised.value.message
+    assert check_upload(b"# Notes\n\nshort", None, "notes.md") == "markdown"
