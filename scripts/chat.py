@@ -12,6 +12,7 @@ import base64
 import json
 import sys
 import threading
+import time
 
 import requests
 from websockets.exceptions import ConnectionClosed
@@ -48,6 +49,15 @@ def _print_frames(ws: ClientConnection, done: threading.Event) -> None:
         done.set()
 
 
+def _connect(base_url: str, agent: str, key: str) -> requests.Response:
+    return requests.post(
+        f"{base_url}/public/agents/{agent}/connections",
+        json={"channelType": "websocket"},
+        headers={"X-Api-Key": key},
+        timeout=30,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--key", required=True, help="a project API key (X-Api-Key)")
@@ -55,12 +65,12 @@ def main() -> int:
     parser.add_argument("--base-url", default="http://localhost:7071")
     args = parser.parse_args()
 
-    answer = requests.post(
-        f"{args.base_url}/public/agents/{args.agent}/connections",
-        json={"channelType": "websocket"},
-        headers={"X-Api-Key": args.key},
-        timeout=30,
-    )
+    answer = _connect(args.base_url, args.agent, args.key)
+    if answer.status_code == 429:  # one new connection per 5 s per key: wait as told, once
+        pause = float(answer.headers.get("Retry-After", "5"))
+        print(f"[the key opened a connection moments ago; waiting {pause:g} s]", file=sys.stderr)
+        time.sleep(pause)
+        answer = _connect(args.base_url, args.agent, args.key)
     if answer.status_code != 201:
         print(f"The platform refused the connection ({answer.status_code}): {answer.text}", file=sys.stderr)
         return 1
