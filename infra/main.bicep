@@ -1,7 +1,8 @@
 // Omniagent platform on Azure: one Python function app (Flex Consumption) with a user-assigned managed
 // identity and identity-based storage (shared keys off), modelled on the Durable Functions Flex
-// Consumption azd quickstart. `azd up` provisions this file, then deploys the app. The app's secrets key
-// and the Web PubSub connection string live in Key Vault and reach the app as Key Vault references.
+// Consumption azd quickstart. `azd up` provisions this file, then deploys the app. The app's secrets key,
+// the Web PubSub connection string and the Marketplace app's client secret live in Key Vault and reach the
+// app as Key Vault references. Knowledge is indexed in Azure AI Search, reached with the app's identity.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -71,6 +72,31 @@ param hostedOpenAiEndpoint string = ''
 @description('OMNI_HOSTED_OPENAI_DEPLOYMENT: deployment name on that resource. Empty by default.')
 param hostedOpenAiDeployment string = ''
 
+@description('SKU of the Azure AI Search service that indexes knowledge collections (free allows one per subscription).')
+@allowed([
+  'free'
+  'basic'
+  'standard'
+])
+param searchSku string = 'basic'
+
+@description('OMNI_SEARCH_VECTOR_DIMENSIONS: size of the embedding vectors of your keys\' embedding model (e.g. 1536 for text-embedding-3-small). Empty: knowledge is ranked by text (BM25) only. It is fixed when the index is first created.')
+param searchVectorDimensions string = ''
+
+@description('OMNI_HOSTED_EMBEDDING_DEPLOYMENT: embedding deployment on the hosted Azure OpenAI resource, for knowledge of `hosted` keys. Empty: text ranking only.')
+param hostedEmbeddingDeployment string = ''
+
+@description('OMNI_MARKETPLACE_TENANT_ID: tenant of the Entra app registered for the SaaS offer in Partner Center. Empty: billing is off (nothing metered or enforced).')
+param marketplaceTenantId string = ''
+
+@description('OMNI_MARKETPLACE_CLIENT_ID: that app\'s application (client) id; also the audience of the Marketplace webhook\'s tokens.')
+param marketplaceClientId string = ''
+
+// Not mapped in main.parameters.json (like omniSecretsKey): azd asks for it, and it goes to Key Vault.
+@secure()
+@description('OMNI_MARKETPLACE_CLIENT_SECRET: a client secret of that app (stored in Key Vault). Empty with billing off.')
+param marketplaceClientSecret string = ''
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var functionAppName = 'func-api-${resourceToken}'
@@ -114,6 +140,19 @@ module keyVault 'modules/keyvault.bicep' = {
     tags: tags
     enablePurgeProtection: keyVaultEnablePurgeProtection
     secretsKey: omniSecretsKey
+    marketplaceClientSecret: marketplaceClientSecret
+  }
+}
+
+module search 'modules/search.bicep' = {
+  name: 'search'
+  scope: rg
+  params: {
+    name: 'srch-${resourceToken}'
+    location: location
+    tags: tags
+    sku: searchSku
+    principalId: identity.outputs.principalId
   }
 }
 
@@ -180,6 +219,12 @@ module api 'modules/functionapp.bicep' = {
       WEBPUBSUB_HUB: webPubSubHubName
       OMNI_HOSTED_OPENAI_ENDPOINT: hostedOpenAiEndpoint
       OMNI_HOSTED_OPENAI_DEPLOYMENT: hostedOpenAiDeployment
+      OMNI_HOSTED_EMBEDDING_DEPLOYMENT: hostedEmbeddingDeployment
+      OMNI_SEARCH_ENDPOINT: search.outputs.endpoint
+      OMNI_SEARCH_VECTOR_DIMENSIONS: searchVectorDimensions
+      OMNI_MARKETPLACE_TENANT_ID: marketplaceTenantId
+      OMNI_MARKETPLACE_CLIENT_ID: marketplaceClientId
+      OMNI_MARKETPLACE_CLIENT_SECRET: empty(marketplaceClientSecret) ? '' : '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.marketplaceClientSecretUri})'
     }
   }
   dependsOn: [
@@ -210,4 +255,8 @@ output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.uri
 output AZURE_WEBPUBSUB_NAME string = webPubSub.outputs.name
 output AZURE_WEBPUBSUB_HOSTNAME string = webPubSub.outputs.hostName
+output AZURE_SEARCH_ENDPOINT string = search.outputs.endpoint
+// For the SaaS offer's technical configuration in Partner Center.
+output MARKETPLACE_LANDING_PAGE_URL string = '${api.outputs.uri}/marketplace/landing'
+output MARKETPLACE_WEBHOOK_URL string = '${api.outputs.uri}/marketplace/webhook'
 output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.applicationInsightsConnectionString

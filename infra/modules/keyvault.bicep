@@ -11,6 +11,9 @@ param secretsKeySecretName string = 'omni-secrets-key'
 @secure()
 @description('Value of the app\'s secrets key: 32+ random characters.')
 param secretsKey string
+@secure()
+@description('The Marketplace publisher app\'s client secret (OMNI_MARKETPLACE_CLIENT_SECRET); empty: none is stored.')
+param marketplaceClientSecret string = ''
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
@@ -42,8 +45,17 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   }
 }
 
+resource marketplaceSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(marketplaceClientSecret)) {
+  parent: vault
+  name: 'omni-marketplace-client-secret'
+  properties: {
+    value: marketplaceClientSecret
+  }
+}
+
 output name string = vault.name
 output id string = vault.id
 output uri string = vault.properties.vaultUri
 // Versionless, so a Key Vault reference follows the secret's current version.
 output secretsKeySecretUri string = vault::secretsKeySecret.properties.secretUri
+output marketplaceClientSecretUri string = empty(marketplaceClientSecret) ? '' : marketplaceSecret.properties.secretUri
