@@ -40,6 +40,7 @@ log = logging.getLogger("omniagent.knowledge")
 bp = df.Blueprint()
 
 CHUNKS_PART = "chunks.json"
+DELETED = {"ok": False, "code": "Deleted"}  # the file was deleted meanwhile: nothing more to do
 
 
 def _vectors_part(batch: int) -> str:
@@ -73,7 +74,7 @@ def prepare_knowledge_file(job: dict[str, Any]) -> dict[str, Any]:
     platform = get_platform()
     record = _record(platform, job)
     if record is None:
-        return {"ok": False, "code": "Deleted"}
+        return DELETED
     rules.update_file(
         platform, job["projectId"], job["fileId"], lambda r: r.model_copy(update={"status": "processing"})
     )
@@ -117,7 +118,7 @@ def prepare_knowledge_file(job: dict[str, Any]) -> dict[str, Any]:
         )
 
     if rules.update_file(platform, job["projectId"], job["fileId"], prepared) is None:
-        return {"ok": False, "code": "Deleted"}
+        return DELETED
     return {"ok": True, "chunks": len(chunks), "batches": batches}
 
 
@@ -161,7 +162,6 @@ def _keep_original(
                 "blob_name": name,
                 "sha256": sha256,
                 "size_bytes": len(original.data),
-                "original_name": original.filename,
             }
         ),
     )
@@ -175,7 +175,7 @@ def embed_knowledge_batch(job: dict[str, Any]) -> dict[str, Any]:
     platform = get_platform()
     record = _record(platform, job)
     if record is None:
-        return {"ok": False, "code": "Deleted"}
+        return DELETED
     store = platform.blob_store(KNOWLEDGE_CONTAINER)
     project_id, kb_id, file_id = job["projectId"], job["knowledgeBaseId"], job["fileId"]
     chunks = rules.chunks_from_json(store.get(work_blob_name(project_id, kb_id, file_id, CHUNKS_PART)).data)
@@ -212,7 +212,7 @@ def index_knowledge_file(job: dict[str, Any]) -> dict[str, Any]:
     platform = get_platform()
     record = _record(platform, job)
     if record is None:
-        return {"ok": False, "code": "Deleted"}
+        return DELETED
     if record.status == "ready":  # a re-run after the work blobs were cleaned up
         return {"ok": True, "chunks": record.chunk_count}
     store = platform.blob_store(KNOWLEDGE_CONTAINER)
