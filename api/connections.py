@@ -21,6 +21,7 @@ from shared import durable_names as names
 from shared.agents.models import AgentFields, AgentRecord, ProviderSettings
 from shared.agents.rules import check_agent
 from shared.api_errors import invalid_field
+from shared.billing.enforcement import refuse_unpaid_connection
 from shared.catalog.references import load, missing_references
 from shared.catalog.tables import AGENTS
 from shared.ids import new_id
@@ -72,7 +73,7 @@ class Connection(BaseModel):
     body=ConnectionRequest,
     response=Connection,
     status=201,
-    errors=(404,),
+    errors=(402, 404),
     rate_limit_bucket="connections",
     durable_client=True,
     description="Starts a session of the agent on `channelType` (this version: `websocket`). The token is "
@@ -81,6 +82,7 @@ class Connection(BaseModel):
     "At most 1 request per 5 seconds per key.",
 )
 def create_connection(ctx: RequestContext) -> Reply:
+    refuse_unpaid_connection(get_platform(), ctx.api_key.organization_id)
     body = ctx.body(ConnectionRequest)
     _refuse_unavailable(body.channelType)
     agents = get_platform().repository(AGENTS, AgentRecord)
@@ -118,6 +120,7 @@ class PerSessionConnectionRequest(BaseModel):
     body=PerSessionConnectionRequest,
     response=Connection,
     status=201,
+    errors=(402,),
     rate_limit_bucket="connections",
     durable_client=True,
     description="Legacy per-session connection: the whole configuration in the request, nothing stored "
@@ -125,6 +128,7 @@ class PerSessionConnectionRequest(BaseModel):
     "`POST /public/agents/{agentId}/connections` with `channelType: websocket`.",
 )
 def create_per_session_connection(ctx: RequestContext) -> Reply:
+    refuse_unpaid_connection(get_platform(), ctx.api_key.organization_id)
     body = ctx.body(PerSessionConnectionRequest)
     provider = body.providerConfig or ProviderConfig.model_validate({})
     fields = parse_model(

@@ -18,11 +18,13 @@ import azure.durable_functions as df
 from shared import durable_names as names
 from shared.sessions import frames
 from shared.sessions.lifecycle import (
+    IMMEDIATE_END_REASONS,
     MAX_TOOL_ROUNDS,
     TURNS_PER_EXECUTION,
     SessionPlan,
     SessionProgress,
     begin,
+    end_reason_of,
     next_wake,
     on_user_activity,
     seconds_left,
@@ -41,7 +43,9 @@ def session(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict
     progress = SessionProgress(**data["progress"]) if data.get("progress") else None
     # User turns not answered yet, in order: {"text"} or {"utteranceId"} (audio to transcribe first).
     queued: list[dict[str, Any]] = list(data.get("queued", []))
-    ending = bool(data.get("ending", False))  # the client ended: answer what is queued, then end
+    # Why the session was asked to end (None: it was not): the client's end answers what is queued
+    # first, the platform's (billing) drops it. Executions before ``billing`` carried a bool.
+    ending: str | None = "client" if data.get("ending") is True else (data.get("ending") or None)
     if progress is None:
         progress = begin(context.current_utc_datetime)
 
@@ -50,7 +54,7 @@ def session(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict
     while end_reason is None:
         if not queued:
             if ending:
-                end_reason = "client"
+                end_reason = ending
                 break
             wake_at, why = next_wake(plan, progress)
             timer = context.create_timer(wake_at)
@@ -79,9 +83,11 @@ def session(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict
                 spoken = plan.greeting if plan.speaks else None
                 yield _send(context, plan, [_started_frame(plan)], speak=spoken)
             # Tool results outside a tool wait are late (answered or timed out already): dropped.
-            turns, end_requested = turns_before_end(entries)
+            turns, _ = turns_before_end(entries)
             queued.extend(turns)
-            ending = ending or end_requested
+            ending = ending or end_reason_of(entries)
+            if ending in IMMEDIATE_END_REASONS:
+                queued = []
             continue
 
         item, queued = queued[0], queued[1:]  # one turn per message or utterance, in order
@@ -101,6 +107,8 @@ def session(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict
             break
         queued.extend(arrived)
         ending = ending or ended
+        if ending in IMMEDIATE_END_REASONS:
+            queued = []
         progress = replace(progress, turns=progress.turns + 1)
         turns_here += 1
         if turns_here >= TURNS_PER_EXECUTION:
@@ -127,12 +135,13 @@ def session(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict
 
 def _turn(
     context: df.DurableOrchestrationContext, plan: SessionPlan, progress: SessionProgress, text: str
-) -> Generator[Any, Any, tuple[SessionProgress, list[dict[str, Any]], bool]]:
+) -> Generator[Any, Any, tuple[SessionProgress, list[dict[str, Any]], str | None]]:
     """One user turn: model rounds until the model stops calling tools. Answers the progress, the
-    user messages that arrived meanwhile (the next turn's) and whether the client ended the session."""
+    user messages that arrived meanwhile (the next turn's) and why the session was asked to end
+    meanwhile (None: it was not)."""
     turn_id = str(context.new_uuid())
     queued: list[dict[str, Any]] = []
-    ended = False
+    ended: str | None = None
     request: dict[str, Any] = {
         "plan": plan.to_json(),
         "turn": progress.turns,
@@ -185,7 +194,7 @@ def _await_implicit(
     plan: SessionPlan,
     progress: SessionProgress,
     calls: list[dict[str, Any]],
-) -> Generator[Any, Any, tuple[SessionProgress, dict[str, Any], list[dict[str, Any]], bool]]:
+) -> Generator[Any, Any, tuple[SessionProgress, dict[str, Any], list[dict[str, Any]], str | None]]:
     """Send ``tool.call`` frames and wait for the client's ``tool.result`` of each, until the tool
     timeout; a call not answered in time is an error result for the model."""
     yield _send(context, plan, [frames.tool_call(c["call_id"], c["name"], c["arguments"]) for c in calls])
@@ -194,7 +203,7 @@ def _await_implicit(
     pending = {c["call_id"]: ToolCall.from_dict(c) for c in calls}
     outcomes: dict[str, Any] = {}
     queued: list[dict[str, Any]] = []
-    ended = False
+    ended: str | None = None
     while pending and not ended:
         timer = context.create_timer(deadline)
         wake = context.wait_for_external_event(names.INBOX_EVENT)
@@ -221,7 +230,7 @@ def _await_implicit(
             elif entry["kind"] == "audio_final":
                 queued.append({"utteranceId": entry["utteranceId"]})
             elif entry["kind"] == "end":
-                ended = True
+                ended = entry.get("reason") or "client"
     for call in pending.values():
         timeout_ms = plan.tool_timeout_seconds * 1000
         outcomes[call.call_id] = timed_out(call, plan.tool_timeout_seconds, timeout_ms, 1).to_dict()

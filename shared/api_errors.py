@@ -83,6 +83,10 @@ def unauthorized(description: str) -> ApiError:
     )
 
 
+def payment_required(description: str) -> ApiError:
+    return ApiError(402, "PaymentRequired", description, ErrorKind.FORBIDDEN)
+
+
 def forbidden(description: str) -> ApiError:
     return ApiError(403, "Forbidden", description, ErrorKind.FORBIDDEN)
 

@@ -9,8 +9,8 @@ import pytest
 from shared.settings import StorageSettings
 from tests.azurite import Azurite, AzuriteError, running_azurite
 
-# The scripted OpenAI server fixtures, for every test package that talks to a model provider.
-pytest_plugins = ["tests.fakes.openai_fixtures"]
+# Fixtures of the fake services: the scripted OpenAI server (model providers) and the Marketplace.
+pytest_plugins = ["tests.fakes.openai_fixtures", "tests.fakes.marketplace_fixtures"]
 
 
 @pytest.fixture(scope="session")

@@ -8,10 +8,6 @@ tokens are refused, whatever they claim.
 
 from __future__ import annotations
 
-import json
-import threading
-import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,12 +15,12 @@ import jwt
 
 from shared.api_errors import unauthorized
 from shared.auth.local_keys import local_key
+from shared.auth.openid_keys import OpenIdSigningKeys
 from shared.auth.principals import UserPrincipal
 from shared.settings import Settings
 
 LOCAL_ISSUER = "urn:omniagent:devhost"
 LOCAL_AUDIENCE = "urn:omniagent:manage"
-_OPENID_CACHE_SECONDS = 3600
 
 
 class LocalModeOnly(PermissionError):
@@ -56,9 +52,7 @@ def mint_local_token(
 class TokenAuthenticator:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._jwks: jwt.PyJWKClient | None = None
-        self._jwks_loaded_at = 0.0
-        self._lock = threading.Lock()
+        self._keys: OpenIdSigningKeys | None = None
 
     def authenticate(self, authorization: str | None) -> UserPrincipal:
         if not authorization or not authorization.lower().startswith("bearer "):
@@ -91,7 +85,10 @@ class TokenAuthenticator:
         auth = self._settings.auth
         if not auth.issuer or not auth.audience:
             raise LocalModeOnly("No token issuer is configured (OMNI_AUTH_ISSUER, OMNI_AUTH_AUDIENCE).")
-        signing_key = self._jwks_client().get_signing_key_from_jwt(token)
+        if self._keys is None:
+            assert auth.configuration_url is not None
+            self._keys = OpenIdSigningKeys(auth.configuration_url)
+        signing_key = self._keys.signing_key(token)
         verified: dict[str, Any] = jwt.decode(
             token,
             signing_key.key,
@@ -101,16 +98,3 @@ class TokenAuthenticator:
             options={"require": ["exp", "sub", "iss", "aud"]},
         )
         return verified
-
-    def _jwks_client(self) -> jwt.PyJWKClient:
-        with self._lock:
-            if self._jwks is None or time.monotonic() - self._jwks_loaded_at > _OPENID_CACHE_SECONDS:
-                url = self._settings.auth.configuration_url
-                assert url is not None
-                with urllib.request.urlopen(url, timeout=10) as response:
-                    configuration = json.load(response)
-                self._jwks = jwt.PyJWKClient(
-                    configuration["jwks_uri"], cache_keys=True, lifespan=_OPENID_CACHE_SECONDS
-                )
-                self._jwks_loaded_at = time.monotonic()
-            return self._jwks

@@ -33,6 +33,7 @@ class InboxEntry(BaseModel):
     utterance_id: str | None = None
     result: Any = None
     is_error: bool = False
+    reason: str | None = None  # an ``end`` the platform asks for (``billing``); None: the client's
     received_at: datetime
 
 

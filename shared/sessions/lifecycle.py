@@ -125,3 +125,17 @@ def turns_before_end(entries: list[dict[str, Any]]) -> tuple[list[dict[str, Any]
         elif entry["kind"] == "audio_final":
             turns.append({"utteranceId": entry["utteranceId"]})
     return turns, False
+
+
+# Ends the platform imposes: the session ends at once, the turns still queued go unanswered.
+IMMEDIATE_END_REASONS: frozenset[str] = frozenset({"billing"})
+
+
+def end_reason_of(entries: list[dict[str, Any]]) -> EndReason | None:
+    """The reason of the first ``end`` entry of an inbox read: the client's unless the platform
+    asked (``billing``); None when nothing asks to end."""
+    for entry in entries:
+        if entry["kind"] == "end":
+            reason: EndReason = entry.get("reason") or "client"
+            return reason
+    return None
