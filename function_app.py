@@ -17,6 +17,7 @@ from api.functions import bp as functions
 from api.health import bp as health
 from api.knowledge_bases import bp as knowledge_bases
 from api.knowledge_files import bp as knowledge_files
+from api.marketplace import bp as marketplace
 from api.memory import bp as memory
 from api.openapi_docs import bp as openapi_docs
 from api.organizations import bp as organizations
@@ -27,6 +28,7 @@ from api.voices import bp as voices
 from channels.webpubsub import bp as webpubsub_channel
 from orchestrators.knowledge_ingestion import bp as knowledge_ingestion
 from orchestrators.session import bp as session_orchestrator
+from timers.metering import bp as metering_timer
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
@@ -48,6 +50,8 @@ app.register_functions(memory)
 app.register_functions(connections)
 app.register_functions(sessions)
 app.register_functions(usage)
+# Azure Marketplace (landing page, webhook)
+app.register_functions(marketplace)
 # Channels and the session's durable functions
 app.register_functions(webpubsub_channel)
 app.register_functions(session_orchestrator)
@@ -57,5 +61,7 @@ app.register_functions(function_call_activities)
 # Knowledge ingestion's durable functions
 app.register_functions(knowledge_ingestion)
 app.register_functions(knowledge_activities)
+# Timers
+app.register_functions(metering_timer)
 # Keep last: the OpenAPI document lists every endpoint registered above.
 app.register_functions(openapi_docs)

@@ -10,6 +10,7 @@ import azure.durable_functions as df
 from shared import durable_names as names
 from shared.audio.errors import AudioError
 from shared.audio.utterance import UtteranceBuffer
+from shared.billing.usage_store import record_session_usage
 from shared.memory.folding import conversation_lines, summarizer_for
 from shared.memory.store import save_folded
 from shared.models import ProviderError
@@ -97,6 +98,7 @@ def read_session_inbox(request: dict[str, Any]) -> list[dict[str, Any]]:
             "utteranceId": e.utterance_id,
             "result": e.result,
             "isError": e.is_error,
+            "reason": e.reason,
         }
         for e in entries
     ]
@@ -128,6 +130,8 @@ def end_session(request: dict[str, Any]) -> dict[str, Any]:
             ),
             stored.etag,
         )
+    # Usage for the usage views and metering; the same rows again on a re-run of this activity.
+    record_session_usage(stored.entity, datetime.fromisoformat(progress.started_at), ended_at)
     _remember(platform, plan)
     platform.session_connection.send(plan.session_id, [frames.session_ended(request["reason"], minutes)])
     platform.session_connection.close(plan.session_id, reason=request["reason"])
