@@ -38,9 +38,7 @@ accepting and the caller recording would look. ``now`` is the fake's clock (``se
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import contextlib
 import datetime as dt
 import ipaddress
 import json
@@ -52,7 +50,6 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import certifi
@@ -64,6 +61,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from shared.settings import MarketplaceSettings
+from tests.fakes.loopback import LoopbackServer
 
 MARKETPLACE_APP_ID = "20e940b3-4c77-4b0b-9a53-9e16a1b010a7"
 MARKETPLACE_SCOPE = f"{MARKETPLACE_APP_ID}/.default"
@@ -290,7 +288,9 @@ def _make_tls() -> _Tls:
     return _Tls(folder, context, folder / "ca.pem", folder / "bundle.pem")
 
 
-class FakeMarketplace:
+class FakeMarketplace(LoopbackServer):
+    thread_name = "fake-marketplace"
+
     def __init__(
         self,
         *,
@@ -305,11 +305,8 @@ class FakeMarketplace:
         self._forger_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.key_id = f"kid-{secrets.token_hex(6)}"
         self._tls = _make_tls()
+        super().__init__(ssl_context=self._tls.server_context)
         self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
-        self._thread: threading.Thread | None = None
-        self.port = 0
         self._now: dt.datetime | None = None
         # Tokens stay valid across resets: clients (a devhost) cache theirs for an hour.
         self._tokens: set[str] = set()
@@ -339,36 +336,7 @@ class FakeMarketplace:
 
     # ------------------------------------------------------------------------------------ lifecycle
 
-    def start(self) -> FakeMarketplace:
-        if self._thread is not None:
-            return self
-        ready = threading.Event()
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(self._serve())
-            except BaseException as error:  # reported to start()
-                failure.append(error)
-                ready.set()
-                return
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-
-        self._thread = threading.Thread(target=run, name="fake-marketplace", daemon=True)
-        self._thread.start()
-        ready.wait(timeout=10)
-        if failure:
-            raise RuntimeError("the fake Marketplace did not start") from failure[0]
-        return self
-
-    async def _serve(self) -> None:
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
         routes = app.router
         routes.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._openid_configuration)
         routes.add_get("/{tenant}/.well-known/openid-configuration", self._openid_configuration)
@@ -385,36 +353,6 @@ class FakeMarketplace:
         )
         routes.add_post("/api/usageEvent", self._usage_event)
         routes.add_post("/api/batchUsageEvent", self._batch_usage_event)
-        runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=self._tls.server_context)
-        await site.start()
-        self._runner = runner
-        self.port = int(runner.addresses[0][1])
-
-    def stop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-
-        async def shutdown() -> None:
-            if self._runner is not None:
-                await self._runner.cleanup()
-
-        with contextlib.suppress(Exception):
-            asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout=10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        self._thread = None
-        self._loop = None
-
-    def __enter__(self) -> FakeMarketplace:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # ------------------------------------------------------------------------------------ addresses
 

@@ -58,10 +58,11 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
+
+from tests.fakes.loopback import LoopbackServer
 
 
 @dataclass(frozen=True)
@@ -245,21 +246,19 @@ def pcm_as_wav(pcm: bytes, rate: int = SPEECH_RATE, *, unknown_size: bool = Fals
     return data
 
 
-class ScriptedOpenAI:
+class ScriptedOpenAI(LoopbackServer):
+    thread_name = "scripted-openai"
+
     def __init__(self, *, api_key: str | None = None, model: str = "gpt-scripted", port: int = 0) -> None:
+        super().__init__(port=port)
         self.api_key = api_key
         self.model = model
-        self._requested_port = port
         self._replies: deque[Reply] = deque()
         self._responder: Callable[[RecordedRequest], Reply] | None = None
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
-        self._thread: threading.Thread | None = None
         self._stopping: asyncio.Event | None = None
         self._counter = 0
-        self.port = 0
         self._transcript = DEFAULT_TRANSCRIPT
         self._transcription_delay = 0.0
         self._speech_delay: float | Callable[[str], float] = 0.0
@@ -274,37 +273,8 @@ class ScriptedOpenAI:
 
     # ------------------------------------------------------------------------------------ lifecycle
 
-    def start(self) -> ScriptedOpenAI:
-        if self._thread is not None:
-            return self
-        ready = threading.Event()
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(self._serve())
-            except BaseException as error:  # reported to start()
-                failure.append(error)
-                ready.set()
-                return
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-
-        self._thread = threading.Thread(target=run, name="scripted-openai", daemon=True)
-        self._thread.start()
-        ready.wait(timeout=10)
-        if failure:
-            raise RuntimeError("the scripted OpenAI server did not start") from failure[0]
-        return self
-
-    async def _serve(self) -> None:
+    def add_routes(self, app: web.Application) -> None:
         self._stopping = asyncio.Event()
-        app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/chat/completions", self._chat)
         app.router.add_post("/openai/deployments/{deployment}/chat/completions", self._chat)
@@ -314,39 +284,10 @@ class ScriptedOpenAI:
             app.router.add_post(f"{prefix}/embeddings", self._embeddings)
         app.router.add_get("/v1/models", self._models)
         app.router.add_get("/models", self._models)
-        runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", self._requested_port)
-        await site.start()
-        self._runner = runner
-        address = runner.addresses[0]
-        self.port = int(address[1])
 
-    def stop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-
-        async def shutdown() -> None:
-            if self._stopping is not None:
-                self._stopping.set()
-            if self._runner is not None:
-                await self._runner.cleanup()
-
-        with contextlib.suppress(Exception):
-            asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout=10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        self._thread = None
-        self._loop = None
-
-    def __enter__(self) -> ScriptedOpenAI:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+    async def before_stop(self) -> None:
+        if self._stopping is not None:
+            self._stopping.set()  # streams that wait end now
 
     # ------------------------------------------------------------------------------------ addresses
 
