@@ -42,20 +42,13 @@ from shared.billing.metering import (  # noqa: E402
 )
 from shared.billing.metering_run import BilledTo, billing_from, meter  # noqa: E402
 from shared.billing.subscriptions import (  # noqa: E402
-    HISTORY_TABLE,
-    OPERATIONS_TABLE,
-    ORGANIZATION_SUBSCRIPTIONS_TABLE,
-    SUBSCRIPTIONS_TABLE,
-    OrganizationSubscription,
-    ProcessedOperation,
-    SubscriptionChange,
     SubscriptionRecord,
     SubscriptionStore,
 )
 from shared.billing.usage_store import SessionUsage, UsageStore  # noqa: E402
 from shared.ids import new_id  # noqa: E402
 from shared.settings import MarketplaceSettings, StorageSettings  # noqa: E402
-from shared.storage import TableRepository, table_service  # noqa: E402
+from shared.storage import table_service  # noqa: E402
 from tests.azurite import running_azurite  # noqa: E402
 from tests.fakes.marketplace import FakeMarketplace  # noqa: E402
 
@@ -81,12 +74,7 @@ LONGEST_SESSION_SECONDS = 30 * 60
 
 
 def subscription_store_on(service: TableServiceClient) -> SubscriptionStore:
-    return SubscriptionStore(
-        subscriptions=TableRepository(service, SUBSCRIPTIONS_TABLE, SubscriptionRecord),
-        history=TableRepository(service, HISTORY_TABLE, SubscriptionChange),
-        operations=TableRepository(service, OPERATIONS_TABLE, ProcessedOperation),
-        organizations=TableRepository(service, ORGANIZATION_SUBSCRIPTIONS_TABLE, OrganizationSubscription),
-    )
+    return SubscriptionStore.on(service)
 
 
 def generate(

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, get_args
 
+from azure.data.tables import TableServiceClient
 from pydantic import BaseModel
 
 from shared.concurrency import UPDATE_ATTEMPTS, busy
@@ -180,6 +181,18 @@ class SubscriptionStore:
     history: TableRepository[SubscriptionChange]
     operations: TableRepository[ProcessedOperation]
     organizations: TableRepository[OrganizationSubscription]
+
+    @classmethod
+    def on(cls, service: TableServiceClient) -> SubscriptionStore:
+        """The store over the app's tables of an account (the app itself uses ``subscription_store``)."""
+        return cls(
+            subscriptions=TableRepository(service, SUBSCRIPTIONS_TABLE, SubscriptionRecord),
+            history=TableRepository(service, HISTORY_TABLE, SubscriptionChange),
+            operations=TableRepository(service, OPERATIONS_TABLE, ProcessedOperation),
+            organizations=TableRepository(
+                service, ORGANIZATION_SUBSCRIPTIONS_TABLE, OrganizationSubscription
+            ),
+        )
 
     def get(self, subscription_id: str) -> Stored[SubscriptionRecord] | None:
         try:

@@ -29,20 +29,13 @@ from shared.billing.metering import (
 )
 from shared.billing.metering_run import BilledTo, billing_from, meter
 from shared.billing.subscriptions import (
-    HISTORY_TABLE,
-    OPERATIONS_TABLE,
-    ORGANIZATION_SUBSCRIPTIONS_TABLE,
-    SUBSCRIPTIONS_TABLE,
-    OrganizationSubscription,
-    ProcessedOperation,
-    SubscriptionChange,
     SubscriptionRecord,
     SubscriptionStore,
 )
 from shared.billing.usage_store import SessionUsage, UsageStore
 from shared.ids import new_id
 from shared.settings import MarketplaceSettings
-from shared.storage import TableRepository, table_service
+from shared.storage import table_service
 from tests.fakes.marketplace import FakeMarketplace
 
 _TEST_DAYS = itertools.count()
@@ -371,12 +364,7 @@ def test_subscriptions_are_found_as_the_timer_finds_them_and_pending_ones_bill_n
     storage_settings, base: datetime
 ) -> None:
     service = table_service(storage_settings)
-    subscriptions = SubscriptionStore(
-        subscriptions=TableRepository(service, SUBSCRIPTIONS_TABLE, SubscriptionRecord),
-        history=TableRepository(service, HISTORY_TABLE, SubscriptionChange),
-        operations=TableRepository(service, OPERATIONS_TABLE, ProcessedOperation),
-        organizations=TableRepository(service, ORGANIZATION_SUBSCRIPTIONS_TABLE, OrganizationSubscription),
-    )
+    subscriptions = SubscriptionStore.on(service)
     active, pending, suspended = new_id("org"), new_id("org"), new_id("org")
     for organization_id, status in (
         (active, "Subscribed"),

@@ -14,19 +14,12 @@ import requests
 
 from shared.billing.metering import HOUR, hour_start, minutes
 from shared.billing.subscriptions import (
-    HISTORY_TABLE,
-    OPERATIONS_TABLE,
-    ORGANIZATION_SUBSCRIPTIONS_TABLE,
-    SUBSCRIPTIONS_TABLE,
-    OrganizationSubscription,
-    ProcessedOperation,
-    SubscriptionChange,
     SubscriptionRecord,
     SubscriptionStore,
 )
 from shared.billing.usage_store import SessionUsage, UsageStore
 from shared.ids import new_id
-from shared.storage import TableRepository, table_service
+from shared.storage import table_service
 from tests.e2e.builders import new_agent
 from tests.e2e.conftest import ProjectKey, error_of
 from tests.e2e.session_client import SessionClient, open_connection
@@ -138,12 +131,7 @@ def test_usage_refuses_bad_windows_and_strangers(platform, world: World) -> None
 
 def subscription_store_of(platform: Any) -> SubscriptionStore:
     service = table_service(platform.settings.storage)
-    return SubscriptionStore(
-        subscriptions=TableRepository(service, SUBSCRIPTIONS_TABLE, SubscriptionRecord),
-        history=TableRepository(service, HISTORY_TABLE, SubscriptionChange),
-        operations=TableRepository(service, OPERATIONS_TABLE, ProcessedOperation),
-        organizations=TableRepository(service, ORGANIZATION_SUBSCRIPTIONS_TABLE, OrganizationSubscription),
-    )
+    return SubscriptionStore.on(service)
 
 
 def test_the_metering_timer_reports_settled_hours_to_the_marketplace(
