@@ -19,6 +19,7 @@ Sources:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,6 +64,11 @@ class OperationNotConfirmed(LookupError):
 # ---------------------------------------------------------------------------------------- landing
 
 
+def organization_id_for(subscription_id: str) -> str:
+    """The organization a Marketplace subscription creates: ``org_`` and 20 hex digits of a hash."""
+    return f"org_{hashlib.sha256(subscription_id.encode()).hexdigest()[:20]}"
+
+
 @dataclass(frozen=True)
 class Landing:
     subscription: SubscriptionRecord
@@ -95,8 +101,12 @@ def land(
         if not email:
             raise LandingRefused("The purchase names no purchaser e-mail address.")
         name = (purchase.subscription_name or subscription.name or "Marketplace subscription").strip()
+        # The organization's id follows from the subscription's: a landing that dies before the
+        # subscription is recorded, or two landings at once, end with one organization, not two.
         organization = management.create_organization(
-            UserPrincipal(user_id=email, email=email), name[:_ORGANIZATION_NAME_MAX]
+            UserPrincipal(user_id=email, email=email),
+            name[:_ORGANIZATION_NAME_MAX],
+            organization_id_for(purchase.subscription_id),
         )
         beneficiary = subscription.beneficiary.email_id if subscription.beneficiary else None
         record = SubscriptionRecord(
@@ -112,9 +122,8 @@ def land(
             created_at=now,
             updated_at=now,
         )
-        stored = store.create(record)
-        # A concurrent landing may have recorded the subscription first: theirs stands.
-        organization_created = stored.entity.organization_id == organization.id
+        stored = store.create(record)  # a concurrent landing may have recorded it first: the same
+        organization_created = True
     marketplace_status = subscription.status
     activated_now = False
     if marketplace_status == "PendingFulfillmentStart":

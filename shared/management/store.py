@@ -40,7 +40,7 @@ from shared.management.roles import Action, Role, authorize
 from shared.management.roster import MemberEntry, Roster
 from shared.management.users import user_partition
 from shared.platform import Platform
-from shared.storage import ConcurrencyConflict, NotFound, Stored, TableRepository
+from shared.storage import AlreadyExists, ConcurrencyConflict, NotFound, Stored, TableRepository
 
 
 @dataclass
@@ -54,19 +54,29 @@ class ManagementStore:
 
     # --- organizations -------------------------------------------------------------------------
 
-    def create_organization(self, user: UserPrincipal, name: str) -> OrganizationRecord:
+    def create_organization(
+        self, user: UserPrincipal, name: str, organization_id: str | None = None
+    ) -> OrganizationRecord:
+        """A new organization with ``user`` as its admin. With ``organization_id`` (an id derived from
+        something else, e.g. a Marketplace subscription) it is idempotent: an organization already
+        created under that id is answered as it is."""
         now = self.clock()
-        organization_id = new_id(ORGANIZATION_PREFIX)
+        chosen_id = organization_id or new_id(ORGANIZATION_PREFIX)
         # The index first: a member is always findable from their side.
-        self._index_member(user.user_id, organization_id, now)
+        self._index_member(user.user_id, chosen_id, now)
         record = OrganizationRecord(
-            id=organization_id,
+            id=chosen_id,
             name=name,
             created_at=now,
             created_by=user.user_id,
             members={user.user_id: MemberEntry(role="admin", added_at=now, added_by=user.user_id)},
         )
-        return self.organizations.create(organization_id, record).entity
+        try:
+            return self.organizations.create(chosen_id, record).entity
+        except AlreadyExists:
+            if organization_id is None:
+                raise
+            return self.organizations.get(chosen_id, chosen_id).entity
 
     def organizations_of(self, user: UserPrincipal) -> list[tuple[OrganizationRecord, Role]]:
         """The caller's organizations and role in each, by name."""

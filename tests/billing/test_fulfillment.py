@@ -15,6 +15,7 @@ from shared.billing.fulfillment import (
     PurchaseNotFound,
     WebhookNotification,
     land,
+    organization_id_for,
     process_notification,
 )
 from shared.billing.marketplace import MarketplaceClient
@@ -135,6 +136,21 @@ def test_landing_again_changes_nothing(marketplace, client, store, management):
     assert len(marketplace.activations) == 1
     assert len(management.organizations.list_all(first.subscription.organization_id)) == 1
     assert len(store.history_of(first.subscription.id)) == 2
+
+
+def test_a_landing_that_died_after_creating_the_organization_reuses_it(
+    marketplace, client, store, management
+):
+    token = marketplace.add_subscription(purchaser_email="ann@contoso.example", name="Contoso")
+    subscription_id = marketplace.subscription_for_token(token).id
+    ann = UserPrincipal(user_id="ann@contoso.example", email="ann@contoso.example")
+    # The first landing got this far, then its process died before recording the subscription.
+    earlier = management.create_organization(ann, "Contoso", organization_id_for(subscription_id))
+
+    landing = land(token, client, store, management, NOW)
+
+    assert landing.subscription.organization_id == earlier.id
+    assert [organization.id for organization, _ in management.organizations_of(ann)] == [earlier.id]
 
 
 def test_an_unknown_purchase_token_is_not_found_and_stores_nothing(client, store, management):
