@@ -37,7 +37,9 @@ OPERATIONS_TABLE = "marketplaceoperations"
 ORGANIZATION_SUBSCRIPTIONS_TABLE = "marketplaceorganizations"
 
 SubscriptionStatus = Literal["PendingFulfillmentStart", "Subscribed", "Suspended", "Unsubscribed"]
-Action = Literal["ChangePlan", "ChangeQuantity", "Renew", "Suspend", "Reinstate", "Unsubscribe"]
+# "Subscribe" (newer docs: sent once Microsoft has the subscription active) is acknowledged; it
+# completes an activation this side has not recorded yet.
+Action = Literal["Subscribe", "ChangePlan", "ChangeQuantity", "Renew", "Suspend", "Reinstate", "Unsubscribe"]
 ACTIONS: frozenset[str] = frozenset(get_args(Action))
 # Actions that wait for the publisher's answer (PATCH Success / Failure) on Microsoft's side.
 ACKNOWLEDGED_ACTIONS: frozenset[str] = frozenset({"ChangePlan", "ChangeQuantity"})
@@ -127,6 +129,8 @@ def apply(subscription: SubscriptionRecord, operation: OperationFacts, now: date
         raise ActionNotAllowed("The subscription is unsubscribed: nothing changes it any more.")
     changes: dict[str, object] = {"updated_at": now, "last_operation_id": operation.id}
     match operation.action:
+        case "Subscribe":
+            return activated(subscription, now).model_copy(update={"last_operation_id": operation.id})
         case "ChangePlan":
             if not operation.plan_id:
                 raise ActionNotAllowed("ChangePlan names no plan.")

@@ -44,6 +44,13 @@ def test_status_actions(action, status):
     assert (after.updated_at, after.last_operation_id) == (NOW, "op-1")
 
 
+def test_subscribe_completes_a_pending_activation_and_changes_nothing_else():
+    pending = apply(subscription(status="PendingFulfillmentStart"), OperationFacts("op-s", "Subscribe"), NOW)
+    assert (pending.status, pending.activated_at, pending.last_operation_id) == ("Subscribed", NOW, "op-s")
+    suspended = apply(subscription(status="Suspended"), OperationFacts("op-t", "Subscribe"), NOW)
+    assert suspended.status == "Suspended"
+
+
 def test_reinstate_restores_a_suspended_subscription():
     after = apply(subscription(status="Suspended"), OperationFacts("op-2", "Reinstate"), NOW)
     assert after.status == "Subscribed"
