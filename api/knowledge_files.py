@@ -25,7 +25,7 @@ from shared.concurrency import delete_condition, update_with_retry
 from shared.functions.addresses import UnsafeEndpoint
 from shared.ids import new_id
 from shared.knowledge.download import check_download_url, filename_of
-from shared.knowledge.extraction import SUPPORTED_TYPES, DocumentError, check_upload
+from shared.knowledge.extraction import SUPPORTED_TYPES, DocumentError, check_upload, content_type_for_name
 from shared.knowledge.files import (
     KNOWLEDGE_CONTAINER,
     MAX_FILES_PER_COLLECTION,
@@ -137,7 +137,8 @@ def upload_knowledge_file(ctx: RequestContext) -> Reply:
     collection = _collection(ctx)
     upload = _read_upload(ctx)
     existing = files_of(platform, project_id, collection.id)
-    content_type = "application/octet-stream"
+    # A URL's document is judged once fetched; until then its extension hints at the type.
+    content_type = content_type_for_name(upload.name) or "application/octet-stream"
     sha256: str | None = None
     if upload.data is not None:
         try:

@@ -300,6 +300,16 @@ def _declared_kind(declared_type: str | None, filename: str | None) -> DocumentK
     return None
 
 
+def content_type_for_name(filename: str) -> str | None:
+    """The canonical content type a file name's extension suggests (None: not a supported one); a
+    hint to show until the content is judged."""
+    suffix = PurePosixPath(filename.replace("\\", "/")).suffix.lower()
+    for types, suffixes in SUPPORTED_TYPES.values():
+        if suffix in suffixes:
+            return types[0]
+    return None
+
+
 def _looks_binary(sample: bytes) -> bool:
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return False

@@ -153,6 +153,7 @@ def test_a_url_upload_is_downloaded_then_ingested(platform, project_key, documen
     answer = requests.post(files_url(platform, kb), json={"url": url}, headers=project_key.headers, timeout=T)
     assert answer.status_code == 201, answer.text
     assert answer.json()["originalName"] == "returns-policy.md" and answer.json()["sourceUrl"] == url
+    assert answer.json()["contentType"] == "text/markdown"  # from the name until the content is judged
     ready, _ = wait_until_done(platform, project_key, kb, answer.json()["id"])
     assert ready["status"] == "ready" and ready["contentType"] == "text/markdown", ready
     assert ready["sha256"] and ready["sizeBytes"] == len(make_markdown(HANDBOOK))
