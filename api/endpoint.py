@@ -163,6 +163,7 @@ def endpoint(
     errors: tuple[int, ...] = (),
     description: str = "",
     body_content_types: tuple[str, ...] = ("application/json",),
+    other_bodies: dict[str, type[BaseModel]] | None = None,
     rate_limit_bucket: str | None = None,
     durable_client: bool = False,
     documented: bool = True,
@@ -188,6 +189,7 @@ def endpoint(
             errors=tuple(sorted(set(errors) | ({400} if body or query else set()))),
             description=description,
             body_content_types=body_content_types,
+            other_bodies=other_bodies or {},
         )
         if documented:
             ENDPOINTS.append(spec)

@@ -34,6 +34,8 @@ class EndpointSpec:
     errors: tuple[int, ...] = ()
     description: str = ""
     body_content_types: tuple[str, ...] = ("application/json",)
+    # Other request bodies the endpoint takes, by content type (e.g. a multipart upload's parts).
+    other_bodies: dict[str, type[BaseModel]] = field(default_factory=dict)
     # Other success statuses answering the same body, with what each means.
     other_successes: dict[int, str] = field(default_factory=dict)
 
@@ -75,6 +77,7 @@ def build_document(specs: list[EndpointSpec], title: str, version: str) -> dict[
     models: set[type[BaseModel]] = {ErrorBody}
     for spec in specs:
         models.update(m for m in (spec.body, spec.response) if m is not None)
+        models.update(spec.other_bodies.values())
     ordered = sorted(models, key=lambda m: m.__name__)
     refs, definitions = models_json_schema(
         [(m, "validation" if _is_request(m, specs) else "serialization") for m in ordered],
@@ -101,10 +104,9 @@ def build_document(specs: list[EndpointSpec], title: str, version: str) -> dict[
         else:
             operation["security"] = []
         if spec.body is not None:
-            operation["requestBody"] = {
-                "required": True,
-                "content": {ct: {"schema": schema_ref[spec.body]} for ct in spec.body_content_types},
-            }
+            content = {ct: {"schema": schema_ref[spec.body]} for ct in spec.body_content_types}
+            content.update({ct: {"schema": schema_ref[model]} for ct, model in spec.other_bodies.items()})
+            operation["requestBody"] = {"required": True, "content": content}
         paths.setdefault(spec.path, {})[spec.method.lower()] = operation
 
     return {
@@ -127,7 +129,8 @@ def build_document(specs: list[EndpointSpec], title: str, version: str) -> dict[
 
 
 def _is_request(model: type[BaseModel], specs: list[EndpointSpec]) -> bool:
-    return any(spec.body is model for spec in specs) and not any(spec.response is model for spec in specs)
+    bodies = {spec.body for spec in specs} | {m for spec in specs for m in spec.other_bodies.values()}
+    return model in bodies and not any(spec.response is model for spec in specs)
 
 
 def _parameters(spec: EndpointSpec) -> list[dict[str, Any]]:
