@@ -28,8 +28,8 @@ import requests
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from benchmarks.local_stack import Key, create_project_key, local_stack  # noqa: E402
 from shared.audio.pcm import encode_chunk  # noqa: E402
-from tests.azurite import running_azurite  # noqa: E402
 from tests.devhost.helpers import DevHost  # noqa: E402
 from tests.e2e.session_client import SessionClient, open_connection  # noqa: E402
 from tests.fakes.scripted_openai import ScriptedOpenAI  # noqa: E402
@@ -38,26 +38,7 @@ T = 30
 AUDIO_TURNS = 100
 
 
-class Key:
-    def __init__(self, key: str) -> None:
-        self.headers = {"X-Api-Key": key}
-
-
 def _create_key(host: DevHost, model: ScriptedOpenAI) -> Key:
-    """A project key through the management API, as a newcomer would make one."""
-    token = requests.post(
-        host.url("/manage/dev/token"), json={"email": "bench@example.com"}, timeout=T
-    ).json()
-    bearer = {"Authorization": f"Bearer {token['token']}"}
-    org = requests.post(
-        host.url("/manage/organizations"), json={"name": "Bench"}, headers=bearer, timeout=T
-    ).json()
-    project = requests.post(
-        host.url(f"/manage/organizations/{org['id']}/projects"),
-        json={"name": "Bench"},
-        headers=bearer,
-        timeout=T,
-    ).json()
     provider = {
         "type": "openai-compatible",
         "baseUrl": model.base_url,
@@ -65,13 +46,7 @@ def _create_key(host: DevHost, model: ScriptedOpenAI) -> Key:
         "transcriptionModel": "whisper-1",
         "speechModel": "tts-1",
     }
-    key = requests.post(
-        host.url(f"/manage/projects/{project['id']}/api-keys"),
-        json={"name": "bench", "provider": provider},
-        headers=bearer,
-        timeout=T,
-    ).json()
-    return Key(key["key"])
+    return create_project_key(host, provider)
 
 
 def _replays(host: DevHost, session_id: str) -> dict[str, float]:
@@ -82,69 +57,55 @@ def _replays(host: DevHost, session_id: str) -> dict[str, float]:
 def main(turns: int) -> None:
     with (
         tempfile.TemporaryDirectory() as scratch,
-        running_azurite(Path(scratch)) as azurite,
         ScriptedOpenAI() as model,
+        local_stack(Path(scratch)) as host,
     ):
         model.always_text("Noted.")
-        host = DevHost(
-            app_dir=REPO_ROOT,
-            data_dir=Path(scratch) / "data",
-            log_dir=Path(scratch) / "logs",
-            environment={
-                "OMNI_ENVIRONMENT": "local",
-                "OMNI_STORAGE_CONNECTION_STRING": azurite.connection_string,
-                "OMNI_LOCAL_STATE_DIR": str(Path(scratch) / "local-secrets"),
+        key = _create_key(host, model)
+        companion = requests.post(
+            host.url("/public/companions"),
+            json={"description": "A benchmark."},
+            headers=key.headers,
+            timeout=T,
+        ).json()
+        agent = requests.post(
+            host.url("/public/agents"),
+            headers=key.headers,
+            timeout=T,
+            json={
+                "companionId": companion["id"],
+                "voiceId": "alloy",
+                "providerSettings": {},
+                "inactivity": {"timeoutSeconds": 3600, "countdownSeconds": 10},
             },
-        )
-        host.start()
-        try:
-            key = _create_key(host, model)
-            companion = requests.post(
-                host.url("/public/companions"),
-                json={"description": "A benchmark."},
-                headers=key.headers,
-                timeout=T,
-            ).json()
-            agent = requests.post(
-                host.url("/public/agents"),
-                headers=key.headers,
-                timeout=T,
-                json={
-                    "companionId": companion["id"],
-                    "voiceId": "alloy",
-                    "providerSettings": {},
-                    "inactivity": {"timeoutSeconds": 3600, "countdownSeconds": 10},
-                },
-            ).json()
-            latencies, replays_per_turn, replay_seconds = [], [], []
-            with SessionClient(open_connection(host, key, agent["id"])) as client:
-                client.receive()  # session.started
-                for turn in range(1, turns + 1):
-                    before = _replays(host, client.session_id)
-                    sent = time.perf_counter()
-                    client.send({"type": "user.message", "text": f"Message number {turn}."})
-                    while client.receive()["type"] != "agent.message.delta":
-                        pass
-                    latencies.append(time.perf_counter() - sent)
-                    client.receive_until("agent.message")
-                    # The turn's last episode ends after its final frame: wait until it is counted.
-                    time.sleep(0.02)
-                    after = _replays(host, client.session_id)
-                    episodes = after["episodes"] - before["episodes"]
-                    replays_per_turn.append(episodes)
-                    replay_seconds.append((after["sdkSeconds"] - before["sdkSeconds"]) / max(episodes, 1))
-                utterance = encode_chunk(bytes(6400))  # 0.2 s of PCM16 16 kHz silence
-                audio_latencies = []
-                for _ in range(AUDIO_TURNS):
-                    client.send({"type": "user.audio", "audio": utterance})
-                    sent = time.perf_counter()
-                    client.send({"type": "user.audio", "audio": "", "final": True})
-                    while client.receive()["type"] != "agent.audio":
-                        pass
-                    audio_latencies.append(time.perf_counter() - sent)
-                    client.receive_until("agent.message")
-        finally:
-            host.stop()
+        ).json()
+        latencies, replays_per_turn, replay_seconds = [], [], []
+        with SessionClient(open_connection(host, key, agent["id"])) as client:
+            client.receive()  # session.started
+            for turn in range(1, turns + 1):
+                before = _replays(host, client.session_id)
+                sent = time.perf_counter()
+                client.send({"type": "user.message", "text": f"Message number {turn}."})
+                while client.receive()["type"] != "agent.message.delta":
+                    pass
+                latencies.append(time.perf_counter() - sent)
+                client.receive_until("agent.message")
+                # The turn's last episode ends after its final frame: wait until it is counted.
+                time.sleep(0.02)
+                after = _replays(host, client.session_id)
+                episodes = after["episodes"] - before["episodes"]
+                replays_per_turn.append(episodes)
+                replay_seconds.append((after["sdkSeconds"] - before["sdkSeconds"]) / max(episodes, 1))
+            utterance = encode_chunk(bytes(6400))  # 0.2 s of PCM16 16 kHz silence
+            audio_latencies = []
+            for _ in range(AUDIO_TURNS):
+                client.send({"type": "user.audio", "audio": utterance})
+                sent = time.perf_counter()
+                client.send({"type": "user.audio", "audio": "", "final": True})
+                while client.receive()["type"] != "agent.audio":
+                    pass
+                audio_latencies.append(time.perf_counter() - sent)
+                client.receive_until("agent.message")
 
     p50, p95 = _percentiles(latencies)
     audio_p50, audio_p95 = _percentiles(audio_latencies)

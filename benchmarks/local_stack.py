@@ -1,0 +1,73 @@
+"""The local stack for benchmarks: Azurite and a devhost in a scratch directory, and a project key
+made through the management API, as a newcomer would make one."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from tests.azurite import running_azurite  # noqa: E402
+from tests.devhost.helpers import DevHost  # noqa: E402
+
+T = 30
+
+
+class Key:
+    def __init__(self, key: str) -> None:
+        self.headers = {"X-Api-Key": key}
+
+
+@contextmanager
+def local_stack(scratch: Path, **settings: str) -> Iterator[DevHost]:
+    """Azurite and a devhost serving the app (local mode, state under ``scratch``)."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    with running_azurite(scratch) as azurite:
+        host = DevHost(
+            app_dir=REPO_ROOT,
+            data_dir=scratch / "data",
+            log_dir=scratch / "logs",
+            environment={
+                "OMNI_ENVIRONMENT": "local",
+                "OMNI_STORAGE_CONNECTION_STRING": azurite.connection_string,
+                "OMNI_LOCAL_STATE_DIR": str(scratch / "local-secrets"),
+                "OMNI_KNOWLEDGE_DIR": str(scratch / "knowledge"),
+                **settings,
+            },
+        )
+        host.start()
+        try:
+            yield host
+        finally:
+            host.stop()
+
+
+def create_project_key(host: DevHost, provider: dict[str, Any]) -> Key:
+    """A new organization, project and key with ``provider``, through the management API."""
+    token = requests.post(
+        host.url("/manage/dev/token"), json={"email": "bench@example.com"}, timeout=T
+    ).json()
+    bearer = {"Authorization": f"Bearer {token['token']}"}
+    org = requests.post(
+        host.url("/manage/organizations"), json={"name": "Bench"}, headers=bearer, timeout=T
+    ).json()
+    project = requests.post(
+        host.url(f"/manage/organizations/{org['id']}/projects"),
+        json={"name": "Bench"},
+        headers=bearer,
+        timeout=T,
+    ).json()
+    key = requests.post(
+        host.url(f"/manage/projects/{project['id']}/api-keys"),
+        json={"name": "bench", "provider": provider},
+        headers=bearer,
+        timeout=T,
+    ).json()
+    return Key(key["key"])
