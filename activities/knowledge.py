@@ -85,9 +85,17 @@ def prepare_knowledge_file(job: dict[str, Any]) -> dict[str, Any]:
             original = Downloaded(blob.data, record.content_type, record.original_name)
         else:
             original = _download(platform, record)
-            stored = _keep_original(platform, job, record, original)
-            if stored is not None:
-                return stored
+        sha256 = hashlib.sha256(original.data).hexdigest()
+        same = duplicate_of(files_of(platform, job["projectId"], job["knowledgeBaseId"]), sha256, record)
+        if same is not None:
+            return _fail(
+                platform,
+                job,
+                "DuplicateContent",
+                f"The same content is already in this collection as {same.id} ({same.original_name}).",
+            )
+        if record.blob_name is None:
+            _keep_original(platform, job, original, sha256)
         document = extract(original.data, original.content_type, original.filename)
     except DocumentError as refused:
         return _fail(platform, job, refused.code, refused.message)
@@ -135,37 +143,19 @@ def _download(platform: Platform, record: KnowledgeFileRecord) -> Downloaded:
     raise AssertionError("unreachable")
 
 
-def _keep_original(
-    platform: Platform, job: dict[str, Any], record: KnowledgeFileRecord, original: Downloaded
-) -> dict[str, Any] | None:
-    """Store a downloaded original and note its size and hash; a duplicate of another file of the
-    collection fails (answer given), else None."""
-    sha256 = hashlib.sha256(original.data).hexdigest()
-    same = duplicate_of(files_of(platform, job["projectId"], job["knowledgeBaseId"]), sha256, record.id)
-    if same is not None:
-        return _fail(
-            platform,
-            job,
-            "DuplicateContent",
-            f"The same content is already in this collection as {same.id} ({same.original_name}).",
-        )
+def _keep_original(platform: Platform, job: dict[str, Any], original: Downloaded, sha256: str) -> None:
+    """Store a downloaded original and note its size and hash on the file."""
     name = original_blob_name(job["projectId"], job["knowledgeBaseId"], job["fileId"])
-    platform.blob_store(KNOWLEDGE_CONTAINER).put(
-        name, original.data, original.content_type or "application/octet-stream"
-    )
+    content_type = original.content_type or "application/octet-stream"
+    platform.blob_store(KNOWLEDGE_CONTAINER).put(name, original.data, content_type)
     rules.update_file(
         platform,
         job["projectId"],
         job["fileId"],
         lambda r: r.model_copy(
-            update={
-                "blob_name": name,
-                "sha256": sha256,
-                "size_bytes": len(original.data),
-            }
+            update={"blob_name": name, "sha256": sha256, "size_bytes": len(original.data)}
         ),
     )
-    return None
 
 
 @bp.function_name(names.EMBED_KNOWLEDGE_BATCH)

@@ -150,10 +150,14 @@ def work_blob_name(project_id: str, knowledge_base_id: str, file_id: str, part: 
 
 
 def duplicate_of(
-    files: list[KnowledgeFileRecord], sha256: str, except_id: str | None = None
+    files: list[KnowledgeFileRecord], sha256: str, before: KnowledgeFileRecord | None = None
 ) -> KnowledgeFileRecord | None:
-    """A file of the collection with the same content (failed ones don't count: they may be retried)."""
+    """A file of the collection with the same content (failed ones don't count: they may be retried).
+    With ``before``, only files uploaded before that one count: of two copies that raced past the
+    upload's check, the later one is the duplicate."""
     for existing in files:
-        if existing.sha256 == sha256 and existing.status != "failed" and existing.id != except_id:
+        if existing.sha256 != sha256 or existing.status == "failed":
+            continue
+        if before is None or (existing.created_at, existing.id) < (before.created_at, before.id):
             return existing
     return None

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from shared.knowledge.chunking import Chunk
 from shared.knowledge.extraction import ExtractedDocument, Section
+from shared.knowledge.files import KnowledgeFileRecord, duplicate_of
 from shared.knowledge.ingestion import (
     EMBED_BATCH_CHUNKS,
     INDEXED_PROGRESS,
@@ -47,3 +50,28 @@ def test_the_summary_is_the_opening_sentences_within_the_limit():
 def test_chunks_survive_their_work_blob():
     chunks = [Chunk(0, "Text é", ("A", "B"), 3), Chunk(1, "More", (), None)]
     assert chunks_from_json(chunks_to_json(chunks)) == chunks
+
+
+def _file(file_id: str, second: int, sha256: str = "abc", status: str = "ready") -> KnowledgeFileRecord:
+    at = datetime(2026, 3, 10, 12, 0, second, tzinfo=UTC)
+    return KnowledgeFileRecord(
+        id=file_id,
+        original_name=f"{file_id}.md",
+        content_type="text/markdown",
+        created_at=at,
+        updated_at=at,
+        knowledge_base_id="kb_1",
+        status=status,
+        progress=0,
+        sha256=sha256,
+    )
+
+
+def test_of_two_copies_that_raced_the_later_is_the_duplicate():
+    first, second = _file("file_a", 1, status="queued"), _file("file_b", 2, status="queued")
+    files = [first, second]
+    assert duplicate_of(files, "abc", before=second) == first
+    assert duplicate_of(files, "abc", before=first) is None  # the first one stays
+    assert duplicate_of(files, "abc") == first  # an upload compares with every file
+    assert duplicate_of([_file("file_c", 0, status="failed"), second], "abc", before=second) is None
+    assert duplicate_of(files, "other") is None
