@@ -92,7 +92,8 @@ param marketplaceTenantId string = ''
 @description('OMNI_MARKETPLACE_CLIENT_ID: that app\'s application (client) id; also the audience of the Marketplace webhook\'s tokens.')
 param marketplaceClientId string = ''
 
-// Not mapped in main.parameters.json (like omniSecretsKey): azd asks for it, and it goes to Key Vault.
+// Not mapped in main.parameters.json (like omniSecretsKey), so no shell variable can set it by accident:
+// `azd env config set infra.parameters.marketplaceClientSecret <secret>`. It goes to Key Vault.
 @secure()
 @description('OMNI_MARKETPLACE_CLIENT_SECRET: a client secret of that app (stored in Key Vault). Empty with billing off.')
 param marketplaceClientSecret string = ''
