@@ -225,20 +225,10 @@ class MarketplaceClient:
         path = f"/api/saas/subscriptions/{_segment(subscription_id)}/operations/{_segment(operation_id)}"
         return _parse(MarketplaceOperation, self._call("GET", path))
 
-    def update_operation(
-        self,
-        subscription_id: str,
-        operation_id: str,
-        status: str,
-        plan_id: str | None = None,
-        quantity: int | None = None,
-    ) -> None:
-        """Acknowledge an operation (``Success``) or refuse it (``Failure``)."""
+    def update_operation(self, subscription_id: str, operation_id: str, status: str) -> None:
+        """Acknowledge an operation (``Success``) or refuse it (``Failure``): the body the Operations
+        API documents is the status alone."""
         body: dict[str, Any] = {"status": status}
-        if plan_id is not None:
-            body["planId"] = plan_id
-        if quantity is not None:
-            body["quantity"] = quantity
         path = f"/api/saas/subscriptions/{_segment(subscription_id)}/operations/{_segment(operation_id)}"
         self._call("PATCH", path, body=body)
 
