@@ -9,16 +9,15 @@ answers at once (``status: queued``); the ``ingest_knowledge_file`` orchestratio
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import azure.durable_functions as df
 
-from api.endpoint import Reply, RequestContext, endpoint, parse_model
+from api.endpoint import Reply, RequestContext, endpoint
 from orchestrators.knowledge_ingestion import instance_id_for
 from shared import durable_names as names
-from shared.api_errors import conflict, invalid_field, not_found, unsupported_media_type, validation_failed
+from shared.api_errors import conflict, invalid_field, not_found, unsupported_media_type
 from shared.catalog.references import load
 from shared.catalog.tables import KNOWLEDGE_BASES
 from shared.concurrency import delete_condition, update_with_retry
@@ -95,11 +94,7 @@ def _read_upload(ctx: RequestContext) -> _Upload:
         raise unsupported_media_type(
             'Send JSON (`{"url": …}` or `{"text": …}`) or multipart/form-data with the file in `file`.'
         )
-    try:
-        payload = json.loads(ctx.request.get_body() or b"null")
-    except ValueError:
-        raise validation_failed("The request body is not valid JSON.") from None
-    body = parse_model(KnowledgeFileUrlUpload, payload)
+    body = ctx.body(KnowledgeFileUrlUpload)
     if body.text is not None:
         return _Upload(name=body.name or "document.txt", data=body.text.encode("utf-8"), content_type=None)
     assert body.url is not None
