@@ -1,5 +1,10 @@
 """A devhost restart in the middle of a session loses nothing: the orchestration, its timers and the
-transcript live in storage; the client reconnects with the token it already has."""
+transcript live in storage; the client reconnects with the token it already has.
+
+Activities run at least once: a host killed after a model turn sent its answer but before the turn's
+completion was saved runs that turn again on restart (same turn id, same transcript rows). So the
+scripted model answers by the question (as a real one would, the same question gets the same answer),
+and the client tells the new turn's answer from a repeat of the old one by its turn id."""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import requests
 
 from tests.e2e.builders import new_agent
 from tests.e2e.session_client import SessionClient, open_connection
-from tests.fakes.scripted_openai import ScriptedOpenAI
+from tests.fakes.scripted_openai import RecordedRequest, ScriptedOpenAI, TextReply
 
 T = 30
 
@@ -23,20 +28,24 @@ def test_a_session_survives_a_devhost_crash_and_the_conversation_goes_on(
             provider={"type": "openai-compatible", "baseUrl": model.base_url, "model": "gpt-scripted"}
         )
         agent = new_agent(own_platform, key)
-        model.reply_text("Nice to meet you, Ada.")
-        model.reply_text("Your name is Ada.")
+        model.respond_with(_answer_by_question)
         answer = open_connection(own_platform, key, agent["id"])
         with SessionClient(answer) as client:
             assert client.receive()["type"] == "session.started"
             client.send({"type": "user.message", "text": "My name is Ada."})
-            assert client.receive_until("agent.message")[-1]["text"] == "Nice to meet you, Ada."
+            first = client.receive_until("agent.message")[-1]
+            assert first["text"] == "Nice to meet you, Ada."
 
         own_platform.kill(signal.SIGKILL)
         own_platform.start()  # the same port: the token's URL still points here
 
         with SessionClient(answer) as client:  # the same token, a new connection
             client.send({"type": "user.message", "text": "What is my name?"})
-            assert client.receive_until("agent.message")[-1]["text"] == "Your name is Ada."
+            message = client.receive_until("agent.message")[-1]
+            if message["turnId"] == first["turnId"]:  # the first turn ran again after the kill
+                assert message["text"] == first["text"]
+                message = client.receive_until("agent.message")[-1]
+            assert message["text"] == "Your name is Ada."
             client.send({"type": "session.end"})
             assert client.receive_until("session.ended")[-1]["reason"] == "client"
 
@@ -55,3 +64,8 @@ def test_a_session_survives_a_devhost_crash_and_the_conversation_goes_on(
         "Your name is Ada.",
     ]
     assert session["status"] == "ended"
+
+
+def _answer_by_question(request: RecordedRequest) -> TextReply:
+    question = request.messages[-1]["content"]
+    return TextReply("Your name is Ada." if question == "What is my name?" else "Nice to meet you, Ada.")
