@@ -39,8 +39,12 @@ log = logging.getLogger("omniagent.knowledge")
 
 bp = df.Blueprint()
 
-CHUNKS_PART = "chunks.json"
 DELETED = {"ok": False, "code": "Deleted"}  # the file was deleted meanwhile: nothing more to do
+
+
+# Work blobs, one per batch of ``EMBED_BATCH_CHUNKS`` chunks: an embedding step reads only its own.
+def _chunks_part(batch: int) -> str:
+    return f"chunks-{batch}.json"
 
 
 def _vectors_part(batch: int) -> str:
@@ -70,7 +74,8 @@ def _fail(platform: Platform, job: dict[str, Any], code: str, message: str) -> d
 @bp.function_name(names.PREPARE_KNOWLEDGE_FILE)
 @bp.activity_trigger(input_name="job")
 def prepare_knowledge_file(job: dict[str, Any]) -> dict[str, Any]:
-    """Original → text → chunks (a work blob). Answers how many embedding batches follow."""
+    """Original → text → chunks (work blobs, one per batch). Answers how many embedding batches
+    follow."""
     platform = get_platform()
     record = _record(platform, job)
     if record is None:
@@ -107,8 +112,10 @@ def prepare_knowledge_file(job: dict[str, Any]) -> dict[str, Any]:
             f"{unavailable} Tried {rules.DOWNLOAD_ATTEMPTS} times; try again later.",
         )
     chunks = chunk(document)
-    name = work_blob_name(job["projectId"], job["knowledgeBaseId"], job["fileId"], CHUNKS_PART)
-    store.put(name, rules.chunks_to_json(chunks), "application/json")
+    for batch in range(rules.embed_batches(len(chunks))):
+        part = [chunks[i] for i in rules.batch_range(batch, len(chunks))]
+        name = work_blob_name(job["projectId"], job["knowledgeBaseId"], job["fileId"], _chunks_part(batch))
+        store.put(name, rules.chunks_to_json(part), "application/json")
     embedder = collection_embedder(platform, job["projectId"], _collection(platform, job), record.key_id)
     batches = rules.embed_batches(len(chunks)) if embedder is not None else 0
 
@@ -168,9 +175,9 @@ def embed_knowledge_batch(job: dict[str, Any]) -> dict[str, Any]:
         return DELETED
     store = platform.blob_store(KNOWLEDGE_CONTAINER)
     project_id, kb_id, file_id = job["projectId"], job["knowledgeBaseId"], job["fileId"]
-    chunks = rules.chunks_from_json(store.get(work_blob_name(project_id, kb_id, file_id, CHUNKS_PART)).data)
     batch, batches = int(job["batch"]), int(job["batches"])
-    texts = [chunks[i].context_text for i in rules.batch_range(batch, len(chunks))]
+    part = store.get(work_blob_name(project_id, kb_id, file_id, _chunks_part(batch))).data
+    texts = [piece.context_text for piece in rules.chunks_from_json(part)]
     embedder = collection_embedder(platform, project_id, _collection(platform, job), record.key_id)
     if embedder is None:
         return _fail(
@@ -207,15 +214,14 @@ def index_knowledge_file(job: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "chunks": record.chunk_count}
     store = platform.blob_store(KNOWLEDGE_CONTAINER)
     project_id, kb_id, file_id = job["projectId"], job["knowledgeBaseId"], job["fileId"]
-    parts = [CHUNKS_PART] + [_vectors_part(b) for b in range(int(job["batches"]))]
-    chunks = rules.chunks_from_json(store.get(work_blob_name(project_id, kb_id, file_id, CHUNKS_PART)).data)
-    vectors: list[list[float]] | None = None
-    if int(job["batches"]):
-        vectors = [
-            v
-            for part in parts[1:]
-            for v in json.loads(store.get(work_blob_name(project_id, kb_id, file_id, part)).data)
-        ]
+    chunk_parts = [_chunks_part(b) for b in range(rules.embed_batches(record.chunk_count))]
+    vector_parts = [_vectors_part(b) for b in range(int(job["batches"]))]
+
+    def read(part: str) -> bytes:
+        return store.get(work_blob_name(project_id, kb_id, file_id, part)).data
+
+    chunks = [piece for part in chunk_parts for piece in rules.chunks_from_json(read(part))]
+    vectors = [v for part in vector_parts for v in json.loads(read(part))] if vector_parts else None
     index = knowledge_index(platform.settings)
     title = record.title or record.original_name
     try:
@@ -236,7 +242,7 @@ def index_knowledge_file(job: dict[str, Any]) -> dict[str, Any]:
 
     if rules.update_file(platform, project_id, file_id, ready) is None:
         index.delete_document(project_id, kb_id, file_id)  # deleted while we indexed
-    for part in parts:
+    for part in chunk_parts + vector_parts:
         store.delete(work_blob_name(project_id, kb_id, file_id, part))
     return {"ok": True, "chunks": len(chunks)}
 

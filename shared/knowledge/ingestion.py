@@ -2,7 +2,7 @@
 ``orchestrators/knowledge_ingestion.py``; each step is an activity in ``activities/knowledge.py``).
 
 Steps: **prepare** (fetch the original, check for a duplicate by SHA-256, extract, chunk; the chunks
-are kept as a work blob), **embed** (one activity per ``EMBED_BATCH_CHUNKS`` chunks, when the
+are kept as work blobs, one per batch), **embed** (one activity per ``EMBED_BATCH_CHUNKS`` chunks, when the
 collection has an embedding model; each moves ``progress``), **index** (the document's chunks
 replace whatever it had in the index; then ``ready``). Any step that cannot succeed marks the file
 ``failed`` with a reason a person can act on: the activities handle the failures they expect
