@@ -61,11 +61,6 @@ METERING_API_MAX_AGE: Final = timedelta(hours=24)
 # ... measured by Microsoft's clock when the event arrives, so keep a margin.
 MAX_AGE_SAFETY: Final = timedelta(hours=1)
 
-# The Metering API's per-event answers (batchUsageEvent ``result[].status``) we act on.
-ACCEPTED: Final = "Accepted"
-DUPLICATE: Final = "Duplicate"
-EXPIRED: Final = "Expired"
-
 LedgerStatus = Literal["accepted", "duplicate", "expired", "failed"]
 # Settled: never posted again. ``failed`` is retried by the next run while the hour is reportable.
 SETTLED_STATUSES: Final[frozenset[str]] = frozenset({"accepted", "duplicate", "expired"})
@@ -87,9 +82,20 @@ def as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+def read_as_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; one without an offset is read as UTC (the platform's times are UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def hour_start(moment: datetime) -> datetime:
     """The start of the UTC hour ``moment`` falls in."""
     return as_utc(moment).replace(minute=0, second=0, microsecond=0)
+
+
+def hour_ceiling(moment: datetime) -> datetime:
+    """The first hour boundary at or after ``moment``."""
+    start = hour_start(moment)
+    return start if start == as_utc(moment) else start + HOUR
 
 
 def day_start(moment: datetime) -> datetime:

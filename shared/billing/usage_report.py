@@ -13,11 +13,21 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Final, Literal
 
-from shared.billing.metering import DIMENSIONS, HOUR, Dimension, as_utc, cost, day_start, hour_start, minutes
+from shared.billing.metering import (
+    DIMENSIONS,
+    HOUR,
+    Dimension,
+    as_utc,
+    cost,
+    day_start,
+    hour_start,
+    minutes,
+    read_as_utc,
+)
 from shared.billing.usage_store import UsageSlice
 
 Granularity = Literal["hour", "day"]
@@ -37,11 +47,6 @@ def _step(granularity: Granularity) -> timedelta:
 def _ceil(moment: datetime, granularity: Granularity) -> datetime:
     start = bucket_start(moment, granularity)
     return start if start == as_utc(moment) else start + _step(granularity)
-
-
-def _utc(moment: datetime) -> datetime:
-    # A time without an offset is read as UTC (the API's times are UTC).
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class BadWindow(ValueError):
@@ -70,10 +75,10 @@ def usage_window(
 ) -> UsageWindow:
     """The window a query asks for, in whole buckets; raises ``BadWindow`` naming the parameter."""
     span = DEFAULT_SPAN[granularity]
-    upper = _ceil(_utc(end) if end is not None else as_utc(now), granularity)
+    upper = _ceil(read_as_utc(end) if end is not None else as_utc(now), granularity)
     if end is None and start is not None:
-        upper = max(upper, _ceil(_utc(start) + _step(granularity), granularity))
-    lower = bucket_start(_utc(start) if start is not None else upper - span, granularity)
+        upper = max(upper, _ceil(read_as_utc(start) + _step(granularity), granularity))
+    lower = bucket_start(read_as_utc(start) if start is not None else upper - span, granularity)
     if lower >= upper:
         raise BadWindow("from", "must be before `to`")
     limit = MAX_SPAN[granularity]

@@ -29,14 +29,15 @@ from azure.data.tables import EntityProperty, TableServiceClient, UpdateMode
 from pydantic import BaseModel, Field
 
 from shared.billing.metering import (
-    HOUR,
     Dimension,
     LedgerStatus,
     MeteringKey,
     dimension_for,
+    hour_ceiling,
     hour_key,
     hour_start,
     parse_hour_key,
+    read_as_utc,
     split_by_hour,
 )
 from shared.platform import get_platform
@@ -199,7 +200,7 @@ class UsageStore:
     ) -> list[UsageSlice]:
         """One organization's slices of the hours in [start, end), optionally one project's only."""
         filter = "RowKey ge @low and RowKey lt @high"
-        parameters = {"low": hour_key(start), "high": hour_key(_ceil_hour(end))}
+        parameters = {"low": hour_key(start), "high": hour_key(hour_ceiling(end))}
         if project_id is not None:
             filter += " and project_id eq @project"
             parameters["project"] = project_id
@@ -254,11 +255,6 @@ class UsageStore:
                 )
 
 
-def _ceil_hour(moment: datetime) -> datetime:
-    start = hour_start(moment)
-    return start if start == moment.astimezone(UTC) else start + HOUR
-
-
 def usage_store() -> UsageStore:
     """The app's store, over the platform's tables."""
     platform = get_platform()
@@ -280,12 +276,7 @@ def record_session_usage(session: SessionRecord, started_at: datetime, ended_at:
             organization_id=session.organization_id,
             project_id=session.project_id,
             dimension=dimension_for(session.provider_type),
-            started_at=_assume_utc(started_at),
-            ended_at=_assume_utc(ended_at),
+            started_at=read_as_utc(started_at),
+            ended_at=read_as_utc(ended_at),
         )
     )
-
-
-def _assume_utc(moment: datetime) -> datetime:
-    # The orchestrator's times are UTC; a time without an offset is read as such.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
