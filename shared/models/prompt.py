@@ -3,7 +3,8 @@
 Order of the system message: who the companion is (name, personality), the instructions (the agent's
 ``providerSettings.instructions`` when set, which override the companion's own, as the published field
 says; else the companion's), the language rule, then reference material (FAQs, memory of this user,
-knowledge passages numbered for citations), each said to be information rather than instructions.
+the summary of what fell out of the conversation window, knowledge passages numbered for citations),
+each said to be information rather than instructions.
 Pure functions: the same inputs give the same messages.
 """
 
@@ -26,6 +27,7 @@ from shared.models.messages import (
     UserMessage,
 )
 from shared.models.retrieval import Field, TextIndex
+from shared.models.window import summary_section
 
 DEFAULT_MAX_FAQS = 30  # more than this: the ones closest to the user's last message
 
@@ -107,6 +109,7 @@ def system_prompt(
     faqs: Sequence[FaqEntry] = (),
     memory: MemoryNotes | None = None,
     knowledge: Sequence[KnowledgePassage] = (),
+    conversation_summary: str | None = None,
 ) -> str:
     sections: list[str] = []
     identity = f"You are {companion.name}." if companion.name else "You are a helpful assistant."
@@ -136,6 +139,10 @@ def system_prompt(
             "## What you remember about this user\nFrom earlier conversations with this user.\n"
             + "\n".join(lines)
         )
+    earlier = summary_section(conversation_summary)  # what fell out of the conversation window
+    if earlier:
+        reference = True
+        sections.append(earlier)
     if knowledge:
         reference = True
         passages = "\n\n".join(
@@ -165,12 +172,18 @@ def build_messages(
     memory: MemoryNotes | None = None,
     knowledge: Sequence[KnowledgePassage] = (),
     max_faqs: int = DEFAULT_MAX_FAQS,
+    conversation_summary: str | None = None,
 ) -> list[Message]:
     """The system message, then the transcript (system messages in the transcript are kept, after
     ours)."""
     selected = select_faqs(faqs, _last_user_text(transcript), max_faqs)
     prompt = system_prompt(
-        companion=companion, agent=agent, faqs=selected, memory=memory, knowledge=knowledge
+        companion=companion,
+        agent=agent,
+        faqs=selected,
+        memory=memory,
+        knowledge=knowledge,
+        conversation_summary=conversation_summary,
     )
     return [SystemMessage(prompt), *transcript]
 
@@ -187,8 +200,10 @@ def build_turn_request(
     temperature: float | None = None,
     max_output_tokens: int | None = None,
     max_faqs: int = DEFAULT_MAX_FAQS,
+    conversation_summary: str | None = None,
 ) -> TurnRequest:
-    """``build_messages`` plus the grounding as data (for the embedded model, which reads all FAQs)."""
+    """``build_messages`` plus the grounding as data (for the embedded model, which reads all FAQs).
+    ``conversation_summary``: what fell out of the conversation window (``shared.models.window``)."""
     messages = build_messages(
         companion=companion,
         agent=agent,
@@ -197,6 +212,7 @@ def build_turn_request(
         memory=memory,
         knowledge=knowledge,
         max_faqs=max_faqs,
+        conversation_summary=conversation_summary,
     )
     return TurnRequest(
         messages=tuple(messages),
