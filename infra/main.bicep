@@ -19,8 +19,28 @@ param environmentName string
 })
 param location string
 
-@description('Task hub of Durable Functions (letters and digits, 3-45 characters, starting with a letter).')
+@description('Task hub of Durable Functions (letters and digits, 3-45 characters, starting with a letter: valid for both backends).')
 param durableTaskHubName string = 'omniagent'
+
+// DURABLE_BACKEND in the azd environment. It must agree with the host.json that is deployed: the azd
+// prepackage hook (infra/hooks/stage_package.py) reads the same variable with the same default and stages a
+// host.json with storageProvider type azureManaged for `scheduler`. The type is not set by an app setting
+// (AzureFunctionsJobHost__extensions__durableTask__storageProvider__type) because the scale controller reads
+// host.json itself and ignores such overrides:
+// https://github.com/Azure/azure-functions-durable-extension/issues/2622
+@description('Task-hub backend of Durable Functions: scheduler (Durable Task Scheduler, the default) or storage (Azure Storage queues, tables and blobs of the app\'s storage account). Switching an environment does not move in-flight orchestrations.')
+@allowed([
+  'scheduler'
+  'storage'
+])
+param durableBackend string = 'scheduler'
+
+@description('SKU of the Durable Task Scheduler (durableBackend scheduler): Consumption (per action dispatched) or Dedicated (per capacity unit).')
+@allowed([
+  'Consumption'
+  'Dedicated'
+])
+param durableTaskSchedulerSku string = 'Consumption'
 
 @description('Python version of the function app.')
 param pythonVersion string = '3.11'
@@ -102,6 +122,7 @@ var resourceToken = toLower(uniqueString(subscription().id, environmentName, loc
 var tags = { 'azd-env-name': environmentName }
 var functionAppName = 'func-api-${resourceToken}'
 var webPubSubHubName = 'omniagent'
+var useScheduler = durableBackend == 'scheduler'
 // Flex Consumption deploys from a blob container; the app reads it with its managed identity.
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
 
@@ -192,6 +213,33 @@ module rbac 'modules/rbac.bicep' = {
   }
 }
 
+// Only with durableBackend scheduler. With storage the task hub lives in the storage account, which the
+// identity already reaches (rbac.bicep).
+module durableTask 'modules/durabletask.bicep' = if (useScheduler) {
+  name: 'durabletask'
+  scope: rg
+  params: {
+    name: 'dts-${resourceToken}'
+    location: location
+    tags: tags
+    taskHubName: durableTaskHubName
+    skuName: durableTaskSchedulerSku
+    principalId: identity.outputs.principalId
+  }
+}
+
+// What the chosen backend needs besides the host storage (AzureWebJobsStorage__*, set by functionapp.bicep).
+// Scheduler: the connection string named by host.json's storageProvider.connectionStringName, identity-based
+// with the user-assigned identity's client id (Authentication=ManagedIdentity;ClientID=...):
+// https://learn.microsoft.com/azure/durable-task/scheduler/durable-task-scheduler-identity
+// DURABLE_TASK_HUB_NAME is host.json's hubName (%DURABLE_TASK_HUB_NAME%) on both backends.
+var durableAppSettings = useScheduler ? {
+  DURABLE_TASK_HUB_NAME: durableTask.outputs.taskHubName
+  DURABLE_TASK_SCHEDULER_CONNECTION_STRING: 'Endpoint=${durableTask.outputs.endpoint};Authentication=ManagedIdentity;ClientID=${identity.outputs.clientId}'
+} : {
+  DURABLE_TASK_HUB_NAME: durableTaskHubName
+}
+
 module api 'modules/functionapp.bicep' = {
   name: 'api'
   scope: rg
@@ -208,10 +256,9 @@ module api 'modules/functionapp.bicep' = {
     pythonVersion: pythonVersion
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
-    appSettings: {
+    appSettings: union(durableAppSettings, {
       OMNI_ENVIRONMENT: 'azure'
       OMNI_STORAGE_ACCOUNT_NAME: storage.outputs.name
-      DURABLE_TASK_HUB_NAME: durableTaskHubName
       // Resolved by the platform with the app's identity; the value never appears in the app settings.
       OMNI_SECRETS_KEY: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretsKeySecretUri})'
       OMNI_AUTH_ISSUER: authIssuer
@@ -226,10 +273,11 @@ module api 'modules/functionapp.bicep' = {
       OMNI_MARKETPLACE_TENANT_ID: marketplaceTenantId
       OMNI_MARKETPLACE_CLIENT_ID: marketplaceClientId
       OMNI_MARKETPLACE_CLIENT_SECRET: empty(marketplaceClientSecret) ? '' : '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.marketplaceClientSecretUri})'
-    }
+    })
   }
   dependsOn: [
     rbac
+    durableTask
   ]
 }
 
@@ -261,3 +309,6 @@ output AZURE_SEARCH_ENDPOINT string = search.outputs.endpoint
 output MARKETPLACE_LANDING_PAGE_URL string = '${api.outputs.uri}/marketplace/landing'
 output MARKETPLACE_WEBHOOK_URL string = '${api.outputs.uri}/marketplace/webhook'
 output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.applicationInsightsConnectionString
+output DURABLE_BACKEND string = durableBackend
+output DURABLE_TASK_SCHEDULER_NAME string = useScheduler ? durableTask.outputs.name : ''
+output DURABLE_TASK_SCHEDULER_ENDPOINT string = useScheduler ? durableTask.outputs.endpoint : ''
