@@ -1,309 +1,327 @@
-"""``run_model_turn``: one model round of a user turn, streamed to the session's channel.
+"""``run_model_turn``: one model round of a session, streamed to its channel as published events.
 
-It writes the turn's transcript lines with row keys fixed by (turn, round, role), so a re-run of
-the activity (at-least-once, after a crash) rewrites its own lines instead of adding new ones.
+Round 0 takes the session's inbox after its cursor itself (no separate read episode): what precedes
+the first entry that asks for an answer is applied (the client's connection is greeted, settings and
+silent messages are absorbed), then that entry is the turn (a typed message, or an utterance it
+transcribes). Rounds 1… answer tool results: explicit ones from the orchestrator, implicit ones read
+from the inbox (a call with none there timed out).
+
+Per turn it reads the session's context blob once and writes it once (configuration snapshot, the
+prompt's window of recent turns); the transcript lines have row keys fixed by (turn, round, role), so a
+re-run of the activity (at-least-once, after a crash) rewrites its own lines instead of adding new ones.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import azure.durable_functions as df
 
+from activities.turn_tools import KnowledgeNumbering, planned_call, tool_specs
 from shared import durable_names as names
 from shared.agents.models import AgentFields
-from shared.companions.store import find_companion
-from shared.faqs.models import FAQ_ITEMS, FaqItemRecord
-from shared.functions.models import FunctionRecord
-from shared.functions.store import functions
-from shared.knowledge.grounding import (
-    PROMPT_PASSAGES,
-    SEARCH_TOOL,
-    SEARCH_TOOL_NAME,
-    TOOL_PASSAGES,
-    passages_from_tool_results,
-    retrieve,
-    tool_result,
-)
+from shared.audio.errors import AudioError
+from shared.audio.utterance import UtteranceBuffer
+from shared.knowledge.grounding import PROMPT_PASSAGES, passages_from_tool_results, retrieve
 from shared.knowledge.index import passages
-from shared.memory.folding import prompt_notes
-from shared.memory.store import ClientMemory, load_memory
 from shared.models import (
     AgentPrompt,
-    AssistantMessage,
-    CompanionPrompt,
-    FaqEntry,
     KnowledgePassage,
-    Message,
     ProviderError,
     TextDelta,
     ToolCallRequest,
-    ToolMessage,
-    ToolSpec,
     TurnFinished,
-    UserMessage,
     build_turn_request,
     cited_passages,
-    split_sentences,
 )
+from shared.models.window import append as window_append
+from shared.models.window import extractive_summary, to_model_messages, wire_messages
 from shared.platform import Platform, get_platform
-from shared.sessions import frames
-from shared.sessions.configuration import session_agent, session_model, session_speech
-from shared.sessions.inbox import INBOX_TABLE, InboxEntry
+from shared.sessions import protocol
+from shared.sessions.configuration import model_for_key, open_secret, speech_for_key
+from shared.sessions.context import SessionContext, load_context, model_messages, save_context
+from shared.sessions.inbox import INBOX_TABLE, InboxEntry, read_after, split_at_turn
 from shared.sessions.lifecycle import SessionPlan
 from shared.sessions.records import TRANSCRIPTS_TABLE, TranscriptEntry, transcript_row
-from shared.sessions.speaking import BargeIn, speak
-from shared.tools.records import ToolCall, succeeded
+from shared.sessions.speaking import BargeIn, ReplyIds, ReplyStream, now_stamp
+from shared.tools.records import ToolCall, outcome_from_answer, timed_out
 
 log = logging.getLogger("omniagent.sessions")
 
 bp = df.Blueprint()
 
+WINDOW_TOKENS = 3000  # the prompt's recent turns; older ones are folded into its summary
+
+
+class _Turn:
+    """One activity run: the session, its context, and the wire."""
+
+    def __init__(self, platform: Platform, plan: SessionPlan, request: dict[str, Any]) -> None:
+        self.platform, self.plan, self.request = platform, plan, request
+        self.context: SessionContext = load_context(platform, plan)
+        self.config = self.context.config
+        self.turn, self.round, self.turn_id = int(request["turn"]), int(request["round"]), request["turnId"]
+        self.transcript = platform.repository(TRANSCRIPTS_TABLE, TranscriptEntry)
+        self.inbox = platform.repository(INBOX_TABLE, InboxEntry)
+        self.secret = open_secret(platform, self.config.sealed_provider_secret, self.config.key_record_id)
+
+    def send(self, events: list[dict[str, Any]]) -> None:
+        self.platform.session_connection.send(self.plan.session_id, events)
+
+    def speech(self) -> Any:
+        return (
+            speech_for_key(self.platform, self.config.key_provider, self.secret) if self.plan.speaks else None
+        )
+
+    def remember(self, role: str, suffix: str = "", **fields: Any) -> None:
+        """A transcript line (complete, in storage) and the same message in the prompt's window."""
+        # Lines taken before the turn's own (silent messages, the greeting) sort first: ``0-<key>``.
+        row = (
+            f"{self.turn:06d}.{self.round:02d}.0-{suffix.lstrip('.')}.{role}"
+            if suffix
+            else transcript_row(self.turn, self.round, role)
+        )
+        at = datetime.now(UTC)
+        entry = TranscriptEntry(id=row, turn_id=self.turn_id, role=role, at=at, **fields)  # type: ignore[arg-type]
+        self.transcript.upsert(self.plan.session_id, entry)
+        window = window_append(
+            self.context.conversation(),
+            wire_messages(model_messages(entry)),
+            max_tokens=WINDOW_TOKENS,
+            summarize=extractive_summary,
+        )
+        self.context.window = window.to_json()
+
+    def next_item(self, item_id: str) -> str | None:
+        previous, self.context.last_item_id = self.context.last_item_id, item_id
+        return previous
+
 
 @bp.function_name(names.RUN_MODEL_TURN)
 @bp.activity_trigger(input_name="request")
 def run_model_turn(request: dict[str, Any]) -> dict[str, Any]:
-    platform = get_platform()
-    plan = SessionPlan(**request["plan"])
-    turn, round_index, turn_id = int(request["turn"]), int(request["round"]), request["turnId"]
-    transcript = platform.repository(TRANSCRIPTS_TABLE, TranscriptEntry)
-    now = datetime.now(UTC)
-    if request.get("userText"):
-        transcript.upsert(
-            plan.session_id,
-            TranscriptEntry(
-                id=transcript_row(turn, round_index, "user"),
-                turn_id=turn_id,
-                role="user",
-                text=request["userText"],
-                at=now,
-            ),
-        )
-    if request.get("toolOutcomes"):
-        transcript.upsert(
-            plan.session_id,
-            TranscriptEntry(
-                id=transcript_row(turn, round_index, "tool"),
-                turn_id=turn_id,
-                role="tool",
-                tool_outcomes=request["toolOutcomes"],
-                at=now,
-            ),
-        )
+    turn = _Turn(get_platform(), SessionPlan.from_json(request["plan"]), request)
+    if turn.round == 0:
+        taken = _take_inbox(turn)
+        turn.request["turnCursor"] = taken["cursor"]  # what arrives after it interrupts the reply
+        if taken.get("question") is None:
+            save_context(turn.platform, turn.plan, turn.context)
+            return {**taken, "toolCalls": []}
+    else:
+        taken = {"question": request.get("question") or ""}
+        turn.remember("tool", tool_outcomes=_tool_outcomes(turn))
+    result = _answer(turn, taken["question"])
+    save_context(turn.platform, turn.plan, turn.context)
+    return {**taken, **result}
 
-    agent = session_agent(platform, plan)
-    tools = _tools_of(plan.project_id, agent)
-    entries = transcript.list_all(plan.session_id)
-    retrieved, searched = _knowledge_of(platform, plan, agent, entries, turn_id)
-    citable = [*retrieved, *searched]  # numbered [1]… in this order
-    tool_specs = [ToolSpec(f.name, f.description, f.parameters) for f in tools.values()]
-    if agent.knowledge_base_id and SEARCH_TOOL_NAME not in tools:  # a function of that name wins
-        tool_specs.append(SEARCH_TOOL)
-    turn_request = build_turn_request(
-        companion=CompanionPrompt.from_record(find_companion(plan.project_id, agent.companion_id)),
-        agent=AgentPrompt.from_fields(agent),
-        transcript=_conversation(entries),
-        faqs=_faqs_of(platform, plan.project_id, agent),
-        memory=prompt_notes(_memory_of(plan)),
-        knowledge=retrieved,
-        tools=tool_specs,
-        temperature=agent.provider_settings.temperature if agent.provider_settings else None,
-        max_output_tokens=agent.provider_settings.max_output_tokens if agent.provider_settings else None,
-    )
 
-    reply = _stream_reply(platform, plan, turn_id, turn_request, request.get("cursor", ""))
-    if reply.refused is not None:
-        log.warning("model refused session %s turn %s: %s", plan.session_id, turn, reply.refused.code)
-        platform.session_connection.send(plan.session_id, [reply.refused.to_frame()])
-        return {"toolCalls": [], "error": reply.refused.code}
-    calls = [] if reply.interrupted else reply.calls  # an interrupted reply's tool calls are dropped
-    transcript.upsert(
-        plan.session_id,
-        TranscriptEntry(
-            id=transcript_row(turn, round_index, "assistant"),
-            turn_id=turn_id,
-            role="assistant",
-            text=reply.text,
-            tool_calls=[{"call_id": c.call_id, "name": c.name, "arguments": c.arguments} for c in calls],
-            interrupted=reply.interrupted,
-            at=datetime.now(UTC),
-        ),
-    )
-    if reply.text or not calls:
-        citations = reply.citations or [c.to_wire() for c in cited_passages(reply.text, citable)]
-        message = frames.agent_message(turn_id, reply.text, citations)
-        if reply.interrupted:
-            message["interrupted"] = True
-        platform.session_connection.send(plan.session_id, [message])
-    numbering = _KnowledgeNumbering(len(citable) + 1)
-    return {
-        "toolCalls": [_planned_call(platform, plan, agent, call, tools, numbering) for call in calls],
-        "interrupted": reply.interrupted,
+def _take_inbox(turn: _Turn) -> dict[str, Any]:
+    """Apply what precedes the turn's entry; answer ``question`` (None: nothing to answer)."""
+    cursor = turn.request.get("cursor", "")
+    read = split_at_turn(read_after(turn.inbox, turn.plan.session_id, cursor), cursor)
+    for entry in read.before:
+        if entry.kind == "connected" and not turn.context.greeted:
+            _open(turn)
+        elif entry.kind == "settings" and entry.settings:
+            turn.context.instructions = entry.settings.get("instructions", turn.context.instructions)
+            turn.context.temperature = entry.settings.get("temperature", turn.context.temperature)
+        elif entry.kind == "message":  # trigger_response false: absorbed silently
+            _hear_message(turn, entry, f".{entry.id}")
+    taken: dict[str, Any] = {
+        "cursor": read.cursor,
+        "more": read.more,
+        "active": read.user_active,
+        "ending": read.end_reason,
+        "question": None,
     }
+    if read.turn is None:
+        return taken
+    text = _hear_message(turn, read.turn) if read.turn.kind == "message" else _transcribe(turn, read.turn)
+    return {**taken, "question": text or None}
 
 
-@dataclass
-class _Reply:
-    parts: list[str] = field(default_factory=list)
-    calls: list[ToolCallRequest] = field(default_factory=list)
-    citations: list[dict[str, Any]] = field(default_factory=list)
-    interrupted: bool = False
-    refused: ProviderError | None = None
+def _open(turn: _Turn) -> None:
+    """The session's opening on its first connection: the published readiness, then the greeting."""
+    turn.context.greeted = True
+    turn.send(
+        [
+            protocol.avatar_state("preparing"),
+            protocol.session_marker(turn.plan.session_id, now_stamp()),
+            protocol.avatar_state("ready"),
+        ]
+    )
+    greeting = turn.plan.greeting
+    if greeting:
+        ids = ReplyIds(f"resp_{turn.turn_id}_greeting", f"item_{turn.turn_id}_greeting", None)
+        turn.next_item(ids.item_id)
+        stream = ReplyStream(turn.send, ids, None, turn.speech(), turn.config.agent_fields().voice_id)
+        stream.say([greeting])
+        stream.finish()
+        turn.remember("assistant", ".greeting", text=greeting)
 
-    @property
-    def text(self) -> str:
-        return "".join(self.parts)
+
+def _hear_message(turn: _Turn, entry: InboxEntry, suffix: str = "") -> str:
+    """A ``send_message``: a user one is echoed as the user's ``completed`` item; a system one is
+    context only (never shown as said)."""
+    text = entry.text or ""
+    if entry.role == "system":
+        turn.remember("system", suffix, text=text)
+        return text
+    _user_item(turn, text, f"item_{entry.id}")
+    turn.remember("user", suffix, text=text)
+    return text
 
 
-def _stream_reply(
-    platform: Platform, plan: SessionPlan, turn_id: str, turn_request: Any, cursor: str
-) -> _Reply:
-    """Stream the model's reply to the session: text deltas as they come, and, when the session speaks,
-    each sentence's audio as soon as the sentence is complete. A user frame meanwhile stops it all."""
-    reply = _Reply()
-    speech = session_speech(platform, plan.project_id, plan.key_id) if plan.speaks else None
-    barge_in = BargeIn(platform.repository(INBOX_TABLE, InboxEntry), plan.session_id, cursor)
+def _user_item(turn: _Turn, text: str, item_id: str) -> None:
+    previous = turn.next_item(item_id)
+    item = protocol.ConversationItem(
+        role="user",
+        action="completed",
+        content=text,
+        item_id=item_id,
+        previous_item_id=previous,
+        timestamp=now_stamp(),
+    )
+    turn.send([protocol.message(item)])
 
-    def send(session_frames: list[dict[str, Any]]) -> None:
-        platform.session_connection.send(plan.session_id, session_frames)
 
-    def text_deltas() -> Iterator[str]:
-        for event in session_model(platform, plan.project_id, plan.key_id).stream_turn(turn_request):
+def _transcribe(turn: _Turn, entry: InboxEntry) -> str:
+    """The utterance as text, echoed as the user's ``completed`` item ("" = not understood: the
+    published sign that recognition failed)."""
+    assert entry.utterance_id is not None
+    buffer = UtteranceBuffer.for_service(turn.platform.tables)
+    speech = speech_for_key(turn.platform, turn.config.key_provider, turn.secret)
+    text = ""
+    try:
+        pcm = buffer.assemble(turn.plan.session_id, entry.utterance_id)
+        if speech is None or not speech.can_transcribe:
+            message = "This agent's model provider cannot transcribe speech: send text with send_message."
+            turn.send([protocol.error("AudioNotSupported", message)])
+        else:
+            text = speech.transcribe(pcm, turn.plan.language).strip()
+    except (AudioError, ProviderError) as refused:
+        turn.send([refused.to_frame()])
+    _user_item(turn, text, f"item_{entry.id}")
+    if text:
+        turn.remember("user", text=text)
+    buffer.discard(turn.plan.session_id, entry.utterance_id)
+    return text
+
+
+def _tool_outcomes(turn: _Turn) -> list[dict[str, Any]]:
+    """This round's tool results in call order: explicit and built-in ones from the orchestrator,
+    implicit ones from the client (``send_function_output`` in the inbox), or timed out."""
+    known = {o["call_id"]: o for o in turn.request.get("toolOutcomes") or []}
+    waiting = [ToolCall.from_dict(c) for c in turn.request.get("implicitCalls") or []]
+    if waiting:
+        since = turn.request.get("turnCursor", "")
+        answers = {
+            e.call_id: e
+            for e in read_after(turn.inbox, turn.plan.session_id, since)
+            if e.kind == "tool_result"
+        }
+        elapsed_ms = float(turn.request.get("waitedMs", 0))
+        timeout = turn.plan.tool_timeout_seconds
+        for call in waiting:
+            answer = answers.get(call.call_id)
+            if answer is None:
+                known[call.call_id] = timed_out(call, timeout, timeout * 1000, 1).to_dict()
+                turn.send([protocol.function_timeout(call.call_id, call.name)])
+            else:
+                output = _parsed_output(answer.result)
+                known[call.call_id] = outcome_from_answer(call, {"result": output}, elapsed_ms).to_dict()
+    return [known[c] for c in turn.request["callOrder"] if c in known]
+
+
+def _parsed_output(output: Any) -> Any:
+    """``output`` may be an object or a JSON string of one (both published)."""
+    if isinstance(output, str):
+        try:
+            return json.loads(output)
+        except ValueError:
+            return output
+    return output
+
+
+def _answer(turn: _Turn, question: str) -> dict[str, Any]:
+    """One model round: the prompt from the context, the reply streamed, the tool calls planned."""
+    plan, config, context = turn.plan, turn.config, turn.context
+    agent = config.agent_fields()
+    functions = config.function_records()
+    retrieved: list[KnowledgePassage] = []
+    if agent.knowledge_base_id and question:
+        hits = retrieve(
+            turn.platform, plan.project_id, agent.knowledge_base_id, plan.key_id, question, PROMPT_PASSAGES
+        )
+        retrieved = list(passages(hits))
+    searched = passages_from_tool_results(turn.request.get("searched") or [])
+    citable = [*retrieved, *searched]  # numbered [1]… in this order
+    settings = agent.provider_settings
+    window = context.conversation()
+    turn_request = build_turn_request(
+        companion=config.companion(),
+        agent=_agent_prompt(agent, context.instructions),
+        transcript=to_model_messages(window),
+        conversation_summary=window.summary or None,
+        faqs=config.faq_entries(),
+        memory=config.memory(),
+        knowledge=retrieved,
+        tools=tool_specs(agent, functions),
+        temperature=_first(context.temperature, settings.temperature if settings else None),
+        max_output_tokens=settings.max_output_tokens if settings else None,
+    )
+    ids = ReplyIds(
+        f"resp_{turn.turn_id}_{turn.round}", f"item_{turn.turn_id}_{turn.round}", context.last_item_id
+    )
+    barge_in = BargeIn(turn.inbox, plan.session_id, turn.request.get("turnCursor", ""))
+    stream = ReplyStream(turn.send, ids, barge_in, turn.speech(), agent.voice_id)
+    calls: list[ToolCallRequest] = []
+    citations: list[dict[str, Any]] = []
+
+    def deltas() -> Any:
+        model = model_for_key(turn.platform, config.key_provider, turn.secret)
+        for event in model.stream_turn(turn_request):
             if isinstance(event, TextDelta):
-                reply.parts.append(event.text)
-                send([frames.message_delta(turn_id, event.text)])
                 yield event.text
             elif isinstance(event, ToolCallRequest):
-                reply.calls.append(event)
+                calls.append(event)
             elif isinstance(event, TurnFinished):
-                reply.citations = [c.to_wire() for c in event.citations]
-            if barge_in.check():
-                reply.interrupted = True
-                return
+                citations.extend(c.to_wire() for c in event.citations)
 
     try:
-        if speech is not None and speech.can_synthesize:
-            voice = session_agent(platform, plan).voice_id
-            voiced = True
-            for sentence in split_sentences(text_deltas()):
-                if barge_in.check(force=True):
-                    reply.interrupted = True
-                    break
-                if voiced:
-                    try:
-                        speak(speech, voice, turn_id, sentence, send)
-                    except ProviderError as mute:  # the text goes on without audio; the client is told once
-                        send([mute.to_frame()])
-                        voiced = False
-        else:
-            for _ in text_deltas():
-                pass
+        spoken = stream.say(deltas())
     except ProviderError as refused:
-        reply.refused = refused
-    return reply
-
-
-@dataclass
-class _KnowledgeNumbering:
-    """The number the next ``search_knowledge`` passage gets (after the prompt's passages)."""
-
-    next: int
-
-
-def _planned_call(
-    platform: Platform,
-    plan: SessionPlan,
-    agent: AgentFields,
-    call: ToolCallRequest,
-    tools: dict[str, FunctionRecord],
-    numbering: _KnowledgeNumbering,
-) -> dict[str, Any]:
-    """The call as the orchestrator routes it: ``flow`` explicit/implicit, ``answered`` (the built-in
-    ``search_knowledge``, run here: it only reads) with its ``outcome``, or ``invalid`` (unknown tool,
-    or arguments that were not a JSON object) to be answered with an error at once."""
-    function = tools.get(call.name)
-    tool_call = ToolCall(call.call_id, plan.session_id, plan.agent_id or "", call.name, call.arguments)
-    planned = tool_call.to_dict()
-    if function is None and call.name == SEARCH_TOOL_NAME and agent.knowledge_base_id:
-        if call.arguments_error or not isinstance(call.arguments.get("query"), str):
-            return {**planned, "flow": "invalid", "error": "search_knowledge needs a `query` string."}
-        started = time.monotonic()
-        hits = retrieve(
-            platform,
-            plan.project_id,
-            agent.knowledge_base_id,
-            plan.key_id,
-            call.arguments["query"],
-            TOOL_PASSAGES,
-        )
-        result = tool_result(hits, numbering.next)
-        numbering.next += len(hits)
-        outcome = succeeded(tool_call, result, (time.monotonic() - started) * 1000, 1)
-        return {**planned, "flow": "answered", "outcome": outcome.to_dict()}
-    if function is None:
-        return {**planned, "flow": "invalid", "error": f"There is no tool named '{call.name}'."}
-    if call.arguments_error:
-        return {**planned, "flow": "invalid", "error": ToolMessage.invalid_arguments(call).content}
-    return {**planned, "flow": function.flow, "function_id": function.id}
-
-
-def _knowledge_of(
-    platform: Platform, plan: SessionPlan, agent: AgentFields, entries: list[TranscriptEntry], turn_id: str
-) -> tuple[list[KnowledgePassage], list[KnowledgePassage]]:
-    """The turn's passages: the prompt's (retrieved for the turn's user words), and those
-    ``search_knowledge`` gave in earlier rounds of the turn (numbered after them)."""
-    if not agent.knowledge_base_id:
-        return [], []
-    this_turn = [entry for entry in entries if entry.turn_id == turn_id]
-    question = " ".join(entry.text or "" for entry in this_turn if entry.role == "user")
-    hits = retrieve(
-        platform, plan.project_id, agent.knowledge_base_id, plan.key_id, question, PROMPT_PASSAGES
+        log.warning("model refused session %s turn %s: %s", plan.session_id, turn.turn, refused.code)
+        stream.fail(refused)
+        return {"toolCalls": [], "error": refused.code}
+    if spoken.interrupted:
+        calls = []  # an interrupted reply's tool calls are dropped
+    if spoken.text or not calls:
+        turn.next_item(ids.item_id)
+        stream.finish(citations or [c.to_wire() for c in cited_passages(spoken.text, citable)])
+    turn.remember(
+        "assistant",
+        text=spoken.text,
+        tool_calls=[{"call_id": c.call_id, "name": c.name, "arguments": c.arguments} for c in calls],
+        interrupted=spoken.interrupted,
     )
-    searched = [
-        outcome.get("result")
-        for entry in this_turn
-        if entry.role == "tool"
-        for outcome in entry.tool_outcomes
-        if outcome.get("name") == SEARCH_TOOL_NAME and outcome.get("error") is None
-    ]
-    return list(passages(hits)), passages_from_tool_results(searched)
+    numbering = KnowledgeNumbering(len(citable) + 1)
+    planned = [planned_call(turn.platform, plan, agent, call, functions, numbering) for call in calls]
+    implicit = [p for p in planned if p["flow"] == "implicit"]
+    if implicit:
+        turn.send([protocol.function_called(p["call_id"], p["name"], p["arguments"]) for p in implicit])
+    return {"toolCalls": planned, "interrupted": spoken.interrupted}
 
 
-def _memory_of(plan: SessionPlan) -> ClientMemory | None:
-    """What the agent remembers of this end user (never another companion's or project's)."""
-    if not (plan.memory_enabled and plan.external_client_id and plan.companion_id):
-        return None
-    return load_memory(plan.project_id, plan.companion_id, plan.external_client_id)
+def _agent_prompt(agent: AgentFields, instructions: str | None) -> AgentPrompt:
+    """The agent's instructions, unless ``set_settings`` replaced them for this session."""
+    prompt = AgentPrompt.from_fields(agent)
+    return replace(prompt, instructions=instructions) if instructions else prompt
 
 
-def _tools_of(project_id: str, agent: AgentFields) -> dict[str, FunctionRecord]:
-    chosen = set(agent.functions)
-    return {f.name: f for f in functions().list_all(project_id) if f.id in chosen}
-
-
-def _faqs_of(platform: Platform, project_id: str, agent: AgentFields) -> list[FaqEntry]:
-    chosen = set(agent.faq_collections)
-    items = platform.repository(FAQ_ITEMS, FaqItemRecord).list_all(project_id)
-    return [FaqEntry(item.question, item.answer) for item in items if item.collection_id in chosen]
-
-
-def _conversation(entries: list[TranscriptEntry]) -> list[Message]:
-    """The transcript as model messages, in row order (turn, round, role)."""
-    messages: list[Message] = []
-    for entry in entries:
-        if entry.role == "user":
-            messages.append(UserMessage(entry.text))
-        elif entry.role == "assistant":
-            calls = tuple(ToolCallRequest(c["call_id"], c["name"], c["arguments"]) for c in entry.tool_calls)
-            messages.append(AssistantMessage(entry.text or None, calls))
-        else:
-            for outcome in entry.tool_outcomes:
-                failed = outcome.get("error") is not None
-                content = {"error": outcome["error"]} if failed else outcome.get("result")
-                messages.append(ToolMessage.result(outcome["call_id"], content, is_error=failed))
-    return messages
+def _first(*values: float | None) -> float | None:
+    return next((v for v in values if v is not None), None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from datetime import UTC, datetime
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -19,10 +20,12 @@ import azure.functions as func
 from api.endpoint import DurableClient
 from shared.api_errors import ApiError
 from shared.audio.errors import AudioError
-from shared.platform import get_platform
-from shared.sessions import frames
+from shared.platform import Platform, get_platform
+from shared.sessions import protocol
 from shared.sessions.connection import session_group
 from shared.sessions.gateway import SessionGateway, session_gateway
+from shared.sessions.records import SESSIONS_TABLE, SessionRecord, mark_started
+from shared.storage import NotFound
 from shared.webpubsub_events import access_keys, signature_is_valid
 
 log = logging.getLogger("omniagent.channels.webpubsub")
@@ -56,46 +59,64 @@ def _handle_event(req: func.HttpRequest, durable: DurableClient) -> func.HttpRes
         return func.HttpResponse("Invalid signature.", status_code=401)
     event_type = req.headers.get("ce-type", "")
     session_id = req.headers.get("ce-userId", "")
-    gateway = session_gateway(lambda instance, event: durable.raise_event(instance, event))
+    gateway = session_gateway(durable.raise_event)
     match event_type:
+        case "azure.webpubsub.user.message":
+            return _on_message(gateway, session_id, req.get_body())
         case "azure.webpubsub.sys.connect":
             try:
-                gateway.active_session(session_id)
+                gateway.live_session(session_id)
             except ApiError as refused:
                 return func.HttpResponse(refused.description, status_code=401)
             body = {"userId": session_id, "groups": [session_group(session_id)]}
             return func.HttpResponse(json.dumps(body), mimetype="application/json")
-        case "azure.webpubsub.user.message":
-            return _on_message(gateway, session_id, req.get_body())
         case "azure.webpubsub.sys.connected":
-            # The session greets its client once the connection is open: frames sent to the
+            # The session greets its client once the connection is open: events sent to the
             # session's group before that would reach nobody.
-            try:
-                gateway.deliver(session_id, frames.ClientConnected())
-            except ApiError as refused:
-                log.info("connected event for session %s not delivered: %s", session_id, refused.code)
+            _signal(gateway, session_id, protocol.ClientConnected())
+            _mark_started(platform, gateway, session_id)
             return func.HttpResponse(status_code=200)
         case "azure.webpubsub.sys.disconnected":
+            _signal(gateway, session_id, protocol.ClientDisconnected())  # as published: the session ends
             return func.HttpResponse(status_code=200)
         case _:
             log.info("Web PubSub event %s ignored", event_type)
             return func.HttpResponse(status_code=200)
 
 
-def _on_message(gateway: SessionGateway, session_id: str, body: bytes) -> func.HttpResponse:
-    """A client frame: into the session's inbox; a bad frame is answered with an ``error`` frame
-    (sent back to that client by Web PubSub) and the session goes on."""
+def _signal(gateway: SessionGateway, session_id: str, signal: protocol.ChannelSignal) -> None:
     try:
-        frame = frames.parse_client_frame(body)
-        gateway.deliver(session_id, frame)
-    except frames.BadFrame as bad:
-        return _reply(frames.error(bad.code, str(bad)))
+        gateway.deliver(session_id, signal)
+    except ApiError as refused:
+        log.info("%s for session %s not delivered: %s", type(signal).__name__, session_id, refused.code)
+
+
+def _mark_started(platform: Platform, gateway: SessionGateway, session_id: str) -> None:
+    try:
+        project_id = gateway.live_session(session_id).entity.project_id
+        mark_started(
+            platform.repository(SESSIONS_TABLE, SessionRecord), project_id, session_id, datetime.now(UTC)
+        )
+    except (ApiError, NotFound):
+        log.info("session %s ended before its connection was recorded", session_id)
+
+
+def _on_message(gateway: SessionGateway, session_id: str, body: bytes) -> func.HttpResponse:
+    """A client command: into the session's inbox. A bad command is answered with an ``error``
+    event (sent back to that client by Web PubSub) and the session goes on; the start of speech is
+    answered with ``speech_started`` at once (the client flushes its playback)."""
+    try:
+        delivered = gateway.deliver(session_id, protocol.parse_command(body))
+    except protocol.BadCommand as bad:
+        return _reply(protocol.error(bad.code, str(bad)))
     except AudioError as bad:
         return _reply(bad.to_frame())
     except ApiError as refused:
-        return _reply(frames.error(refused.code, refused.description))
+        return _reply(protocol.error(refused.code, refused.description))
+    if delivered.speech_started:
+        return _reply(protocol.speech_started())
     return func.HttpResponse(status_code=200)
 
 
-def _reply(frame: dict[str, object]) -> func.HttpResponse:
-    return func.HttpResponse(json.dumps(frame), mimetype="application/json")
+def _reply(event: dict[str, object]) -> func.HttpResponse:
+    return func.HttpResponse(json.dumps(event), mimetype="application/json")

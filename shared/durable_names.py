@@ -7,8 +7,6 @@ INGEST_KNOWLEDGE_FILE = "ingest_knowledge_file"
 
 # Activities: verb phrases for the one effect each has.
 SEND_TO_SESSION = "send_to_session"
-READ_INBOX = "read_session_inbox"
-TRANSCRIBE_UTTERANCE = "transcribe_utterance"
 RUN_MODEL_TURN = "run_model_turn"
 CALL_FUNCTION_ENDPOINT = "call_function_endpoint"
 END_SESSION = "end_session"
@@ -17,5 +15,6 @@ EMBED_KNOWLEDGE_BATCH = "embed_knowledge_batch"
 INDEX_KNOWLEDGE_FILE = "index_knowledge_file"
 FAIL_KNOWLEDGE_FILE = "fail_knowledge_file"
 
-# External events raised into a session: "something is in your inbox" (see shared/sessions/inbox.py).
+# External events raised into a session: "something is in your inbox"; the payload names the entry
+# (see shared/sessions/inbox.py).
 INBOX_EVENT = "inbox"

@@ -24,8 +24,8 @@ class AudioError(Exception):
         return (AudioError, (self.code, self.message))
 
     def to_frame(self) -> dict[str, Any]:
-        """The WebSocket ``error`` frame for this refusal."""
-        return {"type": "error", "code": self.code, "message": self.message}
+        """The session's ``error`` event for this refusal."""
+        return {"event": "error", "data": {"code": self.code, "message": self.message}}
 
     def __repr__(self) -> str:
         return f"AudioError(code={self.code!r}, message={self.message!r})"

@@ -107,6 +107,27 @@ class UtteranceBuffer:
             raise
         return True
 
+    def store(self, session_id: str, utterance_id: str, seq: int, pcm: bytes) -> bool:
+        """Keep frame ``seq`` without counting it in the head: for a caller that bounds the
+        utterance itself (the session's listening state counts its bytes under the same ETag)."""
+        _check_utterance_id(utterance_id)
+        check_pcm(pcm)
+        row = AudioRow(
+            id=frame_row_id(utterance_id, seq),
+            kind="frame",
+            utterance_id=utterance_id,
+            seq=seq,
+            size=len(pcm),
+            part0=pcm[:PART_BYTES] or None,
+            part1=pcm[PART_BYTES:] or None,
+            updated_at=_now(),
+        )
+        try:
+            self.rows.create(session_id, row)
+        except AlreadyExists:
+            return False
+        return True
+
     def assemble(self, session_id: str, utterance_id: str) -> bytes:
         """The utterance's PCM: its frames in ``seq`` order (a missing ``seq`` is skipped). Raises
         ``AudioError(UtteranceTooLong)`` if it is longer than the bound."""

@@ -106,7 +106,7 @@ class ProviderError(Exception):
 
     def to_frame(self) -> dict[str, Any]:
         """The WebSocket ``error`` frame for this failure."""
-        return {"type": "error", "code": self.code, "message": self.message}
+        return {"event": "error", "data": {"code": self.code, "message": self.message}}
 
     def __repr__(self) -> str:
         return f"ProviderError(code={self.code!r}, message={self.message!r}, retryable={self.retryable})"

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.agents.models import AgentFields, AgentRecord
 from shared.auth.api_keys import API_KEYS_TABLE, ApiKeyRecord
-from shared.catalog.tables import AGENTS
 from shared.models import (
     HostedSettings,
     HostedSpeechSettings,
@@ -18,25 +16,12 @@ from shared.models import (
     speech_for,
 )
 from shared.platform import Platform
-from shared.sessions.lifecycle import SessionPlan
-
-
-def session_agent(platform: Platform, plan: SessionPlan) -> AgentFields:
-    if plan.inline_agent is not None:
-        return AgentFields.model_validate(plan.inline_agent, by_name=True)
-    assert plan.agent_id is not None
-    return platform.repository(AGENTS, AgentRecord).get(plan.project_id, plan.agent_id).entity
 
 
 def key_provider(platform: Platform, project_id: str, key_id: str) -> tuple[dict[str, Any], str | None]:
     """The key's provider settings and its opened secret (for calling the provider, never to answer)."""
     key = platform.repository(API_KEYS_TABLE, ApiKeyRecord).get(project_id, key_id).entity
-    secret = (
-        platform.secret_box.open(key.sealed_provider_secret, owner=key.id)
-        if key.sealed_provider_secret
-        else None
-    )
-    return key.provider, secret
+    return key.provider, open_secret(platform, key.sealed_provider_secret, key.id)
 
 
 def hosted_settings(platform: Platform) -> HostedSettings:
@@ -51,11 +36,23 @@ def hosted_settings(platform: Platform) -> HostedSettings:
 
 def session_model(platform: Platform, project_id: str, key_id: str) -> ModelProvider:
     provider, secret = key_provider(platform, project_id, key_id)
-    return provider_for(provider, secret, hosted_settings(platform))
+    return model_for_key(platform, provider, secret)
 
 
 def session_speech(platform: Platform, project_id: str, key_id: str) -> SpeechProvider | None:
     provider, secret = key_provider(platform, project_id, key_id)
+    return speech_for_key(platform, provider, secret)
+
+
+def open_secret(platform: Platform, sealed: str | None, key_record_id: str) -> str | None:
+    return platform.secret_box.open(sealed, owner=key_record_id) if sealed else None
+
+
+def model_for_key(platform: Platform, provider: dict[str, Any], secret: str | None) -> ModelProvider:
+    return provider_for(provider, secret, hosted_settings(platform))
+
+
+def speech_for_key(platform: Platform, provider: dict[str, Any], secret: str | None) -> SpeechProvider | None:
     settings = platform.settings
     hosted = HostedSpeechSettings(
         endpoint=settings.hosted_openai_endpoint,

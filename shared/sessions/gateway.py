@@ -1,151 +1,198 @@
-"""How client frames reach a session, from any channel (Web PubSub, the REST session endpoints):
-stored in the session's inbox, then one ``inbox`` wake-up event for its orchestrator."""
+"""How client commands reach a session, from any channel (Web PubSub, the REST session endpoints).
+
+Each session has one channel-state row (table ``sessionindex``, partition = row = the session id): its
+project, whether it is live, and its listening state (server turn detection over the microphone stream
+and the utterance being heard). One point read of it answers "which session, and is it live?" for
+every frame; audio chunks change it with its ETag, so chunks keep their order and a devhost crash
+between two chunks loses nothing (the utterance's audio is in Table storage as it arrives).
+
+Commands go to the session's inbox, then one ``inbox`` event carrying the entry as its payload.
+"""
 
 from __future__ import annotations
 
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel
 
 from shared import durable_names as names
 from shared.api_errors import conflict, not_found
 from shared.audio.pcm import decode_chunk
+from shared.audio.turn_detection import DetectionStep, DetectorState, TurnDetectionSettings, detect
 from shared.audio.utterance import UtteranceBuffer
-from shared.concurrency import update_with_retry
 from shared.platform import get_platform
-from shared.sessions.frames import (
-    ClientConnected,
-    ClientFrame,
-    EndSession,
-    ToolResult,
-    UserAudio,
-    UserMessage,
-)
 from shared.sessions.inbox import INBOX_TABLE, InboxEntry, new_entry
-from shared.sessions.records import SESSIONS_TABLE, SessionRecord
-from shared.storage import AlreadyExists, NotFound, TableRepository
+from shared.sessions.protocol import (
+    ChannelSignal,
+    ClientConnected,
+    Command,
+    SendAudio,
+    SendFunctionOutput,
+    SendMessage,
+    SetSettings,
+)
+from shared.storage import ConcurrencyConflict, NotFound, Stored, TableRepository
 
 SESSION_INDEX_TABLE = "sessionindex"
+_MAX_ATTEMPTS = 20
 
-RaiseEvent = Callable[[str, str], None]  # (instance id, event name)
+RaiseEvent = Callable[[str, str, Any], None]  # (instance id, event name, payload)
 
 
 class SessionIndexEntry(BaseModel):
-    """Session id -> project: a channel knows the session, not its project."""
+    """A session's channel state: a channel knows the session, not its project."""
 
     id: str
     project_id: str
-
-
-class OpenUtterance(BaseModel):
-    """The utterance a session's audio chunks go to until a ``final`` frame closes it, and the
-    sequence number of its next chunk (claimed with the row's ETag, so chunks keep their order)."""
-
-    id: str  # always OPEN_UTTERANCE_ROW
-    utterance_id: str
+    live: bool = True
+    turn_detection: dict[str, Any] = {}
+    detector: str = ""  # DetectorState JSON ("" = fresh)
+    utterance_id: str | None = None  # the utterance being heard, if any
     next_seq: int = 0
 
 
-OPEN_UTTERANCE_ROW = "open"
-OPEN_UTTERANCES_TABLE = "sessionutterances"
+@dataclass(frozen=True)
+class Delivered:
+    """What the channel tells the client at once (``speech_started``), beyond the session's events."""
+
+    speech_started: bool = False
 
 
 class SessionGateway:
     def __init__(
         self,
-        sessions: TableRepository[SessionRecord],
         index: TableRepository[SessionIndexEntry],
         inbox: TableRepository[InboxEntry],
         raise_event: RaiseEvent,
-        open_utterances: TableRepository[OpenUtterance] | None = None,
-        audio: UtteranceBuffer | None = None,
+        audio: UtteranceBuffer,
     ) -> None:
-        self._sessions = sessions
         self._index = index
         self._inbox = inbox
         self._raise_event = raise_event
-        self._open_utterances = open_utterances
         self._audio = audio
 
-    def active_session(self, session_id: str, project_id: str | None = None) -> SessionRecord:
-        """The session if it is active (and in ``project_id`` when given): else 404, or 409 when ended."""
+    def live_session(self, session_id: str, project_id: str | None = None) -> Stored[SessionIndexEntry]:
+        """The session's channel state if it is live (and in ``project_id`` when given): else 404, or
+        409 ``SessionEnded``."""
         try:
-            project = project_id or self._index.get(session_id, session_id).entity.project_id
-            record = self._sessions.get(project, session_id).entity
+            stored = self._index.get(session_id, session_id)
         except (NotFound, ValueError):
             raise not_found("Session", session_id) from None
-        if record.status != "active":
+        if project_id is not None and stored.entity.project_id != project_id:
+            raise not_found("Session", session_id)
+        if not stored.entity.live:
             raise conflict("SessionEnded", f"Session '{session_id}' has ended.")
-        return record
+        return stored
 
-    def deliver(self, session_id: str, frame: ClientFrame, project_id: str | None = None) -> None:
-        """Into the session's inbox, then a wake-up (audio chunks only count as user activity: the
-        session wakes for the ``final`` one). Raises ``AudioError`` for audio beyond the limits."""
-        self.active_session(session_id, project_id)
-        if isinstance(frame, UserAudio):
-            entry = self._buffer_audio(session_id, frame)
-            self._inbox.create(session_id, entry)
-            if entry.kind == "audio":
-                return
-        else:
-            self._inbox.create(session_id, _entry_for(frame))
-        self._raise_event(session_id, names.INBOX_EVENT)
+    def deliver(
+        self, session_id: str, command: Command | ChannelSignal, project_id: str | None = None
+    ) -> Delivered:
+        """Into the session's inbox, then a wake-up. Audio goes through turn detection first: only the
+        start of speech (barge-in) and the end of an utterance reach the inbox. Raises ``AudioError``
+        for audio that is not base64 PCM16."""
+        if isinstance(command, SendAudio):
+            return self._hear(session_id, decode_chunk(command.audio), project_id)
+        self.live_session(session_id, project_id)
+        if isinstance(command, SetSettings) and command.turn_detection is not None:
+            self._change_turn_detection(session_id, command.turn_detection.model_dump(exclude_none=True))
+            if command.instructions is None and command.temperature is None:
+                return Delivered()
+        self._enqueue(session_id, _entry_for(command), wake=True)
+        return Delivered()
 
-    def _buffer_audio(self, session_id: str, frame: UserAudio) -> InboxEntry:
-        assert self._open_utterances is not None and self._audio is not None, "a gateway without audio"
-        pcm = decode_chunk(frame.audio) if frame.audio else b""
-        utterance_id, seq = self._claim_seq(session_id)
-        if pcm:
-            self._audio.append(session_id, utterance_id, seq, pcm)
-        if not frame.final:
-            return new_entry("audio")
-        self._open_utterances.delete(session_id, OPEN_UTTERANCE_ROW)
-        return new_entry("audio_final", utterance_id=utterance_id)
+    def _enqueue(self, session_id: str, entry: InboxEntry, wake: bool) -> None:
+        self._inbox.create(session_id, entry)
+        if wake:
+            self._raise_event(session_id, names.INBOX_EVENT, entry.to_event())
 
-    def _claim_seq(self, session_id: str) -> tuple[str, int]:
-        """The open utterance (opened now if none) and the next chunk's sequence number."""
-        assert self._open_utterances is not None
-        repository = self._open_utterances
-        utterance_id = f"u{time.time_ns()}{secrets.token_hex(3)}"
-        try:
-            repository.create(
-                session_id, OpenUtterance(id=OPEN_UTTERANCE_ROW, utterance_id=utterance_id, next_seq=1)
+    def _hear(self, session_id: str, pcm: bytes, project_id: str | None) -> Delivered:
+        """One microphone chunk through turn detection (a chunk may close one utterance and open the
+        next: what follows an utterance's end is heard again)."""
+        started = False
+        while True:
+            step, utterance_id, seq = self._hear_step(session_id, pcm, project_id)
+            if utterance_id is not None and step.audio:
+                self._audio.store(session_id, utterance_id, seq, step.audio)
+            if step.speech_started:
+                started = True
+                self._enqueue(session_id, new_entry("speech_start"), wake=False)
+            if step.speech_ended and utterance_id is not None:
+                self._enqueue(session_id, new_entry("utterance", utterance_id=utterance_id), wake=True)
+            if not step.rest:
+                return Delivered(speech_started=started)
+            pcm = step.rest
+
+    def _hear_step(
+        self, session_id: str, pcm: bytes, project_id: str | None
+    ) -> tuple[DetectionStep, str | None, int]:
+        """``detect`` under the channel state's ETag: the step, the utterance its audio belongs to
+        and that audio's sequence number in it."""
+        for _ in range(_MAX_ATTEMPTS):
+            stored = self.live_session(session_id, project_id)
+            state = stored.entity
+            settings = TurnDetectionSettings.from_wire(state.turn_detection)
+            detector = DetectorState.from_json(state.detector) if state.detector else DetectorState()
+            step = detect(detector, pcm, settings)
+            utterance_id, seq = state.utterance_id, state.next_seq
+            if step.speech_started:
+                utterance_id, seq = f"u{time.time_ns()}{secrets.token_hex(3)}", 0
+            changed = state.model_copy(
+                update={
+                    "detector": step.state.to_json(),
+                    "utterance_id": None if step.speech_ended else utterance_id,
+                    "next_seq": 0 if step.speech_ended else seq + (1 if step.audio else 0),
+                }
             )
-            return utterance_id, 0
-        except AlreadyExists:
-            pass  # open already: claim its next sequence number
-        claimed = update_with_retry(
-            repository,
-            session_id,
-            None,
-            lambda: repository.get(session_id, OPEN_UTTERANCE_ROW),
-            lambda open_: open_.model_copy(update={"next_seq": open_.next_seq + 1}),
-            "utterance",
-        )
-        return claimed.entity.utterance_id, claimed.entity.next_seq - 1
+            try:
+                self._index.update(session_id, changed, stored.etag)
+            except ConcurrencyConflict:
+                continue  # another chunk of this session was heard meanwhile: hear this one after it
+            return step, utterance_id, seq
+        raise conflict("ConcurrentUpdate", "The session's audio could not be stored; send it again.")
+
+    def _change_turn_detection(self, session_id: str, change: dict[str, Any]) -> None:
+        for _ in range(_MAX_ATTEMPTS):
+            stored = self._index.get(session_id, session_id)
+            current = TurnDetectionSettings.from_wire(stored.entity.turn_detection)
+            updated = TurnDetectionSettings.from_wire(change, base=current)
+            record = stored.entity.model_copy(update={"turn_detection": updated.to_wire()})
+            try:
+                self._index.update(session_id, record, stored.etag)
+                return
+            except ConcurrencyConflict:
+                continue
+        raise conflict("ConcurrentUpdate", "The settings could not be stored; send them again.")
 
 
 def session_gateway(raise_event: RaiseEvent) -> SessionGateway:
     """The gateway over the platform's tables; ``raise_event`` comes from the trigger's durable client."""
     platform = get_platform()
     return SessionGateway(
-        platform.repository(SESSIONS_TABLE, SessionRecord),
         platform.repository(SESSION_INDEX_TABLE, SessionIndexEntry),
         platform.repository(INBOX_TABLE, InboxEntry),
         raise_event,
-        platform.repository(OPEN_UTTERANCES_TABLE, OpenUtterance),
         UtteranceBuffer.for_service(platform.tables),
     )
 
 
-def _entry_for(frame: ClientFrame) -> InboxEntry:
-    if isinstance(frame, UserMessage):
-        return new_entry("user_message", text=frame.text)
-    if isinstance(frame, ToolResult):
-        return new_entry("tool_result", call_id=frame.call_id, result=frame.result, is_error=frame.is_error)
-    if isinstance(frame, ClientConnected):
+def _entry_for(command: Command | ChannelSignal) -> InboxEntry:
+    if isinstance(command, SendMessage):
+        return new_entry(
+            "message",
+            role=command.role,
+            text=command.text.strip(),
+            trigger_response=command.trigger_response,
+            delay=command.delay,
+        )
+    if isinstance(command, SendFunctionOutput):
+        return new_entry("tool_result", call_id=command.call_id, result=command.output, delay=command.delay)
+    if isinstance(command, SetSettings):
+        settings = command.model_dump(include={"instructions", "temperature"}, exclude_none=True)
+        return new_entry("settings", settings=settings)
+    if isinstance(command, ClientConnected):
         return new_entry("connected")
-    assert isinstance(frame, EndSession)
-    return new_entry("end")
+    return new_entry("end")  # EndSession, ClientDisconnected: the client's end

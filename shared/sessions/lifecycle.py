@@ -8,7 +8,7 @@ Times are ISO 8601 strings in the orchestration's input (JSON); the orchestrator
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -50,9 +50,15 @@ class SessionPlan:
     # Per-session connections carry their whole agent configuration (AgentFields as JSON): nothing
     # about them is stored beyond the session.
     inline_agent: dict[str, Any] | None = None
+    # The agent's providerSettings.turnDetection (server turn detection over the microphone stream).
+    turn_detection: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SessionPlan:
+        return cls(**{k: v for k, v in data.items() if k in _PLAN_FIELDS})
 
 
 @dataclass(frozen=True)
@@ -61,13 +67,21 @@ class SessionProgress:
 
     started_at: str
     last_activity_at: str
-    inbox_cursor: str = ""
+    inbox_cursor: str = ""  # the last inbox entry taken
     turns: int = 0
     warned: bool = False
-    greeted: bool = False  # session.started was sent (on the first client connection)
+    unread: bool = False  # entries after the cursor are known to wait (take them before waiting again)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SessionProgress:
+        return cls(**{k: v for k, v in data.items() if k in _PROGRESS_FIELDS})
+
+
+_PLAN_FIELDS = frozenset(f.name for f in fields(SessionPlan))
+_PROGRESS_FIELDS = frozenset(f.name for f in fields(SessionProgress))
 
 
 def begin(now: datetime) -> SessionProgress:
@@ -112,30 +126,5 @@ def billed_minutes(seconds: float) -> int:
     return math.ceil(seconds / 60) if seconds > 0 else 0
 
 
-def turns_before_end(entries: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], bool]:
-    """The user turns of an inbox read that came before the client's end (they are answered before
-    the session ends), and whether the client asked to end. A turn is ``{"text"}`` (a message) or
-    ``{"utteranceId"}`` (a closed audio utterance, to transcribe first)."""
-    turns: list[dict[str, Any]] = []
-    for entry in entries:
-        if entry["kind"] == "end":
-            return turns, True
-        if entry["kind"] == "user_message":
-            turns.append({"text": entry["text"]})
-        elif entry["kind"] == "audio_final":
-            turns.append({"utteranceId": entry["utteranceId"]})
-    return turns, False
-
-
 # Ends the platform imposes: the session ends at once, the turns still queued go unanswered.
 IMMEDIATE_END_REASONS: frozenset[str] = frozenset({"billing"})
-
-
-def end_reason_of(entries: list[dict[str, Any]]) -> EndReason | None:
-    """The reason of the first ``end`` entry of an inbox read: the client's unless the platform
-    asked (``billing``); None when nothing asks to end."""
-    for entry in entries:
-        if entry["kind"] == "end":
-            reason: EndReason = entry.get("reason") or "client"
-            return reason
-    return None

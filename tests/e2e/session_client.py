@@ -49,20 +49,44 @@ class SessionClient:
     def send(self, frame: dict[str, Any] | str) -> None:
         self.ws.send(frame if isinstance(frame, str) else json.dumps(frame))
 
+    def command(self, name: str, **data: Any) -> None:
+        """A published client command: ``{"type": name, "data": {...}}``."""
+        self.send({"type": name, "data": data})
+
+    def say(self, text: str, **options: Any) -> None:
+        self.command("send_message", role="user", text=text, **options)
+
+    def end(self) -> dict[str, Any]:
+        """End the session (extension command) and answer its ``session_ended`` event's data."""
+        self.command("end_session")
+        return self.receive_until("session_ended")[-1]["data"]
+
     def receive(self, timeout: float = TIMEOUT) -> dict[str, Any]:
         frame: dict[str, Any] = json.loads(self.ws.recv(timeout=timeout))
         self.seen.append(frame)
         return frame
 
-    def receive_until(self, frame_type: str, timeout: float = TIMEOUT) -> list[dict[str, Any]]:
-        """Frames up to and including the first of ``frame_type``."""
+    def receive_until(self, event: str, timeout: float = TIMEOUT, **match: Any) -> list[dict[str, Any]]:
+        """Events up to and including the first ``event`` whose data (or ``data.message``, for
+        ``message_received``) has the fields in ``match``."""
         deadline = time.monotonic() + timeout
-        frames = []
+        events = []
         while True:
             frame = self.receive(max(0.1, deadline - time.monotonic()))
-            frames.append(frame)
-            if frame["type"] == frame_type:
-                return frames
+            events.append(frame)
+            if frame["event"] == event and all(fields_of(frame).get(k) == v for k, v in match.items()):
+                return events
+
+    def reply(self, timeout: float = TIMEOUT) -> dict[str, Any]:
+        """Events up to the assistant's completed message; answers that message (``data.message``)."""
+        return message_of(
+            self.receive_until("message_received", timeout, role="assistant", action="completed")[-1]
+        )
+
+    def ask(self, text: str, **options: Any) -> str:
+        """Send a user message and answer the text of the reply."""
+        self.say(text, **options)
+        return str(self.reply()["content"])
 
     def close(self) -> None:
         self._stack.close()
@@ -72,3 +96,17 @@ class SessionClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def fields_of(frame: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = frame.get("data") or {}
+    return message_of(frame) if frame.get("event") == "message_received" else data
+
+
+def message_of(frame: dict[str, Any]) -> dict[str, Any]:
+    message: dict[str, Any] = frame["data"]["message"]
+    return message
+
+
+def events_named(frames: list[dict[str, Any]], event: str) -> list[dict[str, Any]]:
+    return [frame for frame in frames if frame["event"] == event]

@@ -12,7 +12,7 @@ from websockets.sync.client import connect
 
 from tests.e2e.builders import create, new_agent
 from tests.e2e.conftest import error_of
-from tests.e2e.session_client import SessionClient, open_connection, token_of
+from tests.e2e.session_client import SessionClient, message_of, open_connection, token_of
 
 T = 30
 
@@ -31,27 +31,26 @@ def test_a_client_ends_its_session_and_the_end_is_recorded(platform, project_key
     agent = new_agent(platform, project_key, greeting="Hi, I'm Ava.")
     answer = open_connection(platform, project_key, agent["id"], externalClientId="user-1")
     with SessionClient(answer) as client:
-        started = client.receive()
-        assert started["type"] == "session.started"
-        assert (started["sessionId"], started["agentId"], started["greeting"]) == (
-            client.session_id,
-            agent["id"],
-            "Hi, I'm Ava.",
-        )
-        assert started["inactivity"]["timeoutSeconds"] == 120
-        client.send({"type": "session.end"})
-        ended = client.receive_until("session.ended")[-1]
-        assert ended["reason"] == "client"
-        assert ended["billedMinutes"] == 1
+        opening = client.receive_until("avatar_state_changed", state="ready")
+        assert [f["event"] for f in opening] == ["avatar_state_changed", "message_received", "avatar_state_changed"]
+        assert opening[0]["data"] == {"state": "preparing"}
+        marker = message_of(opening[1])
+        assert (marker["type"], marker["session_id"]) == ("session", client.session_id)
+        greeting = client.reply()
+        assert (greeting["role"], greeting["content"]) == ("assistant", "Hi, I'm Ava.")
+        ended = client.end()
+        assert ended == {"reason": "client", "billed_minutes": 1}
 
     session = requests.get(
         platform.url(f"/public/sessions/{client.session_id}"), headers=project_key.headers, timeout=T
     ).json()
-    assert (session["status"], session["endReason"], session["externalClientId"]) == (
-        "ended",
-        "client",
-        "user-1",
-    )
+    assert (
+        session["status"],
+        session["closeReason"],
+        session["endReason"],
+        session["externalClientId"],
+        session["sessionType"],
+    ) == ("closed", "client_closed", "client", "user-1", "websocket")
     ended_again = requests.post(
         platform.url(f"/public/sessions/{client.session_id}/end"), headers=project_key.headers, timeout=T
     )
@@ -59,17 +58,24 @@ def test_a_client_ends_its_session_and_the_end_is_recorded(platform, project_key
     assert error_of(ended_again)["code"] == "SessionEnded"
 
 
-def test_a_malformed_frame_gets_an_error_frame_and_the_session_goes_on(platform, project_key):
+def test_a_bad_command_gets_an_error_event_and_the_session_goes_on(platform, project_key):
     agent = new_agent(platform, project_key)
     with SessionClient(open_connection(platform, project_key, agent["id"]), bearer=True) as client:
-        assert client.receive()["type"] == "session.started"
-        client.send("this is not json")
-        error = client.receive()
-        assert (error["type"], error["code"]) == ("error", "InvalidJson")
-        client.send({"type": "dance"})
-        assert client.receive()["code"] == "UnknownFrameType"
-        client.send({"type": "session.end"})
-        assert client.receive_until("session.ended")[-1]["reason"] == "client"
+        client.receive_until("avatar_state_changed", state="ready")
+        refusals = [
+            ("this is not json", "InvalidJson"),
+            ({"type": "dance"}, "UnknownCommand"),
+            ({"type": "send_message", "data": {"role": "user"}}, "InvalidCommand"),
+            ({"type": "send_audio", "data": {"audio": "not base64!"}}, "InvalidAudio"),
+            ({"type": "send_audio", "data": {"audio": "AA=="}}, "InvalidAudio"),  # half a sample
+            ({"type": "set_settings", "data": {"temperature": 9}}, "InvalidCommand"),
+        ]
+        for frame, code in refusals:
+            client.send(frame)
+            error = client.receive_until("error")[-1]
+            assert error["data"]["code"] == code, error
+        assert client.ask("hello") != ""
+        assert client.end()["reason"] == "client"
 
 
 def _talk(client: SessionClient, text: str) -> list[dict]:
@@ -116,11 +122,11 @@ def test_a_conversation_streams_deltas_then_the_whole_message_and_keeps_the_tran
     session = requests.get(
         platform.url(f"/public/sessions/{client.session_id}"), headers=model_key.headers, timeout=T
     ).json()
-    assert [(line["role"], line["text"]) for line in session["transcript"]] == [
+    assert [(item["role"], item["text"]) for item in session["conversation"]["items"]] == [
         ("user", "Where should I travel in spring?"),
-        ("assistant", "Lisbon is lovely in May."),
+        ("agent", "Lisbon is lovely in May."),
         ("user", "What should I pack?"),
-        ("assistant", "Pack light layers."),
+        ("agent", "Pack light layers."),
     ]
 
 
@@ -242,7 +248,7 @@ def test_rest_messages_and_tool_results_reach_the_session_like_frames(
         timeout=T,
     ).json()
     assert [s["id"] for s in listed["items"]] == [answer["connection"]["id"]]
-    assert listed["items"][0]["transcript"] == []  # lists leave the transcript out
+    assert "conversation" not in listed["items"][0]  # lists leave the conversation out
     empty = requests.post(f"{session_url}/messages", json={"text": ""}, headers=model_key.headers, timeout=T)
     assert empty.status_code == 400
     foreign = requests.get(session_url, headers=project_key.headers, timeout=T)
@@ -260,7 +266,11 @@ def test_a_quiet_session_is_warned_then_ended_for_inactivity(platform, project_k
     session = requests.get(
         platform.url(f"/public/sessions/{client.session_id}"), headers=project_key.headers, timeout=T
     ).json()
-    assert (session["status"], session["endReason"], session["billedMinutes"]) == ("ended", "inactivity", 1)
+    assert (session["status"], session["closeReason"], session["billedMinutes"]) == (
+        "closed",
+        "idle_timeout",
+        1,
+    )
 
 
 def test_forged_expired_and_ended_session_tokens_cannot_connect(platform, project_key):
@@ -349,7 +359,7 @@ def test_a_turn_that_cannot_run_ends_the_session_with_reason_error(platform, pro
     session = requests.get(
         platform.url(f"/public/sessions/{client.session_id}"), headers=project_key.headers, timeout=T
     ).json()
-    assert session["endReason"] == "error"
+    assert (session["status"], session["closeReason"], session["endReason"]) == ("failed", "error", "error")
 
 
 def test_a_model_that_refuses_gets_an_error_frame_and_the_session_goes_on(platform, model, model_key):

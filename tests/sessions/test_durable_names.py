@@ -17,8 +17,6 @@ def test_every_durable_name_is_registered_with_the_right_trigger():
     assert functions["orchestrationTrigger"] == {names.SESSION, names.INGEST_KNOWLEDGE_FILE}
     assert functions["activityTrigger"] == {
         names.SEND_TO_SESSION,
-        names.READ_INBOX,
-        names.TRANSCRIBE_UTTERANCE,
         names.RUN_MODEL_TURN,
         names.CALL_FUNCTION_ENDPOINT,
         names.END_SESSION,

@@ -10,7 +10,6 @@ from shared.sessions.lifecycle import (
     next_wake,
     on_user_activity,
     seconds_left,
-    turns_before_end,
 )
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -65,17 +64,3 @@ def test_no_countdown_means_no_warning():
 
 def test_every_started_minute_is_billed():
     assert [billed_minutes(s) for s in (0, 0.4, 60, 61, 3599.9)] == [0, 1, 1, 2, 60]
-
-
-def test_messages_sent_before_the_end_are_answered_and_later_ones_are_not():
-    entries = [
-        {"kind": "connected"},
-        {"kind": "user_message", "text": "first"},
-        {"kind": "tool_result", "callId": "c"},
-        {"kind": "audio"},
-        {"kind": "audio_final", "utteranceId": "u1"},
-        {"kind": "end"},
-        {"kind": "user_message", "text": "too late"},
-    ]
-    assert turns_before_end(entries) == ([{"text": "first"}, {"utteranceId": "u1"}], True)
-    assert turns_before_end(entries[:2]) == ([{"text": "first"}], False)
