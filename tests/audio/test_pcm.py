@@ -70,7 +70,10 @@ def test_text_that_is_not_base64_is_refused_as_invalid_audio() -> None:
     for text in ("not base64!", "AAA", "AA==AA==", "ÄÖÜ="):
         error = refusal(decode_chunk, text)
         assert error.code == INVALID_AUDIO
-        assert error.to_frame() == {"type": "error", "code": INVALID_AUDIO, "message": error.message}
+        assert error.to_frame() == {
+            "event": "error",
+            "data": {"code": INVALID_AUDIO, "message": error.message},
+        }
 
 
 def test_an_odd_byte_count_is_half_a_sample_and_refused() -> None:

@@ -426,7 +426,10 @@ def test_401_is_not_retried_and_its_message_is_clear_and_keyless(
     assert "refused the credentials" in error.message
     for leaked in (wrong_key, wrong_key[-4:], "sk-", "http"):
         assert leaked not in error.message
-    assert error.to_frame() == {"type": "error", "code": codes.AUTH_FAILED, "message": error.message}
+    assert error.to_frame() == {
+        "event": "error",
+        "data": {"code": codes.AUTH_FAILED, "message": error.message},
+    }
     assert sleep.waits == [] and len(server.chat_requests) == 1
 
 
