@@ -28,9 +28,7 @@ def test_a_hosted_key_talks_to_the_platforms_deployment(hosted_platform, hosted_
     agent = new_agent(hosted_platform, project_key)
     hosted_model.reply_text("Hello from the hosted model.")
     with SessionClient(open_connection(hosted_platform, project_key, agent["id"])) as client:
-        assert client.receive()["type"] == "session.started"
-        client.send({"type": "user.message", "text": "Hi"})
-        assert client.receive_until("agent.message")[-1]["text"] == "Hello from the hosted model."
-        client.send({"type": "session.end"})
-        client.receive_until("session.ended")
+        client.receive_until("avatar_state_changed", state="ready")
+        assert client.ask("Hi") == "Hello from the hosted model."
+        assert client.end()["reason"] == "client"
     assert hosted_model.last_request.deployment == "platform-gpt"

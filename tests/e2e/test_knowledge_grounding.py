@@ -28,12 +28,12 @@ def ready_collection(platform: Any, key: Any, name: str, data: bytes) -> tuple[s
 
 
 def ask(platform: Any, key: Any, agent_id: str, question: str) -> dict[str, Any]:
+    """The assistant's ``completed`` message (``data.message``) answering ``question``."""
     with SessionClient(open_connection(platform, key, agent_id)) as client:
-        assert client.receive()["type"] == "session.started"
-        client.send({"type": "user.message", "text": question})
-        message = client.receive_until("agent.message")[-1]
-        client.send({"type": "session.end"})
-        client.receive_until("session.ended")
+        client.receive_until("avatar_state_changed", state="ready")
+        client.say(question)
+        message = client.reply()
+        client.end()
     return message
 
 
@@ -41,7 +41,7 @@ def test_the_offline_model_answers_from_an_uploaded_document_and_cites_it(platfo
     kb, file_id = ready_collection(platform, project_key, "handbook.md", make_markdown(HANDBOOK))
     agent = new_agent(platform, project_key, knowledgeBaseId=kb)
     message = ask(platform, project_key, agent["id"], "How long does delivery to Canada take?")
-    assert "seven to ten business days" in message["text"]
+    assert "seven to ten business days" in message["content"]
     assert message["citations"], message
     citation = message["citations"][0]
     assert citation["documentId"] == file_id and citation["title"] == "Shipping"

@@ -17,7 +17,7 @@ from shared.settings import load_settings
 from tests.devhost.helpers import REPO_ROOT, DevHost
 from tests.e2e.builders import new_agent
 from tests.e2e.conftest import Platform, ProjectKey, error_of
-from tests.e2e.session_client import SessionClient, open_connection
+from tests.e2e.session_client import SessionClient, message_of, open_connection
 from tests.fakes.marketplace import FakeMarketplace
 
 T = 30
@@ -215,17 +215,21 @@ def test_suspension_ends_live_sessions_and_refuses_new_ones_until_reinstated(
     first_key = key()
     agent = new_agent(billing, first_key)
     with SessionClient(open_connection(billing, first_key, agent["id"])) as client:
-        assert client.receive()["type"] == "session.started"
+        client.receive_until("avatar_state_changed", state="ready")
 
         suspended = deliver(
             billing, marketplace.start_operation(subscription_id, "Suspend"), marketplace.webhook_token()
         )
         assert suspended.json()["endedSessions"] == 1
 
-        ended = client.receive_until("session.ended")[-1]
+        ended = client.receive_until("session_ended")[-1]["data"]
         assert ended["reason"] == "billing"
     session = _ended_session(billing, first_key, client.session_id)
-    assert session["endReason"] == "billing"
+    assert (session["status"], session["closeReason"], session["endReason"]) == (
+        "closed",
+        "billing",
+        "billing",
+    )
 
     refused_key = key()
     refused = requests.post(
@@ -249,7 +253,8 @@ def test_suspension_ends_live_sessions_and_refuses_new_ones_until_reinstated(
     )
     assert reinstated.json()["status"] == "Subscribed"
     with SessionClient(open_connection(billing, key(), agent["id"])) as client:
-        assert client.receive()["type"] == "session.started"
+        opening = client.receive_until("avatar_state_changed", state="ready")
+        assert message_of(opening[1])["type"] == "session"
 
 
 def _ended_session(billing: Platform, key: ProjectKey, session_id: str) -> dict[str, Any]:
@@ -258,6 +263,6 @@ def _ended_session(billing: Platform, key: ProjectKey, session_id: str) -> dict[
         session: dict[str, Any] = requests.get(
             billing.url(f"/public/sessions/{session_id}"), headers=key.headers, timeout=T
         ).json()
-        if session["status"] == "ended" or time.monotonic() > deadline:
+        if session["status"] in ("closed", "failed") or time.monotonic() > deadline:
             return session
         time.sleep(0.2)

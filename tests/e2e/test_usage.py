@@ -38,10 +38,9 @@ def run_session(platform: Any, key: ProjectKey) -> dict[str, Any]:
     """A session that starts, lasts a moment and is ended by its client; answers the session read."""
     agent = new_agent(platform, key)
     with SessionClient(open_connection(platform, key, agent["id"])) as client:
-        assert client.receive()["type"] == "session.started"
+        client.receive_until("avatar_state_changed", state="ready")
         time.sleep(1.2)
-        client.send({"type": "session.end"})
-        client.receive_until("session.ended")
+        assert client.end()["reason"] == "client"
     session: dict[str, Any] = requests.get(
         platform.url(f"/public/sessions/{client.session_id}"), headers=key.headers, timeout=T
     ).json()
@@ -72,7 +71,7 @@ def test_ended_sessions_show_in_the_usage_of_their_project_and_of_their_organiza
         project_id=project["id"],
     )
     sessions = [run_session(platform, hosted), run_session(platform, byo)]
-    assert all(s["status"] == "ended" for s in sessions)
+    assert [(s["status"], s["closeReason"]) for s in sessions] == [("closed", "client_closed")] * 2
 
     mine = usage(platform, "/public/usage", hosted.headers, granularity="hour")
     assert (mine["organizationId"], mine["projectId"], mine["granularity"]) == (
@@ -85,6 +84,7 @@ def test_ended_sessions_show_in_the_usage_of_their_project_and_of_their_organiza
     assert hosted_minutes["byo_llm_minutes"] == 0  # the other project's session is not this key's
     assert 1 / 60 <= hosted_minutes["hosted_llm_minutes"] <= sessions[0]["billedMinutes"]
     assert mine["cost"] == pytest.approx(hosted_minutes["hosted_llm_minutes"] * 0.058, abs=1e-5)
+    assert sessions[0]["cost"] == pytest.approx(mine["cost"], abs=1e-6)  # its only session
     now_bucket = hour_start(datetime.now(UTC))
     current = [b for b in mine["buckets"] if b["minutes"] > 0]
     assert [datetime.fromisoformat(b["start"]) for b in current] in (
