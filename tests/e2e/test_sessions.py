@@ -12,7 +12,7 @@ from websockets.sync.client import connect
 
 from tests.e2e.builders import create, new_agent
 from tests.e2e.conftest import error_of
-from tests.e2e.session_client import SessionClient, message_of, open_connection, token_of
+from tests.e2e.session_client import SessionClient, events_named, message_of, open_connection, token_of
 
 T = 30
 
@@ -32,7 +32,11 @@ def test_a_client_ends_its_session_and_the_end_is_recorded(platform, project_key
     answer = open_connection(platform, project_key, agent["id"], externalClientId="user-1")
     with SessionClient(answer) as client:
         opening = client.receive_until("avatar_state_changed", state="ready")
-        assert [f["event"] for f in opening] == ["avatar_state_changed", "message_received", "avatar_state_changed"]
+        assert [f["event"] for f in opening] == [
+            "avatar_state_changed",
+            "message_received",
+            "avatar_state_changed",
+        ]
         assert opening[0]["data"] == {"state": "preparing"}
         marker = message_of(opening[1])
         assert (marker["type"], marker["session_id"]) == ("session", client.session_id)
@@ -78,9 +82,23 @@ def test_a_bad_command_gets_an_error_event_and_the_session_goes_on(platform, pro
         assert client.end()["reason"] == "client"
 
 
+def _ready(client: SessionClient) -> list[dict]:
+    """The session's opening, up to ``avatar_state_changed {state: ready}``."""
+    return client.receive_until("avatar_state_changed", state="ready")
+
+
 def _talk(client: SessionClient, text: str) -> list[dict]:
-    client.send({"type": "user.message", "text": text})
-    return client.receive_until("agent.message")
+    """Events of one typed turn, up to the assistant's ``completed`` message."""
+    client.say(text)
+    return client.receive_until("message_received", role="assistant", action="completed")
+
+
+def _assistant(frames: list[dict], action: str) -> list[dict]:
+    return [
+        message_of(f)
+        for f in events_named(frames, "message_received")
+        if message_of(f).get("role") == "assistant" and message_of(f)["action"] == action
+    ]
 
 
 def test_a_conversation_streams_deltas_then_the_whole_message_and_keeps_the_transcript(
@@ -101,16 +119,16 @@ def test_a_conversation_streams_deltas_then_the_whole_message_and_keeps_the_tran
     model.reply_text("Lisbon is lovely in May.", chunks=4)
     model.reply_text("Pack light layers.", chunks=2)
     with SessionClient(open_connection(platform, model_key, agent["id"])) as client:
-        assert client.receive()["type"] == "session.started"
+        _ready(client)
         first = _talk(client, "Where should I travel in spring?")
-        deltas = [f["text"] for f in first if f["type"] == "agent.message.delta"]
+        deltas = [m["content"] for m in _assistant(first, "delta")]
         assert len(deltas) == 4 and "".join(deltas) == "Lisbon is lovely in May."
-        assert first[-1]["text"] == "Lisbon is lovely in May."
-        assert len({f["turnId"] for f in first}) == 1
+        assert message_of(first[-1])["content"] == "Lisbon is lovely in May."
+        replies = _assistant(first, "delta") + _assistant(first, "completed")
+        assert len({m["response_id"] for m in replies}) == 1
         second = _talk(client, "What should I pack?")
-        assert second[-1]["text"] == "Pack light layers."
-        client.send({"type": "session.end"})
-        client.receive_until("session.ended")
+        assert message_of(second[-1])["content"] == "Pack light layers."
+        assert client.end()["reason"] == "client"
 
     prompt = model.chat_requests[-1].messages
     assert "Ava" in prompt[0]["content"] and "Keep answers short." in prompt[0]["content"]
@@ -148,13 +166,11 @@ def test_without_a_model_the_agent_answers_from_its_faqs(platform, project_key):
     )
     agent = new_agent(platform, project_key, faqCollections=[faq["id"]])
     with SessionClient(open_connection(platform, project_key, agent["id"])) as client:
-        assert client.receive()["type"] == "session.started"
-        answer = _talk(client, "how long does delivery take?")[-1]
-        assert answer["text"] == "Orders arrive within 3 to 5 business days."
-        unknown = _talk(client, "what is the capital of Peru?")[-1]
-        assert (
-            "no language model" in unknown["text"].lower() or "don't have a language model" in unknown["text"]
-        )
+        _ready(client)
+        answer = client.ask("how long does delivery take?")
+        assert answer == "Orders arrive within 3 to 5 business days."
+        unknown = client.ask("what is the capital of Peru?")
+        assert "no language model" in unknown.lower() or "don't have a language model" in unknown
 
 
 def test_an_implicit_tool_goes_to_the_client_and_its_result_to_the_model(platform, model, model_key):
@@ -175,18 +191,17 @@ def test_an_implicit_tool_goes_to_the_client_and_its_result_to_the_model(platfor
     model.reply_tool_calls([{"name": "get_weather", "arguments": {"city": "Oslo"}, "id": "call_1"}])
     model.reply_text("It is 4 degrees in Oslo.")
     with SessionClient(open_connection(platform, model_key, agent["id"])) as client:
-        assert client.receive()["type"] == "session.started"
-        client.send({"type": "user.message", "text": "Weather in Oslo?"})
-        call = client.receive_until("tool.call")[-1]
-        assert (call["callId"], call["name"], call["arguments"]) == (
+        _ready(client)
+        client.say("Weather in Oslo?")
+        call = client.receive_until("function_implicitly_called")[-1]["data"]
+        assert (call["call_id"], call["name"], call["arguments"]) == (
             "call_1",
             "get_weather",
             {"city": "Oslo"},
         )
-        client.send({"type": "tool.result", "callId": "call_1", "result": {"celsius": 4}})
-        assert client.receive_until("agent.message")[-1]["text"] == "It is 4 degrees in Oslo."
-        client.send({"type": "session.end"})
-        client.receive_until("session.ended")
+        client.command("send_function_output", call_id="call_1", output={"celsius": 4})
+        assert client.reply()["content"] == "It is 4 degrees in Oslo."
+        client.end()
 
     tool_message = model.chat_requests[-1].messages[-1]
     assert tool_message["role"] == "tool" and tool_message["tool_call_id"] == "call_1"
@@ -221,7 +236,7 @@ def test_rest_messages_and_tool_results_reach_the_session_like_frames(
     answer = open_connection(platform, model_key, agent["id"], externalClientId="buyer-7")
     session_url = platform.url(f"/public/sessions/{answer['connection']['id']}")
     with SessionClient(answer) as client:
-        assert client.receive()["type"] == "session.started"
+        _ready(client)
         sent = requests.post(
             f"{session_url}/messages",
             json={"text": "Where is order 42?"},
@@ -229,7 +244,7 @@ def test_rest_messages_and_tool_results_reach_the_session_like_frames(
             timeout=T,
         )
         assert sent.status_code == 202
-        assert client.receive_until("tool.call")[-1]["callId"] == "call_9"
+        assert client.receive_until("function_implicitly_called")[-1]["data"]["call_id"] == "call_9"
         result = requests.post(
             f"{session_url}/tool-results",
             json={"callId": "call_9", "result": "shipped"},
@@ -237,9 +252,9 @@ def test_rest_messages_and_tool_results_reach_the_session_like_frames(
             timeout=T,
         )
         assert result.status_code == 202
-        assert client.receive_until("agent.message")[-1]["text"] == "Order 42 has shipped."
+        assert client.reply()["content"] == "Order 42 has shipped."
         assert requests.post(f"{session_url}/end", headers=model_key.headers, timeout=T).status_code == 202
-        assert client.receive_until("session.ended")[-1]["reason"] == "client"
+        assert client.receive_until("session_ended")[-1]["data"]["reason"] == "client"
 
     listed = requests.get(
         platform.url("/public/sessions"),
@@ -258,11 +273,11 @@ def test_rest_messages_and_tool_results_reach_the_session_like_frames(
 def test_a_quiet_session_is_warned_then_ended_for_inactivity(platform, project_key):
     agent = new_agent(platform, project_key, inactivity={"timeoutSeconds": 10, "countdownSeconds": 4})
     with SessionClient(open_connection(platform, project_key, agent["id"])) as client:
-        assert client.receive()["type"] == "session.started"
+        _ready(client)
         warning = client.receive(timeout=20)
-        assert warning == {"type": "session.inactivity_warning", "secondsRemaining": 4}
+        assert warning == {"event": "inactivity_warning", "data": {"seconds_remaining": 4}}
         ended = client.receive(timeout=20)
-        assert (ended["type"], ended["reason"]) == ("session.ended", "inactivity")
+        assert (ended["event"], ended["data"]["reason"]) == ("session_ended", "inactivity")
     session = requests.get(
         platform.url(f"/public/sessions/{client.session_id}"), headers=project_key.headers, timeout=T
     ).json()
@@ -289,9 +304,8 @@ def test_forged_expired_and_ended_session_tokens_cannot_connect(platform, projec
         assert refused.value.response.status_code == 401
 
     with SessionClient(answer) as client:
-        assert client.receive()["type"] == "session.started"
-        client.send({"type": "session.end"})
-        client.receive_until("session.ended")
+        _ready(client)
+        client.end()
     with pytest.raises(InvalidStatus) as after_end, connect(token["url"], open_timeout=T):
         pass
     assert after_end.value.response.status_code == 401
@@ -321,12 +335,14 @@ def test_a_per_session_websocket_connection_carries_its_whole_configuration(
     )
     assert response.status_code == 201, response.text
     with SessionClient(response.json()) as client:
-        started = client.receive()
-        assert (started["type"], started["agentId"]) == ("session.started", None)
-        client.send({"type": "user.message", "text": "what are your opening hours"})
-        assert client.receive_until("agent.message")[-1]["text"] == "Every day from 9 to 17."
-        client.send({"type": "session.end"})
-        client.receive_until("session.ended")
+        marker = message_of(_ready(client)[1])
+        assert (marker["type"], marker["session_id"]) == ("session", client.session_id)
+        assert client.ask("what are your opening hours") == "Every day from 9 to 17."
+        client.end()
+    session = requests.get(
+        platform.url(f"/public/sessions/{client.session_id}"), headers=project_key.headers, timeout=T
+    ).json()
+    assert session["agentId"] is None  # a per-session connection has no agent
     after = requests.get(platform.url("/public/agents"), headers=project_key.headers, timeout=T).json()
     assert after["totalCount"] == before["totalCount"]  # nothing persisted as an agent
 
@@ -342,20 +358,20 @@ def test_a_per_session_websocket_connection_carries_its_whole_configuration(
 
 def test_a_turn_that_cannot_run_ends_the_session_with_reason_error(platform, project_key):
     agent = new_agent(platform, project_key)
-    with SessionClient(open_connection(platform, project_key, agent["id"])) as client:
-        assert client.receive()["type"] == "session.started"
-        deleted = requests.delete(
-            platform.url(f"/public/agents/{agent['id']}"), headers=project_key.headers, timeout=T
-        )
-        assert deleted.status_code == 204
-        client.send({"type": "user.message", "text": "Are you there?"})
-        frames = client.receive_until("session.ended")
+    answer = open_connection(platform, project_key, agent["id"])
+    # The session's first turn (its opening) snapshots the agent: gone before the client connects,
+    # that turn cannot run.
+    deleted = requests.delete(
+        platform.url(f"/public/agents/{agent['id']}"), headers=project_key.headers, timeout=T
+    )
+    assert deleted.status_code == 204
+    with SessionClient(answer) as client:
+        frames = client.receive_until("session_ended")
     assert {
-        "type": "error",
-        "code": "TurnFailed",
-        "message": "The agent could not answer, and the session ends.",
+        "event": "error",
+        "data": {"code": "TurnFailed", "message": "The agent could not answer, and the session ends."},
     } in frames
-    assert frames[-1]["reason"] == "error"
+    assert frames[-1]["data"]["reason"] == "error"
     session = requests.get(
         platform.url(f"/public/sessions/{client.session_id}"), headers=project_key.headers, timeout=T
     ).json()
@@ -367,13 +383,15 @@ def test_a_model_that_refuses_gets_an_error_frame_and_the_session_goes_on(platfo
     model.reply_error(401, message="Incorrect API key provided: sk-abc***")
     model.reply_text("Back again.")
     with SessionClient(open_connection(platform, model_key, agent["id"])) as client:
-        assert client.receive()["type"] == "session.started"
-        client.send({"type": "user.message", "text": "Hello?"})
-        error = client.receive_until("error")[-1]
+        _ready(client)
+        client.say("Hello?")
+        frames = client.receive_until("error")
+        error = frames[-1]["data"]
         assert error["code"] == "model_auth_failed" and "sk-abc" not in error["message"]
-        assert _talk(client, "Hello again?")[-1]["text"] == "Back again."
-        client.send({"type": "session.end"})
-        client.receive_until("session.ended")
+        [failed] = _assistant(frames, "failed")
+        assert failed["error"] == "model_auth_failed"
+        assert client.ask("Hello again?") == "Back again."
+        client.end()
 
 
 def test_memory_written_in_one_session_is_in_the_prompt_of_the_users_next_session(
@@ -383,10 +401,9 @@ def test_memory_written_in_one_session_is_in_the_prompt_of_the_users_next_sessio
     model.reply_text("Nice to meet you, Ada.")
     model.reply_text('{"summary": "Ada loves sailing.", "facts": ["The user is called Ada"]}')  # the folding
     with SessionClient(open_connection(platform, model_key, agent["id"], externalClientId="ada")) as client:
-        assert client.receive()["type"] == "session.started"
-        assert _talk(client, "I am Ada and I love sailing.")[-1]["text"] == "Nice to meet you, Ada."
-        client.send({"type": "session.end"})
-        client.receive_until("session.ended")
+        _ready(client)
+        assert client.ask("I am Ada and I love sailing.") == "Nice to meet you, Ada."
+        client.end()
 
     memory = requests.get(
         platform.url(f"/public/companions/{agent['companionId']}/clients/ada/memory"),
@@ -403,10 +420,9 @@ def test_memory_written_in_one_session_is_in_the_prompt_of_the_users_next_sessio
     )
     model.reply_text("Fair winds, Ada!")
     with SessionClient(open_connection(platform, second_key, agent["id"], externalClientId="ada")) as client:
-        assert client.receive()["type"] == "session.started"
-        _talk(client, "Any plans for the weekend?")
-        client.send({"type": "session.end"})
-        client.receive_until("session.ended")
+        _ready(client)
+        client.ask("Any plans for the weekend?")
+        client.end()
     prompts = [
         r.system_prompt
         for r in model.chat_requests
@@ -419,10 +435,9 @@ def test_an_agent_without_memory_neither_reads_nor_writes_it(platform, model, mo
     agent = new_agent(platform, model_key, memory={"enabled": False})
     model.reply_text("Hello.")
     with SessionClient(open_connection(platform, model_key, agent["id"], externalClientId="bob")) as client:
-        assert client.receive()["type"] == "session.started"
-        _talk(client, "I am Bob.")
-        client.send({"type": "session.end"})
-        client.receive_until("session.ended")
+        _ready(client)
+        client.ask("I am Bob.")
+        client.end()
     missing = requests.get(
         platform.url(f"/public/companions/{agent['companionId']}/clients/bob/memory"),
         headers=model_key.headers,
