@@ -18,12 +18,12 @@ def test_the_model_sees_the_result_or_an_error_object():
     assert not bad.ok
 
 
-def test_a_client_tool_result_reads_like_a_websocket_answer():
+def test_a_client_function_output_reads_like_a_websocket_answer():
     call = a_call()
 
-    assert outcome_from_answer(
-        call, {"type": "tool.result", "callId": "call_1", "result": [1, 2]}, 3.0
-    ).result == [1, 2]
+    # A client's send_function_output output is read as the result of a WebSocket tool's answer.
+    assert outcome_from_answer(call, {"result": [1, 2]}, 3.0).result == [1, 2]
+    assert outcome_from_answer(call, {"callId": "call_1", "result": [1, 2]}, 3.0).result == [1, 2]
     failed = outcome_from_answer(call, {"callId": "call_1", "result": "no such city", "isError": True}, 3.0)
     assert (failed.error, failed.result) == ("no such city", None)
     assert (
