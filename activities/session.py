@@ -8,19 +8,24 @@ from typing import Any
 import azure.durable_functions as df
 
 from shared import durable_names as names
-from shared.audio.errors import AudioError
-from shared.audio.utterance import UtteranceBuffer
 from shared.billing.usage_store import record_session_usage
 from shared.memory.folding import conversation_lines, summarizer_for
 from shared.memory.store import save_folded
-from shared.models import ProviderError
 from shared.platform import Platform, get_platform
-from shared.sessions import frames
-from shared.sessions.configuration import session_agent, session_model, session_speech
-from shared.sessions.inbox import INBOX_TABLE, InboxEntry, read_after
+from shared.sessions import protocol
+from shared.sessions.configuration import session_model
+from shared.sessions.context import discard_context
+from shared.sessions.gateway import SESSION_INDEX_TABLE, SessionIndexEntry
 from shared.sessions.lifecycle import SessionPlan, SessionProgress, active_seconds, billed_minutes
-from shared.sessions.records import SESSIONS_TABLE, TRANSCRIPTS_TABLE, SessionRecord, TranscriptEntry
-from shared.sessions.speaking import speak
+from shared.sessions.limits import session_limits
+from shared.sessions.records import (
+    SESSIONS_TABLE,
+    TRANSCRIPTS_TABLE,
+    SessionRecord,
+    TranscriptEntry,
+    mark_ended,
+)
+from shared.storage import NotFound
 
 bp = df.Blueprint()
 
@@ -28,80 +33,7 @@ bp = df.Blueprint()
 @bp.function_name(names.SEND_TO_SESSION)
 @bp.activity_trigger(input_name="request")
 def send_to_session(request: dict[str, Any]) -> None:
-    """Send frames; with ``speak``, also that text in the session's voice (the greeting)."""
-    platform = get_platform()
-    platform.session_connection.send(request["sessionId"], request["frames"])
-    if request.get("speak"):
-        plan = SessionPlan(**request["plan"])
-        speech = session_speech(platform, plan.project_id, plan.key_id)
-        if speech is not None and speech.can_synthesize:
-            voice = session_agent(platform, plan).voice_id
-
-            def send(session_frames: list[dict[str, Any]]) -> None:
-                platform.session_connection.send(plan.session_id, session_frames)
-
-            try:
-                speak(speech, voice, "greeting", request["speak"], send)
-            except ProviderError as refused:
-                send([refused.to_frame()])
-
-
-@bp.function_name(names.TRANSCRIBE_UTTERANCE)
-@bp.activity_trigger(input_name="request")
-def transcribe_utterance(request: dict[str, Any]) -> str:
-    """The user's closed utterance as text (echoed to the client as ``user.transcript``); "" when
-    nothing was understood or the key's provider cannot transcribe (the client is told why)."""
-    platform = get_platform()
-    plan = SessionPlan(**request["plan"])
-    buffer = UtteranceBuffer.for_service(platform.tables)
-    utterance_id = request["utteranceId"]
-    send = platform.session_connection.send
-    try:
-        pcm = buffer.assemble(plan.session_id, utterance_id)
-        speech = session_speech(platform, plan.project_id, plan.key_id)
-        if speech is None or not speech.can_transcribe:
-            send(
-                plan.session_id,
-                [
-                    frames.error(
-                        "AudioNotSupported",
-                        "This agent's model provider cannot "
-                        "transcribe speech: send user.message frames instead.",
-                    )
-                ],
-            )
-            return ""
-        text = speech.transcribe(pcm, plan.language).strip()
-    except AudioError as bad:
-        send(plan.session_id, [bad.to_frame()])
-        return ""
-    except ProviderError as refused:
-        send(plan.session_id, [refused.to_frame()])
-        return ""
-    if text:
-        send(plan.session_id, [frames.user_transcript(text)])
-    buffer.discard(plan.session_id, utterance_id)
-    return text
-
-
-@bp.function_name(names.READ_INBOX)
-@bp.activity_trigger(input_name="request")
-def read_session_inbox(request: dict[str, Any]) -> list[dict[str, Any]]:
-    inbox = get_platform().repository(INBOX_TABLE, InboxEntry)
-    entries = read_after(inbox, request["sessionId"], request["cursor"])
-    return [
-        {
-            "id": e.id,
-            "kind": e.kind,
-            "text": e.text,
-            "callId": e.call_id,
-            "utteranceId": e.utterance_id,
-            "result": e.result,
-            "isError": e.is_error,
-            "reason": e.reason,
-        }
-        for e in entries
-    ]
+    get_platform().session_connection.send(request["sessionId"], request["frames"])
 
 
 @bp.function_name(names.END_SESSION)
@@ -114,26 +46,24 @@ def end_session(request: dict[str, Any]) -> dict[str, Any]:
     ended_at = datetime.fromisoformat(request["endedAt"]).astimezone(UTC)
     seconds = active_seconds(progress, ended_at)
     minutes = billed_minutes(seconds)
-    sessions = platform.repository(SESSIONS_TABLE, SessionRecord)
-    stored = sessions.get(plan.project_id, plan.session_id)
-    if stored.entity.status != "ended":  # a re-run of this activity records nothing twice
-        sessions.update(
-            plan.project_id,
-            stored.entity.model_copy(
-                update={
-                    "status": "ended",
-                    "ended_at": ended_at,
-                    "end_reason": request["reason"],
-                    "active_seconds": seconds,
-                    "billed_minutes": minutes,
-                }
-            ),
-            stored.etag,
-        )
+    # Its seat in the concurrency limit is free (before the record says it ended, so a client told
+    # it ended can connect again at once); a re-run of this activity frees nothing twice.
+    session_limits(platform).release(plan.organization_id, plan.channel_type, plan.session_id)
+    # closed or failed (no client ever connected); a re-run records nothing twice.
+    record = mark_ended(
+        platform.repository(SESSIONS_TABLE, SessionRecord),
+        plan.project_id,
+        plan.session_id,
+        ended_at=ended_at,
+        reason=request["reason"],
+        active_seconds=seconds,
+        billed_minutes=minutes,
+    )
     # Usage for the usage views and metering; the same rows again on a re-run of this activity.
-    record_session_usage(stored.entity, datetime.fromisoformat(progress.started_at), ended_at)
+    record_session_usage(record, datetime.fromisoformat(progress.started_at), ended_at)
     _remember(platform, plan)
-    platform.session_connection.send(plan.session_id, [frames.session_ended(request["reason"], minutes)])
+    _close_channel(platform, plan)
+    platform.session_connection.send(plan.session_id, [protocol.session_ended(request["reason"], minutes)])
     platform.session_connection.close(plan.session_id, reason=request["reason"])
     return {"activeSeconds": seconds, "billedMinutes": minutes}
 
@@ -156,3 +86,15 @@ def _remember(platform: Platform, plan: SessionPlan) -> None:
         summarizer,
         session_id=plan.session_id,
     )
+
+
+def _close_channel(platform: Platform, plan: SessionPlan) -> None:
+    """The channel refuses the session's frames from now on; its prompt context goes."""
+    index = platform.repository(SESSION_INDEX_TABLE, SessionIndexEntry)
+    try:
+        stored = index.get(plan.session_id, plan.session_id)
+    except NotFound:
+        return
+    if stored.entity.live:
+        index.update(plan.session_id, stored.entity.model_copy(update={"live": False}), stored.etag)
+    discard_context(platform, plan)

@@ -9,6 +9,7 @@ WebSockets the token is base64 of JSON; both documented forms are in it (a super
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -29,7 +30,8 @@ from shared.platform import Platform, get_platform
 from shared.sessions.configuration import session_speech
 from shared.sessions.gateway import SESSION_INDEX_TABLE, SessionIndexEntry
 from shared.sessions.lifecycle import SessionPlan
-from shared.sessions.records import SESSIONS_TABLE, SessionRecord
+from shared.sessions.limits import session_limits
+from shared.sessions.records import SESSIONS_TABLE, SessionRecord, mark_ended
 from shared.voices import is_known_voice
 
 bp = df.Blueprint()
@@ -73,13 +75,14 @@ class Connection(BaseModel):
     body=ConnectionRequest,
     response=Connection,
     status=201,
-    errors=(402, 404),
+    errors=(402, 404, 409),
     rate_limit_bucket="connections",
     durable_client=True,
     description="Starts a session of the agent on `channelType` (this version: `websocket`). The token is "
     "base64 of JSON `{url, authToken, token, connection, expiresAt}`: open a WebSocket to `url` (or to `url` "
     "without its query, with `Authorization: Bearer <authToken>`) and exchange JSON text frames. "
-    "At most 1 request per 5 seconds per key.",
+    "At most 1 request per 5 seconds per key, and (by default) 5 live sessions per transport per "
+    "organization: 409 `ConcurrentSessionLimitReached` (a session counts from creation until it ends).",
 )
 def create_connection(ctx: RequestContext) -> Reply:
     refuse_unpaid_connection(get_platform(), ctx.api_key.organization_id)
@@ -120,12 +123,12 @@ class PerSessionConnectionRequest(BaseModel):
     body=PerSessionConnectionRequest,
     response=Connection,
     status=201,
-    errors=(402,),
+    errors=(402, 409),
     rate_limit_bucket="connections",
     durable_client=True,
     description="Legacy per-session connection: the whole configuration in the request, nothing stored "
     "beyond the session (docs: migrations, 'From Per-Session Connections to Omniagent'). Answers as "
-    "`POST /public/agents/{agentId}/connections` with `channelType: websocket`.",
+    "`POST /public/agents/{agentId}/connections` with `channelType: websocket` (the same limits).",
 )
 def create_per_session_connection(ctx: RequestContext) -> Reply:
     refuse_unpaid_connection(get_platform(), ctx.api_key.organization_id)
@@ -172,11 +175,44 @@ def _refuse_unavailable(channel_type: str) -> None:
 def _open_session(
     ctx: RequestContext, body: ConnectionRequest, agent: AgentFields, agent_id: str | None
 ) -> Reply:
-    """Record the session, start its orchestrator and answer the channel's token."""
+    """Claim a seat within the organization's concurrency limit, record the session (``pending``),
+    start its orchestrator and answer the channel's token. A failure after the claim frees the seat."""
     platform, key = get_platform(), ctx.api_key
-    session_id = new_id("sess")
+    session_id, now = new_id("sess"), datetime.now(UTC)
+    limits = session_limits(platform)
+    limits.claim(key.organization_id, body.channelType, session_id, key.project_id, now)
+    try:
+        return _start_session(ctx, platform, body, agent, agent_id, session_id, now)
+    except BaseException:
+        limits.release(key.organization_id, body.channelType, session_id)
+        sessions = platform.repository(SESSIONS_TABLE, SessionRecord)
+        with contextlib.suppress(Exception):  # not recorded, or recorded: then it failed
+            mark_ended(
+                sessions,
+                key.project_id,
+                session_id,
+                ended_at=now,
+                reason="error",
+                active_seconds=0.0,
+                billed_minutes=0,
+            )
+        raise
+
+
+def _start_session(
+    ctx: RequestContext,
+    platform: Platform,
+    body: ConnectionRequest,
+    agent: AgentFields,
+    agent_id: str | None,
+    session_id: str,
+    now: datetime,
+) -> Reply:
+    key = ctx.api_key
+    speaks = body.modality != "text" and _can_speak(platform, key.project_id, key.key_id)
     platform.repository(SESSION_INDEX_TABLE, SessionIndexEntry).create(
-        session_id, SessionIndexEntry(id=session_id, project_id=key.project_id)
+        session_id,
+        SessionIndexEntry(id=session_id, project_id=key.project_id, turn_detection=_turn_detection(agent)),
     )
     platform.repository(SESSIONS_TABLE, SessionRecord).create(
         key.project_id,
@@ -190,7 +226,13 @@ def _open_session(
             channel_type=body.channelType,
             external_client_id=body.externalClientId,
             tags=body.tags or {},
-            started_at=datetime.now(UTC),
+            status="pending",
+            started_at=now,
+            modality="audio" if speaks else "text",
+            companion_id=agent.companion_id,
+            function_ids=agent.functions,
+            faq_collection_ids=agent.faq_collections,
+            knowledge_base_id=agent.knowledge_base_id,
         ),
     )
     plan = SessionPlan(
@@ -210,7 +252,7 @@ def _open_session(
         companion_id=agent.companion_id,
         external_client_id=body.externalClientId,
         memory_enabled=agent.memory.enabled,
-        speaks=body.modality != "text" and _can_speak(platform, key.project_id, key.key_id),
+        speaks=speaks,
         language=agent.language,
     )
     access = platform.session_connection.client_token(session_id)
@@ -225,3 +267,9 @@ def _open_session(
     }
     encoded = base64.b64encode(json.dumps(token).encode()).decode()
     return Reply(Connection(token=encoded, connection=ConnectionId(id=session_id)), status=201)
+
+
+def _turn_detection(agent: AgentFields) -> dict[str, Any]:
+    """The agent's ``providerSettings.turnDetection`` as the session's channel hears with it."""
+    settings = agent.provider_settings.turn_detection if agent.provider_settings else None
+    return settings.model_dump(exclude_none=True) if settings else {}

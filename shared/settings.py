@@ -106,6 +106,9 @@ class Settings:
     webpubsub_hub: str = "omniagent"
     # How long a tool call may take (the published default is 10 s).
     tool_timeout_seconds: float = 10.0
+    # Live sessions (pending or started) an organization may have per transport (channelType); the
+    # published limit is 5 each (WebRTC, WebSocket, VoIP, SIP).
+    max_concurrent_sessions_per_transport: int = 5
     # The platform's own Azure OpenAI deployment for `hosted` keys; without it they get the embedded
     # offline model. No key: the app's managed identity.
     hosted_openai_endpoint: str | None = None
@@ -168,6 +171,10 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         webpubsub_connection_string=env.get("WEBPUBSUB_CONNECTION_STRING") or None,
         webpubsub_hub=env.get("WEBPUBSUB_HUB", "omniagent"),
         tool_timeout_seconds=_positive_number(env, "OMNI_TOOL_TIMEOUT_SECONDS", 10.0),
+        max_concurrent_sessions_per_transport=_optional_whole_number(
+            env, "OMNI_MAX_CONCURRENT_SESSIONS_PER_TRANSPORT"
+        )
+        or 5,
         hosted_openai_endpoint=env.get("OMNI_HOSTED_OPENAI_ENDPOINT") or None,
         hosted_openai_deployment=env.get("OMNI_HOSTED_OPENAI_DEPLOYMENT") or None,
         hosted_openai_api_version=env.get("OMNI_HOSTED_OPENAI_API_VERSION") or "2024-10-21",

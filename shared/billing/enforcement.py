@@ -24,6 +24,10 @@ log = logging.getLogger("omniagent.billing")
 
 RaiseEvent = Callable[[str, str], None]  # (instance id, event name)
 
+# Live sessions: pending or started (``active``: rows stored before the published lifecycle).
+_LIVE_FILTER = "status eq @pending or status eq @started or status eq @legacy"
+_LIVE_PARAMETERS = {"pending": "pending", "started": "started", "legacy": "active"}
+
 
 def refuse_unpaid_connection(platform: Platform, organization_id: str) -> None:
     """Raise 402 when the organization's subscription does not allow new sessions."""
@@ -45,7 +49,7 @@ def end_live_sessions(platform: Platform, organization_id: str, raise_event: Rai
     inbox = platform.repository(INBOX_TABLE, InboxEntry)
     ended: list[str] = []
     for project in projects:
-        for session in sessions.list_all(project.id, "status eq @status", {"status": "active"}):
+        for session in sessions.list_all(project.id, _LIVE_FILTER, _LIVE_PARAMETERS):
             inbox.create(session.id, new_entry("end", reason="billing"))
             raise_event(session.id, names.INBOX_EVENT)
             ended.append(session.id)
