@@ -16,6 +16,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from tests.azurite import running_azurite  # noqa: E402
 from tests.devhost.helpers import DevHost  # noqa: E402
+from tests.fakes.storage_counter import StorageCounter  # noqa: E402
 
 T = 30
 
@@ -28,15 +29,22 @@ class Key:
 @contextmanager
 def local_stack(scratch: Path, **settings: str) -> Iterator[DevHost]:
     """Azurite and a devhost serving the app (local mode, state under ``scratch``)."""
+    with counted_local_stack(scratch, **settings) as (host, _):
+        yield host
+
+
+@contextmanager
+def counted_local_stack(scratch: Path, **settings: str) -> Iterator[tuple[DevHost, StorageCounter]]:
+    """``local_stack`` whose storage operations are counted (a proxy in front of Azurite)."""
     scratch.mkdir(parents=True, exist_ok=True)
-    with running_azurite(scratch) as azurite:
+    with running_azurite(scratch) as azurite, StorageCounter(azurite) as counter:
         host = DevHost(
             app_dir=REPO_ROOT,
             data_dir=scratch / "data",
             log_dir=scratch / "logs",
             environment={
                 "OMNI_ENVIRONMENT": "local",
-                "OMNI_STORAGE_CONNECTION_STRING": azurite.connection_string,
+                "OMNI_STORAGE_CONNECTION_STRING": counter.connection_string,
                 "OMNI_LOCAL_STATE_DIR": str(scratch / "local-secrets"),
                 "OMNI_KNOWLEDGE_DIR": str(scratch / "knowledge"),
                 **settings,
@@ -44,7 +52,7 @@ def local_stack(scratch: Path, **settings: str) -> Iterator[DevHost]:
         )
         host.start()
         try:
-            yield host
+            yield host, counter
         finally:
             host.stop()
 

@@ -1,0 +1,68 @@
+"""What a text turn costs the platform, counted (never timed): durable episodes of the session's
+orchestrator and storage operations, both flat as the session grows; the prompt stays bounded."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import requests
+
+from shared.models.window import MAX_WINDOW_MESSAGES
+from tests.e2e.builders import new_agent
+from tests.e2e.session_client import SessionClient, open_connection
+from tests.fakes.storage_counter import StorageCounter
+
+T = 30
+EARLY, LATE = range(3, 8), range(26, 31)
+
+
+def _episodes(host, session_id: str) -> int:
+    answer = requests.get(host.url(f"/admin/durable/instances/{session_id}/replays"), timeout=T)
+    return int(answer.json()["episodes"]) if answer.status_code == 200 else 0
+
+
+def _settled(host, session_id: str, counter: StorageCounter) -> tuple[int, Counter]:
+    """The episode count and storage counts once the turn's last episode has finished (both stop moving)."""
+    last = (-1, Counter())
+    while True:
+        now = (_episodes(host, session_id), counter.snapshot())
+        if now == last:
+            return now
+        last = now
+        time.sleep(0.2)
+
+
+def test_a_text_turn_takes_two_episodes_and_the_same_storage_operations_at_turn_5_and_turn_30(
+    azurite, own_platform_factory, model, model_key
+):
+    model.always_text("Noted.")
+    with StorageCounter(azurite) as counter:
+        host = own_platform_factory(OMNI_STORAGE_CONNECTION_STRING=counter.connection_string)
+        agent = new_agent(host, model_key, inactivity={"timeoutSeconds": 3600, "countdownSeconds": 10})
+        answer = open_connection(host, model_key, agent["id"], modality="text")
+        episodes: dict[int, int] = {}
+        operations: dict[int, Counter] = {}
+        with SessionClient(answer) as client:
+            client.receive_until("avatar_state_changed", state="ready")
+            before = _settled(host, client.session_id, counter)
+            for turn in range(1, LATE.stop):
+                assert client.ask(f"Message number {turn}. " + "Some detail. " * 50) == "Noted."
+                after = _settled(host, client.session_id, counter)
+                episodes[turn] = after[0] - before[0]
+                operations[turn] = after[1] - before[1]
+                before = after
+            client.end()
+    for turn in (*EARLY, *LATE):
+        assert episodes[turn] == 2, (turn, episodes)
+    early_ops = [sum(operations[t].values()) for t in EARLY]
+    late_ops = [sum(operations[t].values()) for t in LATE]
+    assert late_ops == early_ops, (operations[EARLY.start], operations[LATE.start])
+    # inbox write + read, context blob read + write, transcript lines of the user and the agent:
+    assert max(late_ops) <= 8, operations[LATE.start]
+    # The prompt holds a window of recent turns and a summary of the others, not the whole conversation.
+    messages = model.chat_requests[-1].messages
+    assert len(messages) < 2 * LATE.stop
+    assert len(messages) <= MAX_WINDOW_MESSAGES + 1
+    assert "Earlier in this conversation" in messages[0]["content"]
+    assert "Message number 1." not in " ".join(str(m.get("content")) for m in messages[1:])
