@@ -92,6 +92,7 @@ class ReplyStream:
         self._speech = speech if speech is not None and speech.can_synthesize else None
         self._voice = voice
         self._talking = False
+        self._talk_open = False  # ``preparing`` sent, ``ended`` not yet
         self.spoken = Spoken()
 
     def item(self, action: protocol.MessageAction, **fields: Any) -> dict[str, Any]:
@@ -110,6 +111,7 @@ class ReplyStream:
     def say(self, deltas: Iterable[str]) -> Spoken:
         """Stream ``deltas`` (text pieces, in order) until they end or the user interrupts."""
         if self._speech is not None:
+            self._talk_open = True
             self._send([protocol.talk_state("preparing")])
         pieces = self._text(deltas)
         try:
@@ -121,10 +123,18 @@ class ReplyStream:
                     if self._interrupted(force=True):
                         break
                     self._voice_sentence(sentence)
-        finally:
-            if self._talking or self._speech is not None:
-                self._send([protocol.talk_state("ended")])
+        except BaseException:
+            self._end_talk()
+            raise
+        if not self.spoken.parts:  # nothing said (a reply of tool calls only): no message follows
+            self._end_talk()
         return self.spoken
+
+    def _end_talk(self) -> None:
+        """``talk_state_changed`` ``ended``, once: after the reply's last message (as published)."""
+        if self._talk_open:
+            self._talk_open = False
+            self._send([protocol.talk_state("ended")])
 
     def finish(self, citations: list[dict[str, Any]] | None = None) -> None:
         """The reply's last message: ``completed`` (with its citations), or ``cancelled``."""
@@ -132,9 +142,11 @@ class ReplyStream:
             self._send([self.item("cancelled", content=self.spoken.text, reason="turn_detected")])
         else:
             self._send([self.item("completed", content=self.spoken.text, citations=citations or None)])
+        self._end_talk()
 
     def fail(self, error: ProviderError) -> None:
         self._send([self.item("failed", content=self.spoken.text, error=error.code), error.to_frame()])
+        self._end_talk()
 
     def _text(self, deltas: Iterable[str]) -> Iterator[str]:
         for piece in deltas:
