@@ -50,6 +50,7 @@ def session(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict
 
     turns_here = 0
     end_reason: str | None = None
+    inbox = _InboxWait(context)
     while end_reason is None:
         if not progress.unread:
             if ending:
@@ -57,9 +58,10 @@ def session(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict
                 break
             wake_at, why = next_wake(plan, progress)
             timer = context.create_timer(wake_at)
-            wake = context.wait_for_external_event(names.INBOX_EVENT)
+            wake = inbox.task()
             winner = yield context.task_any([wake, timer])
             if winner == timer:
+                inbox.beaten(wake)
                 if why == "warn":
                     progress = replace(progress, warned=True)
                     remaining = seconds_left(plan, progress, context.current_utc_datetime)
@@ -73,7 +75,7 @@ def session(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict
                 end_reason = hint["reason"]
                 break
         try:
-            progress, taken = yield from _turn(context, plan, progress)
+            progress, taken = yield from _turn(context, plan, progress, inbox)
         except Exception:  # an activity failed for good (its error is in the history): end cleanly
             message = "The agent could not answer, and the session ends."
             yield _send(context, plan, [protocol.error("TurnFailed", message)])
@@ -88,6 +90,8 @@ def session(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict
         progress = replace(progress, turns=progress.turns + 1)
         turns_here += 1
         if turns_here >= TURNS_PER_EXECUTION:
+            if inbox.heard():  # the next execution reads the inbox before it waits
+                progress = replace(progress, unread=True)
             context.continue_as_new(
                 {"plan": plan.to_json(), "progress": progress.to_json(), "ending": ending}
             )
@@ -106,7 +110,7 @@ def session(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict
 
 
 def _turn(
-    context: df.DurableOrchestrationContext, plan: SessionPlan, progress: SessionProgress
+    context: df.DurableOrchestrationContext, plan: SessionPlan, progress: SessionProgress, inbox: _InboxWait
 ) -> Generator[Any, Any, tuple[SessionProgress, dict[str, Any]]]:
     """Take the inbox and, when it holds a turn, answer it: model rounds until the model stops calling
     tools. Answers the progress and what was taken (``answered``, ``ending``)."""
@@ -149,7 +153,7 @@ def _turn(
         waited_ms = 0.0
         if implicit:
             waited_ms, ended, other = yield from _await_implicit(
-                context, plan, {c["call_id"] for c in implicit}
+                context, plan, {c["call_id"] for c in implicit}, inbox
             )
             taken["ending"] = taken["ending"] or ended
             progress = replace(progress, unread=progress.unread or other)
@@ -172,7 +176,7 @@ def _turn(
 
 
 def _await_implicit(
-    context: df.DurableOrchestrationContext, plan: SessionPlan, pending: set[str]
+    context: df.DurableOrchestrationContext, plan: SessionPlan, pending: set[str], inbox: _InboxWait
 ) -> Generator[Any, Any, tuple[float, str | None, bool]]:
     """Wait for the client's ``send_function_output`` of each call (the round that follows reads
     them from the inbox), until the tool timeout. The events' payloads say which call was answered;
@@ -185,9 +189,10 @@ def _await_implicit(
     other = False
     while pending and not ended:
         timer = context.create_timer(deadline)
-        wake = context.wait_for_external_event(names.INBOX_EVENT)
+        wake = inbox.task()
         winner = yield context.task_any([wake, timer])
         if winner == timer:
+            inbox.beaten(wake)
             break
         timer.cancel()
         hint = wake.result or {}
@@ -198,6 +203,27 @@ def _await_implicit(
         else:
             other = True
     return (context.current_utc_datetime - started).total_seconds() * 1000, ended, other
+
+
+class _InboxWait:
+    """The session's wait for its ``inbox`` event. A wait that a timer beat stays pending in the SDK,
+    and the first event raised while no newer wait exists (during an activity) completes it: so the
+    next wait reuses it (already completed: it wakes at once) instead of waiting for an event that
+    was already spent on it."""
+
+    def __init__(self, context: df.DurableOrchestrationContext) -> None:
+        self._context = context
+        self._beaten: Any = None
+
+    def task(self) -> Any:
+        wake, self._beaten = self._beaten, None
+        return wake if wake is not None else self._context.wait_for_external_event(names.INBOX_EVENT)
+
+    def beaten(self, wake: Any) -> None:
+        self._beaten = wake
+
+    def heard(self) -> bool:
+        return self._beaten is not None and bool(self._beaten.is_completed)
 
 
 def _send(context: df.DurableOrchestrationContext, plan: SessionPlan, events: list[dict[str, Any]]) -> Any:
