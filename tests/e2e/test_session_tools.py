@@ -8,7 +8,7 @@ import json
 import requests
 
 from tests.e2e.builders import create, new_agent
-from tests.e2e.session_client import SessionClient, open_connection
+from tests.e2e.session_client import SessionClient, events_named, message_of, open_connection
 from tests.tools.servers import HttpToolServer, Received, WebSocketToolServer, json_answer
 
 T = 30
@@ -30,11 +30,10 @@ def _function(platform, key, name: str, flow: str, url: str | None = None) -> di
 
 def _ask(platform, key, agent_id: str, text: str) -> tuple[str, list[dict]]:
     with SessionClient(open_connection(platform, key, agent_id)) as client:
-        assert client.receive()["type"] == "session.started"
-        client.send({"type": "user.message", "text": text})
-        frames = client.receive_until("agent.message")
-        client.send({"type": "session.end"})
-        client.receive_until("session.ended")
+        client.receive_until("avatar_state_changed", state="ready")
+        client.say(text)
+        frames = client.receive_until("message_received", role="assistant", action="completed")
+        client.end()
     return client.session_id, frames
 
 
@@ -64,8 +63,8 @@ def test_an_explicit_http_tool_gets_a_signed_post_and_its_answer_reaches_the_mod
     finally:
         tool.stop()
 
-    assert frames[-1]["text"] == "We have 7 pairs."
-    assert not any(f["type"] == "tool.call" for f in frames)  # explicit tools never reach the client
+    assert message_of(frames[-1])["content"] == "We have 7 pairs."
+    assert not events_named(frames, "function_implicitly_called")  # explicit tools never reach the client
     posted = tool.received[0].json
     assert (posted["callId"], posted["sessionId"], posted["agentId"], posted["name"]) == (
         "call_s",
@@ -97,7 +96,7 @@ def test_an_explicit_websocket_tool_answers_one_frame_with_the_call_id(platform,
     finally:
         tool.stop()
 
-    assert frames[-1]["text"] == "Yes, we are open."
+    assert message_of(frames[-1])["content"] == "Yes, we are open."
     assert tool.received[0].signed_by(function["signingSecret"])
     assert _audit(platform, model_key, session_id)[0]["result"] == {"open": True}
 
@@ -118,13 +117,16 @@ def test_a_tool_that_fails_or_times_out_is_an_error_for_the_model_and_the_sessio
         )
         model.reply_text("Sorry, I could not check that.")
         with SessionClient(open_connection(platform, model_key, agent["id"])) as client:
-            assert client.receive()["type"] == "session.started"
-            client.send({"type": "user.message", "text": "Check both"})
-            assert client.receive_until("tool.call")[-1]["callId"] == "call_i"
-            # The client never answers: after the tool timeout the model hears of it.
-            assert client.receive_until("agent.message")[-1]["text"] == "Sorry, I could not check that."
-            client.send({"type": "session.end"})
-            client.receive_until("session.ended")
+            client.receive_until("avatar_state_changed", state="ready")
+            client.say("Check both")
+            called = client.receive_until("function_implicitly_called")[-1]["data"]
+            assert (called["call_id"], called["name"]) == ("call_i", "ask_the_app")
+            # The client never answers: after the tool timeout the client and the model hear of it.
+            frames = client.receive_until("message_received", role="assistant", action="completed")
+            assert message_of(frames[-1])["content"] == "Sorry, I could not check that."
+            [timeout] = events_named(frames, "function_call_timeout")
+            assert timeout["data"] == {"call_id": "call_i", "name": "ask_the_app"}
+            client.end()
     finally:
         broken.stop()
 
