@@ -44,6 +44,7 @@ from shared.platform import Platform, get_platform
 from shared.sessions import protocol
 from shared.sessions.configuration import model_for_key, open_secret, speech_for_key
 from shared.sessions.context import SessionContext, load_context, model_messages, save_context
+from shared.sessions.gateway import SESSION_INDEX_TABLE, SessionGateway, SessionIndexEntry
 from shared.sessions.inbox import INBOX_TABLE, InboxEntry, read_after, split_at_turn
 from shared.sessions.lifecycle import SessionPlan
 from shared.sessions.records import TRANSCRIPTS_TABLE, TranscriptEntry, transcript_row
@@ -68,6 +69,14 @@ class _Turn:
         self.transcript = platform.repository(TRANSCRIPTS_TABLE, TranscriptEntry)
         self.inbox = platform.repository(INBOX_TABLE, InboxEntry)
         self.secret = open_secret(platform, self.config.sealed_provider_secret, self.config.key_record_id)
+
+    def gateway(self) -> SessionGateway:
+        return SessionGateway(
+            self.platform.repository(SESSION_INDEX_TABLE, SessionIndexEntry),
+            self.inbox,
+            lambda *_: None,  # activities raise no events: the orchestrator is the one that waits
+            UtteranceBuffer.for_service(self.platform.tables),
+        )
 
     def send(self, events: list[dict[str, Any]]) -> None:
         self.platform.session_connection.send(self.plan.session_id, events)
@@ -230,6 +239,7 @@ def _tool_outcomes(turn: _Turn) -> list[dict[str, Any]]:
             answer = answers.get(call.call_id)
             if answer is None:
                 known[call.call_id] = timed_out(call, timeout, timeout * 1000, 1).to_dict()
+                turn.gateway().await_calls(turn.plan.session_id, drop=[call.call_id])
                 turn.send([protocol.function_timeout(call.call_id, call.name)])
             else:
                 output = _parsed_output(answer.result)
@@ -313,6 +323,7 @@ def _answer(turn: _Turn, question: str) -> dict[str, Any]:
     planned = [planned_call(turn.platform, plan, agent, call, functions, numbering) for call in calls]
     implicit = [p for p in planned if p["flow"] == "implicit"]
     if implicit:
+        turn.gateway().await_calls(plan.session_id, add=[p["call_id"] for p in implicit])
         turn.send([protocol.function_called(p["call_id"], p["name"], p["arguments"]) for p in implicit])
     return {"toolCalls": planned, "interrupted": spoken.interrupted}
 

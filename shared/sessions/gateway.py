@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +53,7 @@ class SessionIndexEntry(BaseModel):
     detector: str = ""  # DetectorState JSON ("" = fresh)
     utterance_id: str | None = None  # the utterance being heard, if any
     next_seq: int = 0
+    awaited_calls: list[str] = []  # implicit function calls whose output the client owes
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,9 @@ class SessionGateway:
         for audio that is not base64 PCM16."""
         if isinstance(command, SendAudio):
             return self._hear(session_id, decode_chunk(command.audio), project_id)
-        self.live_session(session_id, project_id)
+        stored = self.live_session(session_id, project_id)
+        if isinstance(command, SendFunctionOutput):
+            self._claim_call(session_id, stored, command.call_id)
         if isinstance(command, SetSettings) and command.turn_detection is not None:
             self._change_turn_detection(session_id, command.turn_detection.model_dump(exclude_none=True))
             if command.instructions is None and command.temperature is None:
@@ -154,18 +157,51 @@ class SessionGateway:
             return step, utterance_id, seq
         raise conflict("ConcurrentUpdate", "The session's audio could not be stored; send it again.")
 
-    def _change_turn_detection(self, session_id: str, change: dict[str, Any]) -> None:
+    def await_calls(self, session_id: str, add: Sequence[str] = (), drop: Sequence[str] = ()) -> None:
+        """The implicit calls the client owes an output for: ``add`` when they are sent, ``drop`` when
+        they timed out (a late output is then refused, as one for an unknown call)."""
+
+        def change(state: SessionIndexEntry) -> SessionIndexEntry:
+            kept = [c for c in state.awaited_calls if c not in drop]
+            return state.model_copy(update={"awaited_calls": [*kept, *(c for c in add if c not in kept)]})
+
+        self._change(session_id, change)
+
+    def _claim_call(self, session_id: str, stored: Stored[SessionIndexEntry], call_id: str) -> None:
+        for _ in range(_MAX_ATTEMPTS):
+            if call_id not in stored.entity.awaited_calls:
+                raise conflict(
+                    "UnknownFunctionCall",
+                    f"No function call '{call_id}' is waiting for an output "
+                    "(unknown, already answered, or timed out).",
+                )
+            remaining = [c for c in stored.entity.awaited_calls if c != call_id]
+            try:
+                self._index.update(
+                    session_id, stored.entity.model_copy(update={"awaited_calls": remaining}), stored.etag
+                )
+                return
+            except ConcurrencyConflict:
+                stored = self.live_session(session_id)
+        raise conflict("ConcurrentUpdate", "The output could not be stored; send it again.")
+
+    def _change(self, session_id: str, change: Callable[[SessionIndexEntry], SessionIndexEntry]) -> None:
         for _ in range(_MAX_ATTEMPTS):
             stored = self._index.get(session_id, session_id)
-            current = TurnDetectionSettings.from_wire(stored.entity.turn_detection)
-            updated = TurnDetectionSettings.from_wire(change, base=current)
-            record = stored.entity.model_copy(update={"turn_detection": updated.to_wire()})
             try:
-                self._index.update(session_id, record, stored.etag)
+                self._index.update(session_id, change(stored.entity), stored.etag)
                 return
             except ConcurrencyConflict:
                 continue
-        raise conflict("ConcurrentUpdate", "The settings could not be stored; send them again.")
+        raise conflict("ConcurrentUpdate", "The session's channel state could not be changed; try again.")
+
+    def _change_turn_detection(self, session_id: str, change: dict[str, Any]) -> None:
+        def apply(state: SessionIndexEntry) -> SessionIndexEntry:
+            current = TurnDetectionSettings.from_wire(state.turn_detection)
+            updated = TurnDetectionSettings.from_wire(change, base=current)
+            return state.model_copy(update={"turn_detection": updated.to_wire()})
+
+        self._change(session_id, apply)
 
 
 def session_gateway(raise_event: RaiseEvent) -> SessionGateway:

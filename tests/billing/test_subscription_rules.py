@@ -15,7 +15,7 @@ from shared.billing.subscriptions import (
     apply,
     blocks_connections,
 )
-from shared.sessions.lifecycle import end_reason_of
+from shared.sessions.inbox import new_entry, split_at_turn
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -94,11 +94,10 @@ def test_activation_moves_only_a_pending_subscription():
 
 
 def test_a_session_reads_the_reason_of_the_first_end():
-    entries = [
-        {"kind": "user_message", "text": "hi"},
-        {"kind": "end", "reason": "billing"},
-        {"kind": "end", "reason": None},
-    ]
-    assert end_reason_of(entries) == "billing"
-    assert end_reason_of([{"kind": "end"}]) == "client"
-    assert end_reason_of([{"kind": "user_message", "text": "hi"}]) is None
+    entries = [new_entry("end", reason="billing"), new_entry("end")]
+    assert split_at_turn(entries, "").end_reason == "billing"
+    assert split_at_turn([new_entry("end")], "").end_reason == "client"
+    assert (
+        split_at_turn([new_entry("message", role="user", text="hi", trigger_response=False)], "").end_reason
+        is None
+    )

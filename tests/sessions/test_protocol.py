@@ -39,7 +39,7 @@ def test_set_settings_validates_turn_detection():
     )
     assert isinstance(command, protocol.SetSettings)
     assert command.turn_detection is not None and command.turn_detection.silence_duration_ms == 800
-    with pytest.raises(protocol.BadCommand, match="turn_detection.threshold"):
+    with pytest.raises(protocol.BadCommand, match=r"turn_detection\.threshold"):
         protocol.parse_command(_command("set_settings", {"turn_detection": {"threshold": 3}}))
 
 

@@ -1,0 +1,62 @@
+"""Commands the session refuses with a clear ``error`` event while it goes on, and the end of a session
+seen from the socket."""
+
+from __future__ import annotations
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from tests.e2e.builders import create, new_agent
+from tests.e2e.session_client import SessionClient, open_connection
+
+
+def _implicit_weather(platform, key) -> str:
+    function = create(
+        platform,
+        key,
+        "/public/functions",
+        {
+            "data": {
+                "name": "get_weather",
+                "description": "Weather in a city.",
+                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+            },
+            "flow": "implicit",
+        },
+    )
+    return str(function["id"])
+
+
+def test_an_output_for_an_unknown_or_answered_call_is_refused_and_the_session_goes_on(
+    platform, model, model_key
+):
+    agent = new_agent(platform, model_key, functions=[_implicit_weather(platform, model_key)])
+    model.reply_tool_calls([{"name": "get_weather", "arguments": {"city": "Oslo"}, "id": "call_7"}])
+    model.reply_text("It is 4 degrees in Oslo.")
+    model.reply_text("Still here.")
+    with SessionClient(open_connection(platform, model_key, agent["id"])) as client:
+        client.receive_until("avatar_state_changed", state="ready")
+        client.command("send_function_output", call_id="call_nope", output={})
+        refused = client.receive_until("error")[-1]["data"]
+        assert refused["code"] == "UnknownFunctionCall" and "call_nope" in refused["message"]
+        client.say("Weather in Oslo?")
+        client.receive_until("function_implicitly_called")
+        client.command("send_function_output", call_id="call_7", output='{"celsius": 4}')
+        assert client.reply()["content"] == "It is 4 degrees in Oslo."
+        client.command("send_function_output", call_id="call_7", output={"celsius": 5})
+        assert client.receive_until("error")[-1]["data"]["code"] == "UnknownFunctionCall"
+        assert client.ask("Are you there?") == "Still here."
+        tool_round = next(r for r in model.chat_requests if any(m["role"] == "tool" for m in r.messages))
+        assert [m["content"] for m in tool_round.messages if m["role"] == "tool"] == ['{"celsius": 4}']
+        client.end()
+
+
+def test_after_the_session_ends_the_socket_is_closed_with_the_reason(platform, project_key):
+    agent = new_agent(platform, project_key)
+    with SessionClient(open_connection(platform, project_key, agent["id"])) as client:
+        client.receive_until("avatar_state_changed", state="ready")
+        assert client.end()["reason"] == "client"
+        with pytest.raises(ConnectionClosed) as closed:
+            for _ in range(10):
+                client.receive(timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.reason == "client"
