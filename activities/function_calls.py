@@ -22,7 +22,7 @@ bp = df.Blueprint()
 @bp.activity_trigger(input_name="request")
 def call_function_endpoint(request: dict[str, Any]) -> dict[str, Any]:
     platform = get_platform()
-    plan = SessionPlan(**request["plan"])
+    plan = SessionPlan.from_json(request["plan"])
     planned = request["call"]
     call = ToolCall.from_dict(planned)
     try:

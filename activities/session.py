@@ -41,8 +41,8 @@ def send_to_session(request: dict[str, Any]) -> None:
 def end_session(request: dict[str, Any]) -> dict[str, Any]:
     """Record the end (active seconds, billed minutes), tell the client, close its connections."""
     platform = get_platform()
-    plan = SessionPlan(**request["plan"])
-    progress = SessionProgress(**request["progress"])
+    plan = SessionPlan.from_json(request["plan"])
+    progress = SessionProgress.from_json(request["progress"])
     ended_at = datetime.fromisoformat(request["endedAt"]).astimezone(UTC)
     seconds = active_seconds(progress, ended_at)
     minutes = billed_minutes(seconds)
