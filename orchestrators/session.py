@@ -70,6 +70,7 @@ def session(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict
                 end_reason = why
                 break
             timer.cancel()
+            inbox.taken()
             hint = wake.result or {}
             if hint.get("kind") == "end" and hint.get("reason") in IMMEDIATE_END_REASONS:
                 end_reason = hint["reason"]
@@ -195,6 +196,7 @@ def _await_implicit(
             inbox.beaten(wake)
             break
         timer.cancel()
+        inbox.taken()
         hint = wake.result or {}
         if hint.get("kind") == "tool_result":
             pending.discard(hint.get("callId") or "")
@@ -221,6 +223,14 @@ class _InboxWait:
 
     def beaten(self, wake: Any) -> None:
         self._beaten = wake
+
+    def taken(self) -> None:
+        """A wait was woken. The SDK (1.7.0) keeps an event that arrived while no wait was open
+        ("deferred", e.g. during an activity) and completes every later wait of that name with it
+        at once: the orchestrator spun on a spent hint (an empty inbox read per episode, or, in the
+        tool wait, a loop with no yield until the recursion limit). Drop it once taken; the same
+        point in every replay, so deterministic."""
+        self._context.deferred_tasks.pop(names.INBOX_EVENT, None)
 
     def heard(self) -> bool:
         return self._beaten is not None and bool(self._beaten.is_completed)
