@@ -91,7 +91,7 @@ def session(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict
         progress = replace(progress, turns=progress.turns + 1)
         turns_here += 1
         if turns_here >= TURNS_PER_EXECUTION:
-            if inbox.heard():  # the next execution reads the inbox before it waits
+            if inbox.heard():  # the next execution takes the inbox before it waits
                 progress = replace(progress, unread=True)
             context.continue_as_new(
                 {"plan": plan.to_json(), "progress": progress.to_json(), "ending": ending}
@@ -233,7 +233,10 @@ class _InboxWait:
         self._context.deferred_tasks.pop(names.INBOX_EVENT, None)
 
     def heard(self) -> bool:
-        return self._beaten is not None and bool(self._beaten.is_completed)
+        """An event arrived that no wait of this execution will take (it completed a beaten wait, or
+        the SDK deferred it): ``continue_as_new`` would end it with this execution."""
+        beaten = self._beaten is not None and bool(self._beaten.is_completed)
+        return beaten or names.INBOX_EVENT in self._context.deferred_tasks
 
 
 def _send(context: df.DurableOrchestrationContext, plan: SessionPlan, events: list[dict[str, Any]]) -> Any:
