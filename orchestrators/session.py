@@ -91,8 +91,10 @@ def session(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict
         progress = replace(progress, turns=progress.turns + 1)
         turns_here += 1
         if turns_here >= TURNS_PER_EXECUTION:
-            if inbox.heard():  # the next execution takes the inbox before it waits
-                progress = replace(progress, unread=True)
+            # The next execution takes the inbox before it waits: an event raised during this
+            # episode is processed after this code runs (the SDK defers it) and ends with the
+            # execution; its entry is in the inbox.
+            progress = replace(progress, unread=True)
             context.continue_as_new(
                 {"plan": plan.to_json(), "progress": progress.to_json(), "ending": ending}
             )
@@ -231,12 +233,6 @@ class _InboxWait:
         tool wait, a loop with no yield until the recursion limit). Drop it once taken; the same
         point in every replay, so deterministic."""
         self._context.deferred_tasks.pop(names.INBOX_EVENT, None)
-
-    def heard(self) -> bool:
-        """An event arrived that no wait of this execution will take (it completed a beaten wait, or
-        the SDK deferred it): ``continue_as_new`` would end it with this execution."""
-        beaten = self._beaten is not None and bool(self._beaten.is_completed)
-        return beaten or names.INBOX_EVENT in self._context.deferred_tasks
 
 
 def _send(context: df.DurableOrchestrationContext, plan: SessionPlan, events: list[dict[str, Any]]) -> Any:
