@@ -1,0 +1,1 @@
+"""Long-lived workers beside the Functions app (see docs/architecture.md)."""
