@@ -25,6 +25,7 @@ from api.projects import bp as projects
 from api.sessions import bp as sessions
 from api.usage import bp as usage
 from api.voices import bp as voices
+from channels.tool_sockets import bp as tool_sockets_channel
 from channels.webpubsub import bp as webpubsub_channel
 from orchestrators.knowledge_ingestion import bp as knowledge_ingestion
 from orchestrators.session import bp as session_orchestrator
@@ -54,6 +55,7 @@ app.register_functions(usage)
 app.register_functions(marketplace)
 # Channels and the session's durable functions
 app.register_functions(webpubsub_channel)
+app.register_functions(tool_sockets_channel)
 app.register_functions(session_orchestrator)
 app.register_functions(session_activities)
 app.register_functions(model_turn_activities)

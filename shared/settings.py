@@ -128,6 +128,10 @@ class Settings:
     # The index's vector field size: the embedding model's dimensions (None: text ranking only).
     search_vector_dimensions: int | None = None
     marketplace: MarketplaceSettings = MarketplaceSettings()
+    # The tool-socket worker (workers/tool_sockets): where its internal API is and the bearer both sides
+    # use. Unset: WebSocket tools get one exchange per call instead of a socket per session.
+    tool_sockets_url: str | None = None
+    tool_sockets_secret: str | None = None
 
     @property
     def is_local(self) -> bool:
@@ -196,7 +200,30 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             authority=env.get("OMNI_MARKETPLACE_AUTHORITY") or "https://login.microsoftonline.com",
             openid_configuration_url=env.get("OMNI_MARKETPLACE_OPENID_CONFIGURATION_URL") or None,
         ),
+        tool_sockets_url=(env.get("OMNI_TOOL_SOCKETS_URL") or "").rstrip("/") or None,
+        tool_sockets_secret=_tool_sockets_secret(env, environment),
     )
+
+
+_PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "placeholder", "local", "dev"})
+
+
+def _tool_sockets_secret(env: Mapping[str, str], environment: str) -> str | None:
+    """OMNI_TOOL_SOCKETS_SECRET: required with OMNI_TOOL_SOCKETS_URL; outside local mode at least 32
+    characters and no placeholder."""
+    secret = env.get("OMNI_TOOL_SOCKETS_SECRET") or None
+    if not env.get("OMNI_TOOL_SOCKETS_URL"):
+        return secret
+    if not secret:
+        raise SettingsError("OMNI_TOOL_SOCKETS_URL needs OMNI_TOOL_SOCKETS_SECRET (the worker's bearer).")
+    if environment != "local" and (
+        len(secret) < 32 or secret.lower() in _PLACEHOLDER_SECRETS or secret.lower().startswith("local")
+    ):
+        raise SettingsError(
+            "OMNI_TOOL_SOCKETS_SECRET is a placeholder: outside local mode use a random value of at "
+            "least 32 characters."
+        )
+    return secret
 
 
 def _knowledge_index(env: Mapping[str, str]) -> KnowledgeIndexKind:
