@@ -1,4 +1,7 @@
-"""``call_function_endpoint``: one explicit tool call (signed HTTP POST or one WebSocket exchange).
+"""``call_function_endpoint``: one explicit tool call: a signed HTTP POST, or for a ``ws``/``wss`` URL
+a frame on the session's socket to that tool server, held by the tool-socket worker
+(shared/tools/tool_sockets.py). Without a worker configured (``OMNI_TOOL_SOCKETS_URL``) a WebSocket
+call falls back to one exchange on a connection of its own (shared/tools/websocket_tool.py).
 
 Failures are outcomes, never exceptions: the model is told and the conversation goes on."""
 
@@ -14,6 +17,7 @@ from shared.platform import get_platform
 from shared.sessions.lifecycle import SessionPlan
 from shared.tools.calls import call_explicit_tool
 from shared.tools.records import ToolCall, ToolOutcome
+from shared.tools.tool_sockets import call_on_session_socket, is_websocket_url, worker_configured
 
 bp = df.Blueprint()
 
@@ -32,6 +36,11 @@ def call_function_endpoint(request: dict[str, Any]) -> dict[str, Any]:
             call.call_id, call.name, call.arguments, None, "The tool no longer exists.", 0.0, 0
         )
         return gone.to_dict()
+    if worker_configured(platform.settings) and is_websocket_url(function.url):
+        on_socket = call_on_session_socket(
+            platform.settings, call, function.url or "", plan.tool_timeout_seconds
+        )
+        return on_socket.to_dict()
     outcome = call_explicit_tool(
         call,
         function.url or "",

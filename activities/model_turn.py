@@ -50,6 +50,7 @@ from shared.sessions.lifecycle import SessionPlan
 from shared.sessions.records import TRANSCRIPTS_TABLE, TranscriptEntry, transcript_row
 from shared.sessions.speaking import BargeIn, ReplyIds, ReplyStream, now_stamp
 from shared.tools.records import ToolCall, outcome_from_answer, timed_out
+from shared.tools.tool_sockets import open_tool_sockets, stream_conversation
 
 log = logging.getLogger("omniagent.sessions")
 
@@ -80,6 +81,8 @@ class _Turn:
 
     def send(self, events: list[dict[str, Any]]) -> None:
         self.platform.session_connection.send(self.plan.session_id, events)
+        if self.config.conversation_listeners:
+            stream_conversation(self.platform.settings, self.plan.session_id, events)
 
     def speech(self) -> Any:
         return (
@@ -132,9 +135,10 @@ def _take_inbox(turn: _Turn) -> dict[str, Any]:
     """Apply what precedes the turn's entry; answer ``question`` (None: nothing to answer)."""
     cursor = turn.request.get("cursor", "")
     read = split_at_turn(read_after(turn.inbox, turn.plan.session_id, cursor), cursor)
+    ending = read.end_reason
     for entry in read.before:
         if entry.kind == "connected" and not turn.context.greeted:
-            _open(turn)
+            ending = _open(turn) or ending
         elif entry.kind == "settings" and entry.settings:
             turn.context.instructions = entry.settings.get("instructions", turn.context.instructions)
             turn.context.temperature = entry.settings.get("temperature", turn.context.temperature)
@@ -144,7 +148,7 @@ def _take_inbox(turn: _Turn) -> dict[str, Any]:
         "cursor": read.cursor,
         "more": read.more,
         "active": read.user_active,
-        "ending": read.end_reason,
+        "ending": ending,
         "question": None,
     }
     if read.turn is None:
@@ -153,8 +157,10 @@ def _take_inbox(turn: _Turn) -> dict[str, Any]:
     return {**taken, "question": text or None}
 
 
-def _open(turn: _Turn) -> None:
-    """The session's opening on its first connection: the published readiness, then the greeting."""
+def _open(turn: _Turn) -> str | None:
+    """The session's opening on its first connection: the published readiness, its WebSocket tool
+    servers' sockets, then the greeting. Answers why the session must end (a socket that failed with
+    ``abortOnFailure``), else None."""
     turn.context.greeted = True
     turn.send(
         [
@@ -163,6 +169,8 @@ def _open(turn: _Turn) -> None:
             protocol.avatar_state("ready"),
         ]
     )
+    if ending := open_tool_sockets(turn.platform, turn.plan, turn.config):
+        return ending
     greeting = turn.plan.greeting
     if greeting:
         ids = ReplyIds(f"resp_{turn.turn_id}_greeting", f"item_{turn.turn_id}_greeting", None)
@@ -171,6 +179,7 @@ def _open(turn: _Turn) -> None:
         stream.say([greeting])
         stream.finish()
         turn.remember("assistant", ".greeting", text=greeting)
+    return None
 
 
 def _hear_message(turn: _Turn, entry: InboxEntry, suffix: str = "") -> str:

@@ -26,6 +26,7 @@ from shared.sessions.records import (
     mark_ended,
 )
 from shared.storage import NotFound
+from shared.tools.tool_sockets import close_tool_sockets
 
 bp = df.Blueprint()
 
@@ -62,6 +63,7 @@ def end_session(request: dict[str, Any]) -> dict[str, Any]:
     # Usage for the usage views and metering; the same rows again on a re-run of this activity.
     record_session_usage(record, datetime.fromisoformat(progress.started_at), ended_at)
     _remember(platform, plan)
+    close_tool_sockets(platform.settings, plan.session_id)  # its WebSocket tool servers' sockets
     _close_channel(platform, plan)
     platform.session_connection.send(plan.session_id, [protocol.session_ended(request["reason"], minutes)])
     platform.session_connection.close(plan.session_id, reason=request["reason"])

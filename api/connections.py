@@ -251,6 +251,8 @@ def _start_session(
         inline_agent=None if agent_id else agent.model_dump(mode="json"),
         companion_id=agent.companion_id,
         external_client_id=body.externalClientId,
+        tags=body.tags or {},
+        external_client_profile=body.externalClientProfile,
         memory_enabled=agent.memory.enabled,
         speaks=speaks,
         language=agent.language,

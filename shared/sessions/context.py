@@ -59,6 +59,8 @@ class SessionConfig(BaseModel):
     key_record_id: str = ""
     memory_summary: str | None = None
     memory_facts: list[str] = Field(default_factory=list)
+    # A WebSocket tool server of the session asked for the conversation (receiveMessages).
+    conversation_listeners: bool = False
 
     def agent_fields(self) -> AgentFields:
         return AgentFields.model_validate(self.agent, by_name=True)

@@ -43,6 +43,9 @@ class SessionPlan:
     companion_id: str | None = None
     # Memory follows the end user (``externalClientId``) when the agent's memory is enabled.
     external_client_id: str | None = None
+    # The connection's tags and externalClientProfile (WebSocket tool servers get them in ``initialize``).
+    tags: dict[str, str] = field(default_factory=dict)
+    external_client_profile: dict[str, Any] | None = None
     memory_enabled: bool = False
     # The session speaks its answers (agent.audio) and hears the user's audio.
     speaks: bool = False
