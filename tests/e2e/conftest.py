@@ -21,9 +21,10 @@ from shared.auth.tokens import mint_local_token
 from shared.ids import new_id
 from shared.settings import Settings, load_settings
 from shared.storage import TableRepository, table_service
-from tests.devhost.helpers import REPO_ROOT, DevHost
+from tests.devhost.helpers import REPO_ROOT, DevHost, free_port
 from tests.e2e.openapi_conformance import ConformanceChecker
 from tests.fakes.scripted_openai import ScriptedOpenAI
+from tests.fakes.tool_sockets_worker import ToolSocketsWorker
 
 
 @dataclass
@@ -45,12 +46,22 @@ def platform(azurite, tmp_path_factory) -> Iterator[Platform]:
         "OMNI_TOOL_TIMEOUT_SECONDS": "3",  # keeps the tool timeout test short
         "OMNI_KNOWLEDGE_DIR": str(root / "knowledge"),
     }
-    host = DevHost(app_dir=REPO_ROOT, data_dir=root / "data", log_dir=root / "logs", environment=environment)
-    host.start()
+    host_port = free_port()  # the worker posts to the host, the host calls the worker: ports first
+    worker = ToolSocketsWorker(f"http://127.0.0.1:{host_port}", root / "logs").start()
+    environment.update(worker.app_environment)
+    host = DevHost(
+        app_dir=REPO_ROOT,
+        data_dir=root / "data",
+        log_dir=root / "logs",
+        port=host_port,
+        environment=environment,
+    )
     try:
+        host.start()
         yield Platform(host, load_settings(environment))
     finally:
         host.stop()
+        worker.stop()
 
 
 @pytest.fixture
