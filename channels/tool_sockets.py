@@ -94,8 +94,10 @@ def _context_message(data: Any) -> protocol.SendMessage:
     if role not in ("system", "user"):
         raise validation_failed("context_update data.role must be system or user.")
     try:
+        trigger = bool(data.get("trigger_response", False))
+        # A silent update never interrupts a reply in progress (it is for the next turn).
         return protocol.SendMessage(
-            role=role, text=data["content"], trigger_response=bool(data.get("trigger_response", False))
+            role=role, text=data["content"], trigger_response=trigger, delay=not trigger
         )
     except ValueError as invalid:  # pydantic: too long
         raise validation_failed(
