@@ -84,7 +84,10 @@ def test_an_explicit_http_tool_gets_a_signed_post_and_its_answer_reaches_the_mod
 
 def test_an_explicit_websocket_tool_answers_one_frame_with_the_call_id(platform, model, model_key):
     def behaviour(connection, received: Received):
-        connection.send(json.dumps({"callId": received.json["callId"], "result": {"open": True}}))
+        frame = received.json  # with the tool-socket worker: the session's socket, `initialize` first
+        if frame.get("type") == "initialize":
+            frame = json.loads(connection.recv(timeout=20))
+        connection.send(json.dumps({"callId": frame["callId"], "result": {"open": True}}))
 
     tool = WebSocketToolServer(behaviour).start()
     try:
