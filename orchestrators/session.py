@@ -75,6 +75,15 @@ def session(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict
             if hint.get("kind") == "end" and hint.get("reason") in IMMEDIATE_END_REASONS:
                 end_reason = hint["reason"]
                 break
+        if turns_here >= TURNS_PER_EXECUTION:
+            # A new execution keeps replays short. It starts when the session is about to take its
+            # inbox anyway (a wake-up, or entries known to wait), so it costs one episode and no
+            # extra read: the next execution takes the inbox first. An event raised during this
+            # episode ends with this execution (the SDK handles it after this code has run); its
+            # entry is in the inbox.
+            carried = replace(progress, unread=True)
+            context.continue_as_new({"plan": plan.to_json(), "progress": carried.to_json(), "ending": ending})
+            return {"continued": True}
         try:
             progress, taken = yield from _turn(context, plan, progress, inbox)
         except Exception:  # an activity failed for good (its error is in the history): end cleanly
@@ -90,15 +99,6 @@ def session(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict
             continue
         progress = replace(progress, turns=progress.turns + 1)
         turns_here += 1
-        if turns_here >= TURNS_PER_EXECUTION:
-            # The next execution takes the inbox before it waits: an event raised during this
-            # episode is processed after this code runs (the SDK defers it) and ends with the
-            # execution; its entry is in the inbox.
-            progress = replace(progress, unread=True)
-            context.continue_as_new(
-                {"plan": plan.to_json(), "progress": progress.to_json(), "ending": ending}
-            )
-            return {"continued": True}
 
     yield context.call_activity(
         names.END_SESSION,
