@@ -44,7 +44,7 @@ from shared.platform import Platform, get_platform
 from shared.sessions import protocol
 from shared.sessions.configuration import model_for_key, open_secret, speech_for_key
 from shared.sessions.context import SessionContext, load_context, model_messages, save_context
-from shared.sessions.gateway import SESSION_INDEX_TABLE, SessionGateway, SessionIndexEntry
+from shared.sessions.gateway import SessionGateway, session_gateway
 from shared.sessions.inbox import INBOX_TABLE, InboxEntry, read_after, split_at_turn
 from shared.sessions.lifecycle import SessionPlan
 from shared.sessions.records import TRANSCRIPTS_TABLE, TranscriptEntry, transcript_row
@@ -72,12 +72,7 @@ class _Turn:
         self.secret = open_secret(platform, self.config.sealed_provider_secret, self.config.key_record_id)
 
     def gateway(self) -> SessionGateway:
-        return SessionGateway(
-            self.platform.repository(SESSION_INDEX_TABLE, SessionIndexEntry),
-            self.inbox,
-            lambda *_: None,  # activities raise no events: the orchestrator is the one that waits
-            UtteranceBuffer.for_service(self.platform.tables),
-        )
+        return session_gateway(lambda *_: None)  # activities raise no events: the orchestrator waits
 
     def send(self, events: list[dict[str, Any]]) -> None:
         self.platform.session_connection.send(self.plan.session_id, events)
