@@ -3,6 +3,7 @@
 // Consumption azd quickstart. `azd up` provisions this file, then deploys the app. The app's secrets key,
 // the Web PubSub connection string and the Marketplace app's client secret live in Key Vault and reach the
 // app as Key Vault references. Knowledge is indexed in Azure AI Search, reached with the app's identity.
+// The tool-socket worker (workers/tool_sockets) runs beside it as a container app (service `toolsockets`).
 targetScope = 'subscription'
 
 @minLength(1)
@@ -118,6 +119,24 @@ param marketplaceClientId string = ''
 @description('OMNI_MARKETPLACE_CLIENT_SECRET: a client secret of that app (stored in Key Vault). Empty with billing off.')
 param marketplaceClientSecret string = ''
 
+// Not mapped in main.parameters.json either (like omniSecretsKey). Both sides read it from Key Vault.
+@secure()
+@minLength(32)
+@description('OMNI_TOOL_SOCKETS_SECRET: the bearer between the function app and the tool-socket worker. azd generates it once per environment and keeps it in the environment config (infra.parameters.toolSocketsSecret). Stored in Key Vault; the function app and the container app both read it from there.')
+@metadata({
+  azd: {
+    type: 'generate'
+    config: {
+      length: 48
+      noSpecial: true
+    }
+  }
+})
+param toolSocketsSecret string
+
+@description('Whether the tool-socket container app exists already (azd sets SERVICE_TOOLSOCKETS_RESOURCE_EXISTS): then provisioning keeps its deployed image instead of the placeholder.')
+param toolSocketsExists bool = false
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var functionAppName = 'func-api-${resourceToken}'
@@ -125,6 +144,11 @@ var webPubSubHubName = 'omniagent'
 var useScheduler = durableBackend == 'scheduler'
 // Flex Consumption deploys from a blob container; the app reads it with its managed identity.
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
+// Known before deployment, so the function app's OMNI_TOOL_SOCKETS_URL is https://<this>.<environment
+// defaultDomain> while the container app, deployed after the function app, gets the app's host name.
+var toolSocketsAppName = 'ca-toolsockets-${resourceToken}'
+// What the container app runs until the first `azd deploy` pushes the worker's image.
+var toolSocketsPlaceholderImage = 'mcr.microsoft.com/azuredocs/containerapps-helloworld:latest'
 
 resource rg 'Microsoft.Resources/resourceGroups@2022-09-01' = {
   name: 'rg-${environmentName}'
@@ -213,6 +237,23 @@ module rbac 'modules/rbac.bicep' = {
   }
 }
 
+// Before the function app: the Container Apps environment (its defaultDomain names the worker), the
+// registry and the worker's bearer secret. The container app itself follows the function app (toolSockets).
+module toolSocketsEnv 'modules/toolsockets-env.bicep' = {
+  name: 'toolsockets-env'
+  scope: rg
+  params: {
+    environmentName: 'cae-${resourceToken}'
+    registryName: 'cr${resourceToken}'
+    location: location
+    tags: tags
+    logAnalyticsName: monitoring.outputs.logAnalyticsName
+    principalId: identity.outputs.principalId
+    keyVaultName: keyVault.outputs.name
+    toolSocketsSecret: toolSocketsSecret
+  }
+}
+
 // Only with durableBackend scheduler. With storage the task hub lives in the storage account, which the
 // identity already reaches (rbac.bicep).
 module durableTask 'modules/durabletask.bicep' = if (useScheduler) {
@@ -273,6 +314,9 @@ module api 'modules/functionapp.bicep' = {
       OMNI_MARKETPLACE_TENANT_ID: marketplaceTenantId
       OMNI_MARKETPLACE_CLIENT_ID: marketplaceClientId
       OMNI_MARKETPLACE_CLIENT_SECRET: empty(marketplaceClientSecret) ? '' : '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.marketplaceClientSecretUri})'
+      // The worker's external ingress: https://<app name>.<environment default domain>.
+      OMNI_TOOL_SOCKETS_URL: 'https://${toolSocketsAppName}.${toolSocketsEnv.outputs.defaultDomain}'
+      OMNI_TOOL_SOCKETS_SECRET: '@Microsoft.KeyVault(SecretUri=${toolSocketsEnv.outputs.secretUri})'
     })
   }
   dependsOn: [
@@ -290,6 +334,35 @@ module webPubSubHub 'modules/webpubsub-hub.bicep' = {
     hubName: webPubSubHubName
     functionAppHostName: api.outputs.defaultHostName
   }
+}
+
+// The image the worker runs now, when it exists (the deployed one, kept across `azd provision`).
+module toolSocketsImage 'modules/toolsockets-image.bicep' = if (toolSocketsExists) {
+  name: 'toolsockets-image'
+  scope: rg
+  params: {
+    name: toolSocketsAppName
+  }
+}
+
+// After the function app: the worker posts pushes to the app's host name.
+module toolSockets 'modules/toolsockets.bicep' = {
+  name: 'toolsockets'
+  scope: rg
+  params: {
+    name: toolSocketsAppName
+    location: location
+    tags: union(tags, { 'azd-service-name': 'toolsockets' })
+    environmentId: toolSocketsEnv.outputs.environmentId
+    registryLoginServer: toolSocketsEnv.outputs.registryLoginServer
+    identityId: identity.outputs.id
+    image: toolSocketsExists ? toolSocketsImage.outputs.image : toolSocketsPlaceholderImage
+    appUrl: api.outputs.uri
+    secretUri: toolSocketsEnv.outputs.secretUri
+  }
+  dependsOn: [
+    rbac // Key Vault Secrets User: the container app resolves its secret with the identity
+  ]
 }
 
 output AZURE_LOCATION string = location
@@ -312,3 +385,9 @@ output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.applica
 output DURABLE_BACKEND string = durableBackend
 output DURABLE_TASK_SCHEDULER_NAME string = useScheduler ? durableTask.outputs.name : ''
 output DURABLE_TASK_SCHEDULER_ENDPOINT string = useScheduler ? durableTask.outputs.endpoint : ''
+// azd pushes the `toolsockets` image to this registry.
+output AZURE_CONTAINER_REGISTRY_ENDPOINT string = toolSocketsEnv.outputs.registryLoginServer
+output AZURE_CONTAINER_REGISTRY_NAME string = toolSocketsEnv.outputs.registryName
+output AZURE_CONTAINER_APPS_ENVIRONMENT_NAME string = toolSocketsEnv.outputs.environmentName
+output SERVICE_TOOLSOCKETS_NAME string = toolSockets.outputs.name
+output AZURE_TOOLSOCKETS_URL string = toolSockets.outputs.uri
