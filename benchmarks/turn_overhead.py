@@ -22,6 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -30,14 +31,17 @@ import requests
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks.local_stack import Key, counted_local_stack, create_project_key  # noqa: E402
+from benchmarks.local_stack import Key, counted_local_stack, create_project_key, local_stack  # noqa: E402
 from shared.audio.pcm import encode_chunk  # noqa: E402
+from shared.audio.turn_detection import DetectorState, TurnDetectionSettings, detect  # noqa: E402
 from tests.devhost.helpers import DevHost  # noqa: E402
 from tests.e2e.session_client import SessionClient  # noqa: E402
 from tests.fakes.scripted_openai import ScriptedOpenAI  # noqa: E402
+from tests.fakes.storage_counter import StorageCounter  # noqa: E402
 
 T = 30
 AUDIO_TURNS = 30
+COUNTED_TURNS = 30
 SESSIONS, MESSAGES = 20, 10
 SPEECH = REPO_ROOT / "tests/fixtures/speech/what_are_your_hours.pcm"
 CHUNK = 3200  # 100 ms of PCM16 16 kHz
@@ -99,19 +103,42 @@ def _floor(client: SessionClient, count: int = 200) -> float:
     return _percentiles(times)[0]
 
 
-def _speech_turn(client: SessionClient, speech: bytes) -> float:
-    for offset in range(0, len(speech), CHUNK):
-        client.command("send_audio", audio=encode_chunk(speech[offset : offset + CHUNK]))
-    silence = encode_chunk(bytes(CHUNK))
-    sent = 0.0
-    for _ in range(6):  # 600 ms of silence: the 500 ms window ends the utterance in its last chunk
-        sent = time.perf_counter()
-        client.command("send_audio", audio=silence)
-    while True:
-        frame = client.receive()
-        if frame["event"] == "audio_received":
-            elapsed = time.perf_counter() - sent
-            break
+class Microphone:
+    """Streams PCM at the microphone's pace and runs the same turn detector over the same stream as the
+    server (a pure function), so it knows which chunk ends each utterance."""
+
+    def __init__(self, client: SessionClient) -> None:
+        self._client = client
+        self._state = DetectorState()
+        self._settings = TurnDetectionSettings()
+
+    def utterance(self, speech: bytes) -> float:
+        """Send ``speech`` then silence until the utterance ends; answers when its last chunk was sent."""
+        chunks = [speech[i : i + CHUNK] for i in range(0, len(speech), CHUNK)]
+        while True:
+            chunk = chunks.pop(0) if chunks else bytes(CHUNK)
+            self._client.command("send_audio", audio=encode_chunk(chunk))
+            sent = time.perf_counter()
+            if self._ends(chunk):
+                return sent
+            time.sleep(CHUNK / 32000)
+
+    def _ends(self, pcm: bytes) -> bool:
+        ended = False
+        while True:  # as the gateway does: what follows an utterance's end is heard again
+            step = detect(self._state, pcm, self._settings)
+            self._state, ended = step.state, ended or step.speech_ended
+            if not step.rest:
+                return ended
+            pcm = step.rest
+
+
+def _speech_turn(client: SessionClient, microphone: Microphone, speech: bytes) -> float:
+    """The time from the utterance's last chunk to the first ``audio_received``."""
+    last_chunk = microphone.utterance(speech)
+    while client.receive()["event"] != "audio_received":
+        pass
+    elapsed = time.perf_counter() - last_chunk
     client.receive_until("message_received", role="assistant", action="completed")
     return elapsed
 
@@ -135,11 +162,7 @@ def _concurrent(host: DevHost, provider: dict[str, str]) -> float:
 
 
 def main(turns: int) -> None:
-    with (
-        tempfile.TemporaryDirectory() as scratch,
-        ScriptedOpenAI() as model,
-        counted_local_stack(Path(scratch)) as (host, counter),
-    ):
+    with tempfile.TemporaryDirectory() as scratch, ScriptedOpenAI() as model:
         model.always_text("Noted.")
         provider = {
             "type": "openai-compatible",
@@ -148,24 +171,24 @@ def main(turns: int) -> None:
             "transcriptionModel": "whisper-1",
             "speechModel": "tts-1",
         }
-        key = create_project_key(host, provider)
-        agent_id = _agent(host, key)
-        latencies, episodes, operations = [], [], []
-        with _connect(host, key, agent_id, modality="text") as client:
-            floor = _floor(client)
-            for turn in range(1, turns + 1):
-                before_episodes, before_ops = _episodes(host, client.session_id), counter.snapshot()
-                latencies.append(_first_delta(client, f"Message number {turn}."))
-                time.sleep(0.05)  # the turn's last episode ends after its last event
-                episodes.append(_episodes(host, client.session_id) - before_episodes)
-                operations.append(sum(counter.since(before_ops).values()))
-            client.end()
-        with _connect(host, key, agent_id) as client:
+        # Latency on the plain stack; counts on a second one whose storage goes through a counting
+        # proxy (the proxy's own time would distort the latency).
+        with local_stack(Path(scratch) / "plain") as host:
+            key = create_project_key(host, provider)
+            agent_id = _agent(host, key)
+            with _connect(host, key, agent_id, modality="text") as client:
+                floor = _floor(client)
+                latencies = [_first_delta(client, f"Message number {turn}.") for turn in range(1, turns + 1)]
+                client.end()
             speech = SPEECH.read_bytes()
-            audio = [_speech_turn(client, speech) for _ in range(AUDIO_TURNS)]
-            client.end()
-        one = _percentiles(latencies)[0]
-        many = _concurrent(host, provider)
+            with _connect(host, key, agent_id) as client:
+                microphone = Microphone(client)
+                audio = [_speech_turn(client, microphone, speech) for _ in range(AUDIO_TURNS)]
+                client.end()
+            one = _percentiles(latencies)[0]
+            many = _concurrent(host, provider)
+        with counted_local_stack(Path(scratch) / "counted") as (host, counter):
+            episodes, operations = _counted_turns(host, counter, provider)
 
     p50, p95 = _percentiles(latencies)
     early, late = _percentiles(latencies[2:20])[0], _percentiles(latencies[180:200])[0]  # ms
@@ -177,9 +200,9 @@ def main(turns: int) -> None:
         "floor_p50_ms": floor,
         "platform_share_ms": p50 - floor,
         "late_over_early": late / early,
-        "episodes_per_text_turn": statistics.mean(episodes[2:]),
-        "storage_operations_per_text_turn": statistics.mean(operations[2:]),
-        "storage_operations_max": max(operations[2:]),
+        "episodes_per_text_turn": statistics.mean(episodes),
+        "storage_operations_per_text_turn": statistics.mean(operations),
+        "storage_operations_max": max(operations),
         "speech_end_to_audio_p50_ms": audio_p50,
         "speech_end_to_audio_p95_ms": audio_p95,
         "concurrent_over_single_p50": many / one,
@@ -187,7 +210,7 @@ def main(turns: int) -> None:
     print(f"text turns ({turns}): send_message -> first delta p50 {p50:.1f} ms, p95 {p95:.1f} ms")
     print(f"local floor (frame -> handler -> frame) p50 {floor:.1f} ms; platform share {p50 - floor:.1f} ms")
     print(f"turns 181-200 p50 / turns 3-20 p50: {late:.1f} / {early:.1f} ms = {late / early:.2f}")
-    print(f"episodes per text turn: {figures['episodes_per_text_turn']:.2f}")
+    print(f"episodes per text turn ({COUNTED_TURNS} turns, counted): {figures['episodes_per_text_turn']:.2f}")
     mean_ops, max_ops = figures["storage_operations_per_text_turn"], figures["storage_operations_max"]
     print(f"storage operations per text turn: mean {mean_ops:.1f}, max {max_ops}")
     print(
@@ -199,6 +222,38 @@ def main(turns: int) -> None:
         f"p50 {many:.1f} ms / one session {one:.1f} ms = {many / one:.2f}"
     )
     print(json.dumps(figures))
+
+
+def _counted_turns(
+    host: DevHost, counter: StorageCounter, provider: dict[str, str]
+) -> tuple[list[int], list[int]]:
+    """Episodes and storage operations of each text turn after the first two, once the turn's last
+    episode has finished (both counts stop moving)."""
+    key = create_project_key(host, provider)
+    episodes, operations = [], []
+    with _connect(host, key, _agent(host, key), modality="text") as client:
+        before = _settled(host, client.session_id, counter)
+        for turn in range(1, COUNTED_TURNS + 1):
+            _first_delta(client, f"Message number {turn}.")
+            after = _settled(host, client.session_id, counter)
+            if turn > 2:
+                episodes.append(after[0] - before[0])
+                operations.append(
+                    sum(counter.since(before[1]).values()) - sum(counter.since(after[1]).values())
+                )
+            before = after
+        client.end()
+    return episodes, operations
+
+
+def _settled(host: DevHost, session_id: str, counter: StorageCounter) -> tuple[int, Counter[tuple[str, str]]]:
+    last: tuple[int, Counter[tuple[str, str]]] = (-1, Counter())
+    while True:
+        now = (_episodes(host, session_id), counter.snapshot())
+        if now == last:
+            return now
+        last = now
+        time.sleep(0.2)
 
 
 def _percentiles(seconds: list[float]) -> tuple[float, float]:
