@@ -15,8 +15,11 @@ from typing import Any, Literal
 EndReason = Literal["client", "inactivity", "error", "billing", "max_duration"]
 WakeReason = Literal["warn", "inactivity", "max_duration"]
 
-# A long session restarts its history every this many turns (continue_as_new), so replays stay short.
-TURNS_PER_EXECUTION = 20
+# A long session restarts its history every this many turns (continue_as_new), so replays stay short:
+# the SDK parses every history event on every replay. Measured on the local stack (benchmarks/
+# turn_overhead.py, tests/e2e/test_turn_costs.py): 5 turns per execution cost 95 ms of host CPU per turn,
+# 20 cost 122 ms, for one more episode every 5 turns instead of every 20.
+TURNS_PER_EXECUTION = 5
 # Model rounds of one user turn (each round may call tools); past this the turn ends with an error.
 MAX_TOOL_ROUNDS = 5
 DEFAULT_MAX_DURATION_SECONDS = 3600

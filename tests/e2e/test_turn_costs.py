@@ -9,12 +9,13 @@ from collections import Counter
 import requests
 
 from shared.models.window import MAX_WINDOW_MESSAGES
+from shared.sessions.lifecycle import TURNS_PER_EXECUTION
 from tests.e2e.builders import new_agent
 from tests.e2e.session_client import SessionClient, open_connection
 from tests.fakes.storage_counter import StorageCounter
 
 T = 30
-EARLY, LATE = range(3, 8), range(26, 31)
+EARLY, LATE = range(3, 8), range(26, 31)  # TURNS_PER_EXECUTION turns each
 
 
 def _episodes(host, session_id: str) -> int:
@@ -36,6 +37,7 @@ def _settled(host, session_id: str, counter: StorageCounter) -> tuple[int, Count
 def test_a_text_turn_takes_two_episodes_and_the_same_storage_operations_at_turn_5_and_turn_30(
     azurite, own_platform_factory, model, model_key
 ):
+    assert len(EARLY) == len(LATE) == TURNS_PER_EXECUTION  # each window holds one new execution
     model.always_text("Noted.")
     with StorageCounter(azurite) as counter:
         host = own_platform_factory(OMNI_STORAGE_CONNECTION_STRING=counter.connection_string)
@@ -53,8 +55,10 @@ def test_a_text_turn_takes_two_episodes_and_the_same_storage_operations_at_turn_
                 operations[turn] = after[1] - before[1]
                 before = after
             client.end()
-    for turn in (*EARLY, *LATE):
-        assert episodes[turn] == 2, (turn, episodes)
+    # Two episodes a turn; one turn in every TURNS_PER_EXECUTION also starts the next execution.
+    for window in (EARLY, LATE):
+        counts = sorted(episodes[turn] for turn in window)
+        assert counts == [2] * (TURNS_PER_EXECUTION - 1) + [3], (window, episodes)
     early_ops = [sum(operations[t].values()) for t in EARLY]
     late_ops = [sum(operations[t].values()) for t in LATE]
     assert late_ops == early_ops, (operations[EARLY.start], operations[LATE.start])
