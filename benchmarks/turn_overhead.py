@@ -22,7 +22,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -37,7 +36,7 @@ from shared.audio.turn_detection import DetectorState, TurnDetectionSettings, de
 from tests.devhost.helpers import DevHost  # noqa: E402
 from tests.e2e.session_client import SessionClient  # noqa: E402
 from tests.fakes.scripted_openai import ScriptedOpenAI  # noqa: E402
-from tests.fakes.storage_counter import StorageCounter  # noqa: E402
+from tests.fakes.storage_counter import StorageCounter, settled  # noqa: E402
 
 T = 30
 AUDIO_TURNS = 30
@@ -85,11 +84,6 @@ def _first_delta(client: SessionClient, text: str) -> float:
     elapsed = time.perf_counter() - sent
     client.reply()
     return elapsed
-
-
-def _episodes(host: DevHost, session_id: str) -> int:
-    answer = requests.get(host.url(f"/admin/durable/instances/{session_id}/replays"), timeout=T)
-    return int(answer.json()["episodes"]) if answer.status_code == 200 else 0
 
 
 def _floor(client: SessionClient, count: int = 200) -> float:
@@ -232,10 +226,10 @@ def _counted_turns(
     key = create_project_key(host, provider)
     episodes, operations = [], []
     with _connect(host, key, _agent(host, key), modality="text") as client:
-        before = _settled(host, client.session_id, counter)
+        before = settled(host, client.session_id, counter)
         for turn in range(1, COUNTED_TURNS + 1):
             _first_delta(client, f"Message number {turn}.")
-            after = _settled(host, client.session_id, counter)
+            after = settled(host, client.session_id, counter)
             if turn > 2:
                 episodes.append(after[0] - before[0])
                 operations.append(
@@ -244,16 +238,6 @@ def _counted_turns(
             before = after
         client.end()
     return episodes, operations
-
-
-def _settled(host: DevHost, session_id: str, counter: StorageCounter) -> tuple[int, Counter[tuple[str, str]]]:
-    last: tuple[int, Counter[tuple[str, str]]] = (-1, Counter())
-    while True:
-        now = (_episodes(host, session_id), counter.snapshot())
-        if now == last:
-            return now
-        last = now
-        time.sleep(0.2)
 
 
 def _percentiles(seconds: list[float]) -> tuple[float, float]:

@@ -85,31 +85,19 @@ class UtteranceBuffer:
             raise AudioError(
                 AUDIO_FRAME_TOO_LARGE, f"An audio frame holds at most {MAX_FRAME_BYTES} bytes of PCM."
             )
-        check_pcm(pcm)
-        frame = AudioRow(
-            id=frame_row_id(utterance_id, seq),
-            kind="frame",
-            utterance_id=utterance_id,
-            seq=seq,
-            size=len(pcm),
-            part0=pcm[:PART_BYTES] or None,
-            part1=pcm[PART_BYTES:] or None,
-            updated_at=_now(),
-        )
-        try:
-            self.rows.create(session_id, frame)
-        except AlreadyExists:
+        if not self.store(session_id, utterance_id, seq, pcm):
             return False
         try:
             self._count(session_id, utterance_id, len(pcm))
         except Exception:
-            self.rows.delete(session_id, frame.id)
+            self.rows.delete(session_id, frame_row_id(utterance_id, seq))
             raise
         return True
 
     def store(self, session_id: str, utterance_id: str, seq: int, pcm: bytes) -> bool:
-        """Keep frame ``seq`` without counting it in the head: for a caller that bounds the
-        utterance itself (the session's listening state counts its bytes under the same ETag)."""
+        """Keep frame ``seq`` without counting it in the head: for a caller that bounds the utterance
+        itself (server turn detection ends an utterance at ``MAX_UTTERANCE_SECONDS``). False when that
+        ``seq`` was already kept."""
         _check_utterance_id(utterance_id)
         check_pcm(pcm)
         row = AudioRow(

@@ -28,6 +28,19 @@ def new_agent(platform: Any, key: Any, **fields: Any) -> dict[str, Any]:
     return create(platform, key, "/public/agents", body)
 
 
+def new_weather_function(platform: Any, key: Any) -> dict[str, Any]:
+    """An implicit ``get_weather(city)`` function: the client answers its calls."""
+    body = {
+        "data": {
+            "name": "get_weather",
+            "description": "Weather in a city.",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+        "flow": "implicit",
+    }
+    return create(platform, key, "/public/functions", body)
+
+
 def patch_at_once(url: str, headers: dict[str, str], bodies: list[dict[str, Any]]) -> list[int]:
     """Send every PATCH concurrently; answers their statuses in the order of ``bodies``."""
     with ThreadPoolExecutor(len(bodies)) as pool:

@@ -139,7 +139,7 @@ def openapi_conformance(request, platform: Platform) -> Iterator[ConformanceChec
                 raise AssertionError("OpenAPI conformance: " + "; ".join(checker.problems[before:]))
         return response
 
-    requests.Session.send = checked_send  # type: ignore[method-assign]
+    requests.Session.send = checked_send  # type: ignore[method-assign,assignment]
     try:
         yield checker
     finally:

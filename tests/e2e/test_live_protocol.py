@@ -8,7 +8,7 @@ import json
 import math
 
 from shared.models.window import DEFAULT_MAX_TOKENS, MAX_WINDOW_MESSAGES, MESSAGE_OVERHEAD_TOKENS
-from tests.e2e.builders import create, new_agent
+from tests.e2e.builders import new_agent, new_weather_function
 from tests.e2e.session_client import SessionClient, events_named, message_of, open_connection
 from tests.fakes.scripted_openai import RecordedRequest, TextReply
 
@@ -27,22 +27,6 @@ def _until_reply(client: SessionClient) -> list[dict]:
 
 def _items(frames: list[dict]) -> list[dict]:
     return [message_of(f) for f in events_named(frames, "message_received")]
-
-
-def _weather_function(platform, key) -> dict:
-    return create(
-        platform,
-        key,
-        "/public/functions",
-        {
-            "data": {
-                "name": "get_weather",
-                "description": "Weather in a city.",
-                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-            },
-            "flow": "implicit",
-        },
-    )
 
 
 def test_typed_turns_stream_deltas_that_make_the_completed_message_and_chain_their_items(
@@ -76,7 +60,7 @@ def test_typed_turns_stream_deltas_that_make_the_completed_message_and_chain_the
 
 
 def test_an_implicit_function_round_trip_and_a_missed_call_that_times_out(platform, model, model_key):
-    function = _weather_function(platform, model_key)
+    function = new_weather_function(platform, model_key)
     agent = new_agent(platform, model_key, functions=[function["id"]])
 
     def answer_from_the_tool(request: RecordedRequest) -> TextReply:

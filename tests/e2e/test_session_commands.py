@@ -6,31 +6,14 @@ from __future__ import annotations
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.e2e.builders import create, new_agent
+from tests.e2e.builders import new_agent, new_weather_function
 from tests.e2e.session_client import SessionClient, open_connection
-
-
-def _implicit_weather(platform, key) -> str:
-    function = create(
-        platform,
-        key,
-        "/public/functions",
-        {
-            "data": {
-                "name": "get_weather",
-                "description": "Weather in a city.",
-                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-            },
-            "flow": "implicit",
-        },
-    )
-    return str(function["id"])
 
 
 def test_an_output_for_an_unknown_or_answered_call_is_refused_and_the_session_goes_on(
     platform, model, model_key
 ):
-    agent = new_agent(platform, model_key, functions=[_implicit_weather(platform, model_key)])
+    agent = new_agent(platform, model_key, functions=[new_weather_function(platform, model_key)["id"]])
     model.reply_tool_calls([{"name": "get_weather", "arguments": {"city": "Oslo"}, "id": "call_7"}])
     model.reply_text("It is 4 degrees in Oslo.")
     model.reply_text("Still here.")

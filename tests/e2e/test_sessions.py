@@ -10,7 +10,7 @@ import requests
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from tests.e2e.builders import create, new_agent
+from tests.e2e.builders import create, new_agent, new_weather_function
 from tests.e2e.conftest import error_of
 from tests.e2e.session_client import SessionClient, events_named, message_of, open_connection, token_of
 
@@ -174,19 +174,7 @@ def test_without_a_model_the_agent_answers_from_its_faqs(platform, project_key):
 
 
 def test_an_implicit_tool_goes_to_the_client_and_its_result_to_the_model(platform, model, model_key):
-    function = create(
-        platform,
-        model_key,
-        "/public/functions",
-        {
-            "data": {
-                "name": "get_weather",
-                "description": "Weather in a city.",
-                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-            },
-            "flow": "implicit",
-        },
-    )
+    function = new_weather_function(platform, model_key)
     agent = new_agent(platform, model_key, functions=[function["id"]])
     model.reply_tool_calls([{"name": "get_weather", "arguments": {"city": "Oslo"}, "id": "call_1"}])
     model.reply_text("It is 4 degrees in Oslo.")

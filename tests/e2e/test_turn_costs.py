@@ -3,35 +3,16 @@ orchestrator and storage operations, both flat as the session grows; the prompt 
 
 from __future__ import annotations
 
-import time
 from collections import Counter
-
-import requests
 
 from shared.models.window import MAX_WINDOW_MESSAGES
 from shared.sessions.lifecycle import TURNS_PER_EXECUTION
 from tests.e2e.builders import new_agent
 from tests.e2e.session_client import SessionClient, open_connection
-from tests.fakes.storage_counter import StorageCounter
+from tests.fakes.storage_counter import StorageCounter, settled
 
 T = 30
 EARLY, LATE = range(3, 8), range(26, 31)  # TURNS_PER_EXECUTION turns each
-
-
-def _episodes(host, session_id: str) -> int:
-    answer = requests.get(host.url(f"/admin/durable/instances/{session_id}/replays"), timeout=T)
-    return int(answer.json()["episodes"]) if answer.status_code == 200 else 0
-
-
-def _settled(host, session_id: str, counter: StorageCounter) -> tuple[int, Counter]:
-    """The episode count and storage counts once the turn's last episode has finished (both stop moving)."""
-    last = (-1, Counter())
-    while True:
-        now = (_episodes(host, session_id), counter.snapshot())
-        if now == last:
-            return now
-        last = now
-        time.sleep(0.2)
 
 
 def test_a_text_turn_takes_two_episodes_and_the_same_storage_operations_at_turn_5_and_turn_30(
@@ -47,10 +28,10 @@ def test_a_text_turn_takes_two_episodes_and_the_same_storage_operations_at_turn_
         operations: dict[int, Counter] = {}
         with SessionClient(answer) as client:
             client.receive_until("avatar_state_changed", state="ready")
-            before = _settled(host, client.session_id, counter)
+            before = settled(host, client.session_id, counter)
             for turn in range(1, LATE.stop):
                 assert client.ask(f"Message number {turn}. " + "Some detail. " * 50) == "Noted."
-                after = _settled(host, client.session_id, counter)
+                after = settled(host, client.session_id, counter)
                 episodes[turn] = after[0] - before[0]
                 operations[turn] = after[1] - before[1]
                 before = after

@@ -8,9 +8,12 @@ emulator behind it: the answers are Azurite's own.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
+from typing import Any
 
 import aiohttp
+import requests
 from aiohttp import web
 from yarl import URL
 
@@ -94,3 +97,20 @@ class StorageCounter:
         now = self.snapshot()
         now.subtract(before)
         return +now
+
+
+def episodes_of(host: Any, session_id: str) -> int:
+    """The devhost's count of the session orchestrator's episodes (replays) since it started."""
+    answer = requests.get(host.url(f"/admin/durable/instances/{session_id}/replays"), timeout=30)
+    return int(answer.json()["episodes"]) if answer.status_code == 200 else 0
+
+
+def settled(host: Any, session_id: str, counter: StorageCounter) -> tuple[int, Counter[tuple[str, str]]]:
+    """Episodes and storage counts once a turn's last episode has finished (both stop moving)."""
+    last: tuple[int, Counter[tuple[str, str]]] = (-1, Counter())
+    while True:
+        now = (episodes_of(host, session_id), counter.snapshot())
+        if now == last:
+            return now
+        last = now
+        time.sleep(0.2)
