@@ -51,7 +51,7 @@ class ConnectionRequest(BaseModel):
     externalClientProfile: dict[str, Any] | None = Field(None, description="What you know of the end user.")
     tags: dict[str, str] | None = Field(None, description="Labels kept on the session.")
     modality: Literal["text", "audio"] | None = Field(
-        None, description="`text`: the agent does not speak (no `agent.audio`), even if its provider can."
+        None, description="`text`: the agent does not speak (no `audio_received`), even if its provider can."
     )
     initialSpeech: str | None = Field(None, max_length=2000, description="What the agent says first.")
 
@@ -162,7 +162,7 @@ def create_per_session_connection(ctx: RequestContext) -> Reply:
 
 
 def _can_speak(platform: Platform, project_id: str, key_id: str) -> bool:
-    """Sessions speak (``agent.audio``) when the key's provider has speech; the embedded model has none."""
+    """Sessions speak (``audio_received``) when the key's provider has speech; the embedded model has none."""
     speech = session_speech(platform, project_id, key_id)
     return speech is not None and speech.can_synthesize
 

@@ -32,7 +32,7 @@ SAMPLE_RATE = 16_000  # Hz
 CHANNELS = 1
 SAMPLE_WIDTH = 2  # bytes: signed 16-bit, little-endian
 BYTES_PER_SECOND = SAMPLE_RATE * CHANNELS * SAMPLE_WIDTH  # 32,000
-FORMAT_NAME = "pcm16-16khz"  # the ``format`` of an ``agent.audio`` frame
+FORMAT_NAME = "pcm16-16khz"  # the audio of ``send_audio`` and ``audio_received``
 
 MAX_FRAME_BYTES = 64 * 1024  # one decoded frame at most (2.048 s)
 MAX_UTTERANCE_SECONDS = 30
@@ -70,7 +70,7 @@ def decode_chunk(base64_text: str) -> bytes:
 
 
 def encode_chunk(pcm: bytes) -> str:
-    """PCM bytes as the base64 text of an ``agent.audio`` frame."""
+    """PCM bytes as the base64 text of an ``audio_received`` event."""
     return base64.b64encode(pcm).decode("ascii")
 
 
@@ -100,7 +100,7 @@ def check_utterance_length(total_bytes: int) -> None:
 
 
 def split_frames(pcm: bytes, max_bytes: int = MAX_FRAME_BYTES) -> list[bytes]:
-    """``pcm`` in pieces of at most ``max_bytes`` (even), for ``agent.audio`` frames."""
+    """``pcm`` in pieces of at most ``max_bytes`` (even), for ``audio_received`` events."""
     step = max(SAMPLE_WIDTH, max_bytes - max_bytes % SAMPLE_WIDTH)
     return [pcm[start : start + step] for start in range(0, len(pcm), step)]
 

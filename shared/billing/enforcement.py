@@ -1,7 +1,7 @@
 """What an organization's subscription means for its sessions: no new connection while it is
 suspended or unsubscribed (402), and its live sessions end with reason ``billing``.
 
-A session is ended the way a client's ``session.end`` frame ends it: an ``end`` entry in the
+A session is ended the way a client's ``end_session`` command ends it: an ``end`` entry in the
 session's inbox (here with ``reason: billing``), then the ``inbox`` wake-up event; the orchestrator
 ends at once, without answering queued turns. Nothing is enforced while billing is off (no
 Marketplace settings).

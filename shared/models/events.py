@@ -64,7 +64,7 @@ class Citation:
     text: str = ""
 
     def to_wire(self) -> dict[str, Any]:
-        """The shape of an entry of ``agent.message.citations``."""
+        """The shape of an entry of an assistant ``completed`` message's ``citations``."""
         return {
             "index": self.index,
             "documentId": self.document_id,

@@ -50,7 +50,7 @@ class SessionPlan:
     tags: dict[str, str] = field(default_factory=dict)
     external_client_profile: dict[str, Any] | None = None
     memory_enabled: bool = False
-    # The session speaks its answers (agent.audio) and hears the user's audio.
+    # The session speaks its answers (audio_received) and hears the user's audio.
     speaks: bool = False
     language: str | None = None
     # Per-session connections carry their whole agent configuration (AgentFields as JSON): nothing

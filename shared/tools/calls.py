@@ -6,7 +6,7 @@ What a durable activity needs, synchronously:
   scheme) run one explicit call and give its ``ToolOutcome``, never an exception;
 - ``run_tool_calls_in_parallel`` runs the calls of one turn together and gives their outcomes in the
   order of the calls;
-- an implicit tool's answer from the client (``tool.result``) becomes an outcome with
+- an implicit tool's answer from the client (``send_function_output``) becomes an outcome with
   ``outcome_from_answer``, its silence with ``timed_out``.
 
 ``ToolOutcome`` is the audit record (name, arguments, result or error, duration, attempts);

@@ -103,7 +103,7 @@ def outcome_from_answer(
     call: ToolCall, answer: dict[str, Any], duration_ms: float, attempts: int = 1
 ) -> ToolOutcome:
     """Read an answer carrying ``result`` and optionally ``error`` or ``isError`` (a WebSocket tool's
-    answer frame, a client's ``tool.result``). An ``error`` (any value but null, false or "") or
+    answer frame, a client's ``send_function_output``). An ``error`` (any value but null, false or "") or
     ``isError: true`` make it a failure whose message is that error, or the result, as text."""
     error = answer.get("error")
     if error not in (None, False, ""):
