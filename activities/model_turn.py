@@ -70,6 +70,7 @@ class _Turn:
         self.transcript = platform.repository(TRANSCRIPTS_TABLE, TranscriptEntry)
         self.inbox = platform.repository(INBOX_TABLE, InboxEntry)
         self.secret = open_secret(platform, self.config.sealed_provider_secret, self.config.key_record_id)
+        self.lines: list[TranscriptEntry] = []  # written by save()
 
     def gateway(self) -> SessionGateway:
         return session_gateway(lambda *_: None)  # activities raise no events: the orchestrator waits
@@ -94,7 +95,7 @@ class _Turn:
         )
         at = datetime.now(UTC)
         entry = TranscriptEntry(id=row, turn_id=self.turn_id, role=role, at=at, **fields)  # type: ignore[arg-type]
-        self.transcript.upsert(self.plan.session_id, entry)
+        self.lines.append(entry)
         window = window_append(
             self.context.conversation(),
             wire_messages(model_messages(entry)),
@@ -102,6 +103,12 @@ class _Turn:
             summarize=extractive_summary,
         )
         self.context.window = window.to_json()
+
+    def save(self) -> None:
+        """The round's transcript lines in one transaction (after the reply: nothing on the way to its
+        first delta), then the context. A round that dies before this is run again and writes them."""
+        self.transcript.upsert_all(self.plan.session_id, self.lines)
+        save_context(self.platform, self.plan, self.context)
 
     def next_item(self, item_id: str) -> str | None:
         previous, self.context.last_item_id = self.context.last_item_id, item_id
@@ -116,13 +123,13 @@ def run_model_turn(request: dict[str, Any]) -> dict[str, Any]:
         taken = _take_inbox(turn)
         turn.request["turnCursor"] = taken["cursor"]  # what arrives after it interrupts the reply
         if taken.get("question") is None:
-            save_context(turn.platform, turn.plan, turn.context)
+            turn.save()
             return {**taken, "toolCalls": []}
     else:
         taken = {"question": request.get("question") or ""}
         turn.remember("tool", tool_outcomes=_tool_outcomes(turn))
     result = _answer(turn, taken["question"])
-    save_context(turn.platform, turn.plan, turn.context)
+    turn.save()
     return {**taken, **result}
 
 

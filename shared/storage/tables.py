@@ -12,7 +12,7 @@ import binascii
 import contextlib
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, NoReturn, TypeVar, cast
 
@@ -105,6 +105,19 @@ class TableRepository(Generic[T]):
         except HttpResponseError as error:
             self._raise(error, partition, body["RowKey"])
         return Stored(entity, written["etag"])
+
+    def upsert_all(self, partition: str, entities: Sequence[T]) -> None:
+        """Insert or replace entities of one partition in transactions of at most 100 (the service's
+        limit): a handful of rows cost one storage operation and are written all or none."""
+        for start in range(0, len(entities), 100):
+            operations = [
+                ("upsert", to_entity(entity, partition, self.id_field), {"mode": UpdateMode.REPLACE})
+                for entity in entities[start : start + 100]
+            ]
+            try:
+                self._client().submit_transaction(operations)
+            except HttpResponseError as error:
+                self._raise(error, partition, None)
 
     def delete(self, partition: str, id: str, etag: str | None = None) -> None:
         """Delete the entity; with ``etag``, only if unchanged (else ``ConcurrencyConflict``).

@@ -284,3 +284,15 @@ def test_page_size_outside_the_service_limits_is_rejected(agents: TableRepositor
         agents.list_page(PROJECT_A, page_size=0)
     with pytest.raises(ValueError, match="page_size"):
         agents.list_page(PROJECT_A, page_size=1001)
+
+
+def test_upsert_all_writes_a_partitions_rows_in_transactions_of_at_most_100(
+    agents: TableRepository[Agent],
+) -> None:
+    batch = [make_agent(f"batch-{index:03d}", turn_count=index) for index in range(150)]
+    agents.upsert_all(PROJECT_A, batch)
+    agents.upsert_all(PROJECT_A, [make_agent("batch-000", name="Renamed")])
+    agents.upsert_all(PROJECT_A, [])
+    stored = {agent.id: agent for agent in agents.list_all(PROJECT_A) if agent.id.startswith("batch-")}
+    assert len(stored) == 150
+    assert stored["batch-000"].name == "Renamed" and stored["batch-149"].turn_count == 149
