@@ -149,13 +149,7 @@ class DevHost:
     def stop(self) -> None:
         if self.process is None:
             return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        terminate(self.process)
         self._signal_group(signal.SIGKILL)  # leftovers of the group, if any
         self.process = None
 
@@ -262,3 +256,15 @@ def event_url(check_status: dict, event_name: str) -> str:
 
 def terminate_url(check_status: dict, reason: str) -> str:
     return check_status["terminatePostUri"].replace("{text}", reason)
+
+
+def terminate(process: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL if the process is still there after 10 seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)

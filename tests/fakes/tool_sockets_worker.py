@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from tests.devhost.helpers import REPO_ROOT, free_port
+from tests.devhost.helpers import REPO_ROOT, free_port, terminate
 
 STARTUP_TIMEOUT_S = 20.0
 
@@ -65,10 +65,5 @@ class ToolSocketsWorker:
     def stop(self) -> None:
         if self.process is None:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        terminate(self.process)
         self.process = None
