@@ -30,7 +30,9 @@ from shared.knowledge.grounding import PROMPT_PASSAGES, passages_from_tool_resul
 from shared.knowledge.index import passages
 from shared.models import (
     AgentPrompt,
+    EmbeddedOfflineModel,
     KnowledgePassage,
+    ModelProvider,
     ProviderError,
     TextDelta,
     ToolCallRequest,
@@ -79,6 +81,9 @@ class _Turn:
         self.platform.session_connection.send(self.plan.session_id, events)
         if self.config.conversation_listeners:
             stream_conversation(self.platform.settings, self.plan.session_id, events)
+
+    def model(self) -> ModelProvider:
+        return model_for_key(self.platform, self.config.key_provider, self.secret)
 
     def speech(self) -> Any:
         return (
@@ -137,10 +142,11 @@ def _take_inbox(turn: _Turn) -> dict[str, Any]:
     """Apply what precedes the turn's entry; answer ``question`` (None: nothing to answer)."""
     cursor = turn.request.get("cursor", "")
     read = split_at_turn(read_after(turn.inbox, turn.plan.session_id, cursor), cursor)
-    ending = read.end_reason
+    ending, opening = read.end_reason, None
     for entry in read.before:
         if entry.kind == "connected" and not turn.context.greeted:
-            ending = _open(turn) or ending
+            failed_sockets, opening = _open(turn)
+            ending = failed_sockets or ending
         elif entry.kind == "settings" and entry.settings:
             turn.context.instructions = entry.settings.get("instructions", turn.context.instructions)
             turn.context.temperature = entry.settings.get("temperature", turn.context.temperature)
@@ -154,15 +160,16 @@ def _take_inbox(turn: _Turn) -> dict[str, Any]:
         "question": None,
     }
     if read.turn is None:
-        return taken
+        return {**taken, "question": opening}  # the opening instruction, when the user has not spoken
     text = _hear_message(turn, read.turn) if read.turn.kind == "message" else _transcribe(turn, read.turn)
     return {**taken, "question": text or None}
 
 
-def _open(turn: _Turn) -> str | None:
+def _open(turn: _Turn) -> tuple[str | None, str | None]:
     """The session's opening on its first connection: the published readiness, its WebSocket tool
     servers' sockets, then the greeting. Answers why the session must end (a socket that failed with
-    ``abortOnFailure``), else None."""
+    ``abortOnFailure``) and the ``initialSpeech`` instruction to answer as the first turn (a system
+    line in the conversation), each None when there is none."""
     turn.context.greeted = True
     turn.send(
         [
@@ -172,7 +179,7 @@ def _open(turn: _Turn) -> str | None:
         ]
     )
     if ending := open_tool_sockets(turn.platform, turn.plan, turn.config):
-        return ending
+        return ending, None
     greeting = turn.plan.greeting
     if greeting:
         ids = ReplyIds(f"resp_{turn.turn_id}_greeting", f"item_{turn.turn_id}_greeting", None)
@@ -181,7 +188,12 @@ def _open(turn: _Turn) -> str | None:
         stream.say([greeting])
         stream.finish()
         turn.remember("assistant", ".greeting", text=greeting)
-    return None
+    instruction = turn.plan.initial_speech
+    if not instruction or isinstance(turn.model(), EmbeddedOfflineModel):  # it answers from FAQs only
+        return None, None
+    opening = f"The session has just started and the user is present. Open the conversation: {instruction}"
+    turn.remember("system", ".opening", text=opening)
+    return None, opening
 
 
 def _hear_message(turn: _Turn, entry: InboxEntry, suffix: str = "") -> str:
@@ -304,8 +316,7 @@ def _answer(turn: _Turn, question: str) -> dict[str, Any]:
     citations: list[dict[str, Any]] = []
 
     def deltas() -> Any:
-        model = model_for_key(turn.platform, config.key_provider, turn.secret)
-        for event in model.stream_turn(turn_request):
+        for event in turn.model().stream_turn(turn_request):
             if isinstance(event, TextDelta):
                 yield event.text
             elif isinstance(event, ToolCallRequest):

@@ -53,7 +53,12 @@ class ConnectionRequest(BaseModel):
     modality: Literal["text", "audio"] | None = Field(
         None, description="`text`: the agent does not speak (no `audio_received`), even if its provider can."
     )
-    initialSpeech: str | None = Field(None, max_length=2000, description="What the agent says first.")
+    initialSpeech: str | None = Field(
+        None,
+        max_length=2000,
+        description="How the agent opens the session before the user speaks: an instruction it follows in "
+        "its own words (e.g. `Greet the user and ask what they need`), not a line read out.",
+    )
 
 
 class ConnectionId(BaseModel):
@@ -245,7 +250,8 @@ def _start_session(
         inactivity_timeout_seconds=agent.inactivity.timeout_seconds,
         inactivity_countdown_seconds=agent.inactivity.countdown_seconds,
         idle_timeout_disabled=agent.disable_idle_timeout,
-        greeting=body.initialSpeech or agent.greeting,
+        greeting=agent.greeting,
+        initial_speech=body.initialSpeech,
         tool_timeout_seconds=platform.settings.tool_timeout_seconds,
         disclaimer=agent.disclaimer.model_dump(by_alias=True),
         inline_agent=None if agent_id else agent.model_dump(mode="json"),

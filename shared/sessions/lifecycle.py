@@ -41,7 +41,10 @@ class SessionPlan:
     idle_timeout_disabled: bool = False
     max_duration_seconds: int = DEFAULT_MAX_DURATION_SECONDS
     tool_timeout_seconds: float = DEFAULT_TOOL_TIMEOUT_SECONDS
-    greeting: str | None = None
+    greeting: str | None = None  # the agent's ``greeting`` (extension): said as it is
+    # The connection's ``initialSpeech``: how to open the session, an instruction the agent follows
+    # in its own words (published), not a line to read out.
+    initial_speech: str | None = None
     disclaimer: dict[str, Any] = field(default_factory=dict)
     companion_id: str | None = None
     # Memory follows the end user (``externalClientId``) when the agent's memory is enabled.

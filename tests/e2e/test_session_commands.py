@@ -43,3 +43,29 @@ def test_after_the_session_ends_the_socket_is_closed_with_the_reason(platform, p
             for _ in range(10):
                 client.receive(timeout=10)
         assert closed.value.rcvd is not None and closed.value.rcvd.reason == "client"
+
+
+def test_initial_speech_is_an_instruction_the_agent_follows_in_its_own_words(platform, model, model_key):
+    agent = new_agent(platform, model_key)
+    model.reply_text("Hello, I'm Ava. What can I do for you today?")
+    instruction = "Greet the user warmly, introduce yourself and ask what they need."
+    answer = open_connection(platform, model_key, agent["id"], initialSpeech=instruction)
+    with SessionClient(answer) as client:
+        client.receive_until("avatar_state_changed", state="ready")
+        opening = client.reply()
+        assert opening["content"] == "Hello, I'm Ava. What can I do for you today?"
+        request = model.chat_requests[-1].messages
+        assert request[-1]["role"] == "system" and instruction in request[-1]["content"]
+        assert all(instruction not in str(m.get("content")) for m in request if m["role"] == "assistant")
+        client.end()
+
+
+def test_without_a_language_model_initial_speech_is_not_read_out(platform, project_key):
+    agent = new_agent(platform, project_key)
+    answer = open_connection(platform, project_key, agent["id"], initialSpeech="Greet the user.")
+    with SessionClient(answer) as client:
+        client.receive_until("avatar_state_changed", state="ready")
+        client.say("hello")
+        first = client.reply()
+        assert first["content"] != "Greet the user." and first["previous_item_id"].startswith("item_")
+        client.end()
