@@ -19,12 +19,12 @@ from pydantic import BaseModel, Field
 
 from api.endpoint import Reply, RequestContext, endpoint, parse_model
 from shared import durable_names as names
-from shared.agents.models import AgentFields, AgentRecord, ProviderSettings
-from shared.agents.rules import check_agent
+from shared.agents.models import AgentFields, AgentRecord, ChannelConfigRecord, ProviderSettings
+from shared.agents.rules import check_agent, for_channel
 from shared.api_errors import invalid_field
 from shared.billing.enforcement import refuse_unpaid_connection
 from shared.catalog.references import load, missing_references
-from shared.catalog.tables import AGENTS
+from shared.catalog.tables import AGENTS, CHANNEL_CONFIGS
 from shared.ids import new_id
 from shared.platform import Platform, get_platform
 from shared.sessions.configuration import session_speech
@@ -32,6 +32,7 @@ from shared.sessions.gateway import SESSION_INDEX_TABLE, SessionIndexEntry
 from shared.sessions.lifecycle import SessionPlan
 from shared.sessions.limits import session_limits
 from shared.sessions.records import SESSIONS_TABLE, SessionRecord, mark_ended
+from shared.storage import NotFound
 from shared.voices import is_known_voice
 
 bp = df.Blueprint()
@@ -93,9 +94,29 @@ def create_connection(ctx: RequestContext) -> Reply:
     refuse_unpaid_connection(get_platform(), ctx.api_key.organization_id)
     body = ctx.body(ConnectionRequest)
     _refuse_unavailable(body.channelType)
-    agents = get_platform().repository(AGENTS, AgentRecord)
-    agent = load(agents, ctx.api_key.project_id, ctx.route("agentId"), "Agent").entity
-    return _open_session(ctx, body, agent, agent_id=agent.id)
+    platform, project_id = get_platform(), ctx.api_key.project_id
+    agent = load(platform.repository(AGENTS, AgentRecord), project_id, ctx.route("agentId"), "Agent").entity
+    channel = _channel_config(platform, project_id, agent.id, body.channelType)
+    if channel is None:
+        return _open_session(ctx, body, agent, agent_id=agent.id)
+    # The channel's overrides travel with the session (as a per-session connection's agent does).
+    opening = body.initialSpeech or channel.initial_speech
+    request = body.model_copy(update={"initialSpeech": opening})
+    return _open_session(ctx, request, for_channel(agent, channel), agent_id=agent.id, inline=True)
+
+
+def _channel_config(
+    platform: Platform, project_id: str, agent_id: str, channel_type: str
+) -> ChannelConfigRecord | None:
+    """The agent's config of this channel (``PUT /public/agents/{id}/channels/{type}``), if any."""
+    try:
+        return (
+            platform.repository(CHANNEL_CONFIGS, ChannelConfigRecord)
+            .get(project_id, f"{agent_id}.{channel_type}")
+            .entity
+        )
+    except NotFound:
+        return None
 
 
 class ProviderConfig(BaseModel):
@@ -178,7 +199,11 @@ def _refuse_unavailable(channel_type: str) -> None:
 
 
 def _open_session(
-    ctx: RequestContext, body: ConnectionRequest, agent: AgentFields, agent_id: str | None
+    ctx: RequestContext,
+    body: ConnectionRequest,
+    agent: AgentFields,
+    agent_id: str | None,
+    inline: bool = False,
 ) -> Reply:
     """Claim a seat within the organization's concurrency limit, record the session (``pending``),
     start its orchestrator and answer the channel's token. A failure after the claim frees the seat."""
@@ -187,7 +212,7 @@ def _open_session(
     limits = session_limits(platform)
     limits.claim(key.organization_id, body.channelType, session_id, key.project_id, now)
     try:
-        return _start_session(ctx, platform, body, agent, agent_id, session_id, now)
+        return _start_session(ctx, platform, body, agent, agent_id, session_id, now, inline or not agent_id)
     except BaseException:
         limits.release(key.organization_id, body.channelType, session_id)
         sessions = platform.repository(SESSIONS_TABLE, SessionRecord)
@@ -212,6 +237,7 @@ def _start_session(
     agent_id: str | None,
     session_id: str,
     now: datetime,
+    inline: bool,
 ) -> Reply:
     key = ctx.api_key
     speaks = body.modality != "text" and _can_speak(platform, key.project_id, key.key_id)
@@ -254,7 +280,7 @@ def _start_session(
         initial_speech=body.initialSpeech,
         tool_timeout_seconds=platform.settings.tool_timeout_seconds,
         disclaimer=agent.disclaimer.model_dump(by_alias=True),
-        inline_agent=None if agent_id else agent.model_dump(mode="json"),
+        inline_agent=agent.model_dump(mode="json", include=set(AgentFields.model_fields)) if inline else None,
         companion_id=agent.companion_id,
         external_client_id=body.externalClientId,
         tags=body.tags or {},

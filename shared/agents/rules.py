@@ -177,3 +177,16 @@ def check_channel_config(
     errors = channel_rule_errors(channel_type, fields)
     errors += missing_references(channel_references(fields))
     refuse(errors)
+
+
+# What a channel config replaces on the agent for that channel's sessions (the published overrides).
+CHANNEL_OVERRIDES = ("functions", "faq_collections", "knowledge_base_id", "provider_settings", "mcp")
+
+
+def for_channel(agent: AgentFields, config: ChannelConfigFields | None) -> AgentFields:
+    """The agent as a channel's sessions see it: the config's fields that are set replace the agent's."""
+    if config is None:
+        return agent
+    changes = {name: getattr(config, name) for name in CHANNEL_OVERRIDES if getattr(config, name) is not None}
+    fields = AgentFields.model_validate(agent.model_dump(include=set(AgentFields.model_fields)), by_name=True)
+    return fields.model_copy(update=changes) if changes else fields

@@ -4,9 +4,10 @@ seen from the socket."""
 from __future__ import annotations
 
 import pytest
+import requests
 from websockets.exceptions import ConnectionClosed
 
-from tests.e2e.builders import new_agent, new_weather_function
+from tests.e2e.builders import create, new_agent, new_weather_function
 from tests.e2e.session_client import SessionClient, open_connection
 
 
@@ -69,3 +70,29 @@ def test_without_a_language_model_initial_speech_is_not_read_out(platform, proje
         first = client.reply()
         assert first["content"] != "Greet the user." and first["previous_item_id"].startswith("item_")
         client.end()
+
+
+def _faqs(platform, key, answer: str) -> str:
+    body = {"name": answer[:20], "faqs": [{"question": "What are your shipping times?", "answer": answer}]}
+    return str(create(platform, key, "/public/faqs", body)["id"])
+
+
+def test_a_channel_config_replaces_the_agents_faqs_for_that_channels_sessions(platform, project_key):
+    agents_own = _faqs(platform, project_key, "Orders arrive within 3 to 5 business days.")
+    websocket_only = _faqs(platform, project_key, "On this line: next-day delivery.")
+    agent = new_agent(platform, project_key, faqCollections=[agents_own])
+    put = requests.put(
+        platform.url(f"/public/agents/{agent['id']}/channels/websocket"),
+        json={"faqCollections": [websocket_only]},
+        headers=project_key.headers,
+        timeout=30,
+    )
+    assert put.status_code == 200, put.text
+    with SessionClient(open_connection(platform, project_key, agent["id"])) as client:
+        client.receive_until("avatar_state_changed", state="ready")
+        assert client.ask("how long does delivery take?") == "On this line: next-day delivery."
+        client.end()
+    stored = requests.get(
+        platform.url(f"/public/agents/{agent['id']}"), headers=project_key.headers, timeout=30
+    )
+    assert stored.json()["faqCollections"] == [agents_own]  # the agent itself is unchanged
