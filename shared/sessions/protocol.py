@@ -114,6 +114,8 @@ def parse_command(raw: bytes | str) -> Command:
         frame = json.loads(raw)
     except ValueError:
         raise BadCommand("InvalidJson", "Frames are JSON text: this one is not valid JSON.") from None
+    except RecursionError:  # '[' * 10000 fits in a frame and exhausts the parser's stack
+        raise BadCommand("InvalidJson", "This frame's JSON is nested too deeply.") from None
     if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
         raise BadCommand("InvalidCommand", 'A command is a JSON object {"type": NAME, "data": {...}}.')
     name = frame["type"]

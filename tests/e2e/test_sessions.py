@@ -68,6 +68,7 @@ def test_a_bad_command_gets_an_error_event_and_the_session_goes_on(platform, pro
         client.receive_until("avatar_state_changed", state="ready")
         refusals = [
             ("this is not json", "InvalidJson"),
+            ("[" * 50000, "InvalidJson"),  # nested too deeply for the parser
             ({"type": "dance"}, "UnknownCommand"),
             ({"type": "send_message", "data": {"role": "user"}}, "InvalidCommand"),
             ({"type": "send_audio", "data": {"audio": "not base64!"}}, "InvalidAudio"),

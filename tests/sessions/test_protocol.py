@@ -55,6 +55,8 @@ def test_set_settings_validates_turn_detection():
         (_command("send_audio", {"audio": 5}), "InvalidCommand", "data.audio"),
         (_command("send_function_output", {"output": {}}), "InvalidCommand", "data.call_id"),
         ("x" * (protocol.MAX_FRAME_BYTES + 1), "FrameTooLarge", str(protocol.MAX_FRAME_BYTES)),
+        ("[" * 50000, "InvalidJson", "nested too deeply"),
+        ('{"a": ' * 10000, "InvalidJson", "nested too deeply"),
     ],
 )
 def test_a_bad_command_names_what_is_wrong(raw: str, code: str, says: str):
