@@ -104,6 +104,8 @@ class RequestContext:
             data = json.loads(raw)
         except ValueError:
             raise validation_failed("The request body is not valid JSON.") from None
+        except RecursionError:  # '[' * 100000 exhausts the parser's stack
+            raise validation_failed("The request body's JSON is nested too deeply.") from None
         return parse_model(model, data)
 
     def query(self, model: type[ModelT]) -> ModelT:

@@ -67,8 +67,8 @@ def _relay(req: func.HttpRequest, durable: DurableClient) -> None:
         raise payload_too_large(f"The body may hold at most {MAX_BODY_BYTES} bytes.")
     try:
         event = json.loads(body)
-    except ValueError:
-        raise validation_failed("The body must be JSON.") from None
+    except (ValueError, RecursionError):
+        raise validation_failed("The body must be JSON (and not nested too deeply).") from None
     if not isinstance(event, dict) or not isinstance(event.get("type"), str):
         raise validation_failed("The body must be an object with a `type`.")
     session_id = req.route_params.get("sessionId", "")

@@ -47,3 +47,15 @@ def test_a_key_over_its_rate_gets_429_with_retry_after_and_other_keys_are_unaffe
     body = error_of(limited)
     assert (body["code"], body["numericType"], body["type"]) == ("RequestRateLimitExceeded", 12, 12)
     assert requests.get(platform.url("/public/voices"), headers=quiet.headers, timeout=30).status_code == 200
+
+
+def test_json_nested_too_deeply_gets_400_with_the_error_body_and_nothing_is_written(platform, project_key):
+    url = platform.url("/public/companions")
+    before = requests.get(url, headers=project_key.headers, timeout=30).json()["totalCount"]
+    for body in ("[" * 100_000, '{"description": ' * 50_000):
+        response = requests.post(
+            url, data=body, headers={**project_key.headers, "Content-Type": "application/json"}, timeout=30
+        )
+        assert response.status_code == 400, response.text
+        assert "nested too deeply" in error_of(response)["description"]
+    assert requests.get(url, headers=project_key.headers, timeout=30).json()["totalCount"] == before
