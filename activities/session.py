@@ -15,7 +15,7 @@ from shared.platform import Platform, get_platform
 from shared.sessions import protocol
 from shared.sessions.configuration import session_model
 from shared.sessions.context import discard_context
-from shared.sessions.gateway import SESSION_INDEX_TABLE, SessionIndexEntry
+from shared.sessions.gateway import session_gateway
 from shared.sessions.lifecycle import SessionPlan, SessionProgress, active_seconds, billed_minutes
 from shared.sessions.limits import session_limits
 from shared.sessions.records import (
@@ -25,7 +25,6 @@ from shared.sessions.records import (
     TranscriptEntry,
     mark_ended,
 )
-from shared.storage import NotFound
 from shared.tools.tool_sockets import close_tool_sockets
 
 bp = df.Blueprint()
@@ -92,11 +91,5 @@ def _remember(platform: Platform, plan: SessionPlan) -> None:
 
 def _close_channel(platform: Platform, plan: SessionPlan) -> None:
     """The channel refuses the session's frames from now on; its prompt context goes."""
-    index = platform.repository(SESSION_INDEX_TABLE, SessionIndexEntry)
-    try:
-        stored = index.get(plan.session_id, plan.session_id)
-    except NotFound:
-        return
-    if stored.entity.live:
-        index.update(plan.session_id, stored.entity.model_copy(update={"live": False}), stored.etag)
+    session_gateway(lambda *_: None).close(plan.session_id)  # raises no event: the session is over
     discard_context(platform, plan)

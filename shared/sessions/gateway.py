@@ -20,10 +20,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from shared import durable_names as names
-from shared.api_errors import conflict, not_found
+from shared.api_errors import ApiError, conflict, not_found
 from shared.audio.pcm import decode_chunk
 from shared.audio.turn_detection import DetectionStep, DetectorState, TurnDetectionSettings, detect
 from shared.audio.utterance import UtteranceBuffer
+from shared.concurrency import update_with_retry
 from shared.platform import get_platform
 from shared.sessions.inbox import INBOX_TABLE, InboxEntry, new_entry
 from shared.sessions.protocol import (
@@ -35,10 +36,9 @@ from shared.sessions.protocol import (
     SendMessage,
     SetSettings,
 )
-from shared.storage import ConcurrencyConflict, NotFound, Stored, TableRepository
+from shared.storage import NotFound, Stored, TableRepository
 
 SESSION_INDEX_TABLE = "sessionindex"
-_MAX_ATTEMPTS = 20
 
 RaiseEvent = Callable[[str, str, Any], None]  # (instance id, event name, payload)
 
@@ -97,9 +97,10 @@ class SessionGateway:
         for audio that is not base64 PCM16."""
         if isinstance(command, SendAudio):
             return self._hear(session_id, decode_chunk(command.audio), project_id)
-        stored = self.live_session(session_id, project_id)
         if isinstance(command, SendFunctionOutput):
-            self._claim_call(session_id, stored, command.call_id)
+            self._claim_call(session_id, command.call_id, project_id)
+        else:
+            self.live_session(session_id, project_id)
         if isinstance(command, SetSettings) and command.turn_detection is not None:
             self._change_turn_detection(session_id, command.turn_detection.model_dump(exclude_none=True))
             if command.instructions is None and command.temperature is None:
@@ -132,30 +133,29 @@ class SessionGateway:
     def _hear_step(
         self, session_id: str, pcm: bytes, project_id: str | None
     ) -> tuple[DetectionStep, str | None, int]:
-        """``detect`` under the channel state's ETag: the step, the utterance its audio belongs to
-        and that audio's sequence number in it."""
-        for _ in range(_MAX_ATTEMPTS):
-            stored = self.live_session(session_id, project_id)
-            state = stored.entity
+        """``detect`` under the channel state's ETag (another chunk of this session heard meanwhile:
+        this one is heard after it): the step, the utterance its audio belongs to and that audio's
+        sequence number in it."""
+        heard: list[tuple[DetectionStep, str | None, int]] = []  # the attempt that was written: the last
+
+        def hear(state: SessionIndexEntry) -> SessionIndexEntry:
             settings = TurnDetectionSettings.from_wire(state.turn_detection)
             detector = DetectorState.from_json(state.detector) if state.detector else DetectorState()
             step = detect(detector, pcm, settings)
             utterance_id, seq = state.utterance_id, state.next_seq
             if step.speech_started:
                 utterance_id, seq = f"u{time.time_ns()}{secrets.token_hex(3)}", 0
-            changed = state.model_copy(
+            heard.append((step, utterance_id, seq))
+            return state.model_copy(
                 update={
                     "detector": step.state.to_json(),
                     "utterance_id": None if step.speech_ended else utterance_id,
                     "next_seq": 0 if step.speech_ended else seq + (1 if step.audio else 0),
                 }
             )
-            try:
-                self._index.update(session_id, changed, stored.etag)
-            except ConcurrencyConflict:
-                continue  # another chunk of this session was heard meanwhile: hear this one after it
-            return step, utterance_id, seq
-        raise conflict("ConcurrentUpdate", "The session's audio could not be stored; send it again.")
+
+        self._change(session_id, hear, project_id)
+        return heard[-1]
 
     def await_calls(self, session_id: str, add: Sequence[str] = (), drop: Sequence[str] = ()) -> None:
         """The implicit calls the client owes an output for: ``add`` when they are sent, ``drop`` when
@@ -167,33 +167,43 @@ class SessionGateway:
 
         self._change(session_id, change)
 
-    def _claim_call(self, session_id: str, stored: Stored[SessionIndexEntry], call_id: str) -> None:
-        for _ in range(_MAX_ATTEMPTS):
-            if call_id not in stored.entity.awaited_calls:
+    def _claim_call(self, session_id: str, call_id: str, project_id: str | None) -> None:
+        def claim(state: SessionIndexEntry) -> SessionIndexEntry:
+            if call_id not in state.awaited_calls:
                 raise conflict(
                     "UnknownFunctionCall",
                     f"No function call '{call_id}' is waiting for an output "
                     "(unknown, already answered, or timed out).",
                 )
-            remaining = [c for c in stored.entity.awaited_calls if c != call_id]
-            try:
-                self._index.update(
-                    session_id, stored.entity.model_copy(update={"awaited_calls": remaining}), stored.etag
-                )
-                return
-            except ConcurrencyConflict:
-                stored = self.live_session(session_id)
-        raise conflict("ConcurrentUpdate", "The output could not be stored; send it again.")
+            return state.model_copy(
+                update={"awaited_calls": [c for c in state.awaited_calls if c != call_id]}
+            )
 
-    def _change(self, session_id: str, change: Callable[[SessionIndexEntry], SessionIndexEntry]) -> None:
-        for _ in range(_MAX_ATTEMPTS):
-            stored = self._index.get(session_id, session_id)
-            try:
-                self._index.update(session_id, change(stored.entity), stored.etag)
-                return
-            except ConcurrencyConflict:
-                continue
-        raise conflict("ConcurrentUpdate", "The session's channel state could not be changed; try again.")
+        self._change(session_id, claim, project_id)
+
+    def close(self, session_id: str) -> None:
+        """The channel refuses the session's frames from now on; closing it again changes nothing."""
+        try:
+            self._change(session_id, lambda state: state.model_copy(update={"live": False}))
+        except ApiError as refused:
+            if refused.code not in ("SessionNotFound", "SessionEnded"):
+                raise
+
+    def _change(
+        self,
+        session_id: str,
+        change: Callable[[SessionIndexEntry], SessionIndexEntry],
+        project_id: str | None = None,
+    ) -> None:
+        """Read the live session's channel state, change it, write it with its ETag (again on a race)."""
+        update_with_retry(
+            self._index,
+            session_id,
+            None,
+            lambda: self.live_session(session_id, project_id),
+            change,
+            "session's channel state",
+        )
 
     def _change_turn_detection(self, session_id: str, change: dict[str, Any]) -> None:
         def apply(state: SessionIndexEntry) -> SessionIndexEntry:
