@@ -258,15 +258,17 @@ def _tool_outcomes(turn: _Turn) -> list[dict[str, Any]]:
         }
         elapsed_ms = float(turn.request.get("waitedMs", 0))
         timeout = turn.plan.tool_timeout_seconds
+        missed = [call for call in waiting if call.call_id not in answers]
         for call in waiting:
             answer = answers.get(call.call_id)
             if answer is None:
                 known[call.call_id] = timed_out(call, timeout, timeout * 1000, 1).to_dict()
-                turn.gateway().await_calls(turn.plan.session_id, drop=[call.call_id])
-                turn.send([protocol.function_timeout(call.call_id, call.name)])
             else:
                 output = _parsed_output(answer.result)
                 known[call.call_id] = outcome_from_answer(call, {"result": output}, elapsed_ms).to_dict()
+        if missed:  # a late output is refused from now on
+            turn.gateway().await_calls(turn.plan.session_id, drop=[call.call_id for call in missed])
+            turn.send([protocol.function_timeout(call.call_id, call.name) for call in missed])
     return [known[c] for c in turn.request["callOrder"] if c in known]
 
 
@@ -275,7 +277,7 @@ def _parsed_output(output: Any) -> Any:
     if isinstance(output, str):
         try:
             return json.loads(output)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON (or nested too deeply): the text itself
             return output
     return output
 
