@@ -78,13 +78,6 @@ class UtteranceBuffer:
         """Keep frame ``seq`` of the utterance. False when that ``seq`` was already kept (the repeat is
         ignored). Raises ``AudioError``: ``AudioFrameTooLarge``, ``InvalidAudio`` (half a sample),
         ``UtteranceTooLong`` (the frame is not kept; the frames before it are), ``InvalidUtterance``."""
-        _check_utterance_id(utterance_id)
-        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_SEQ:
-            raise AudioError(INVALID_UTTERANCE, f"An audio frame's sequence number is 0 to {MAX_SEQ}.")
-        if len(pcm) > MAX_FRAME_BYTES:
-            raise AudioError(
-                AUDIO_FRAME_TOO_LARGE, f"An audio frame holds at most {MAX_FRAME_BYTES} bytes of PCM."
-            )
         if not self.store(session_id, utterance_id, seq, pcm):
             return False
         try:
@@ -97,8 +90,15 @@ class UtteranceBuffer:
     def store(self, session_id: str, utterance_id: str, seq: int, pcm: bytes) -> bool:
         """Keep frame ``seq`` without counting it in the head: for a caller that bounds the utterance
         itself (server turn detection ends an utterance at ``MAX_UTTERANCE_SECONDS``). False when that
-        ``seq`` was already kept."""
+        ``seq`` was already kept. Raises ``AudioError``: ``AudioFrameTooLarge``, ``InvalidAudio``,
+        ``InvalidUtterance``."""
         _check_utterance_id(utterance_id)
+        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_SEQ:
+            raise AudioError(INVALID_UTTERANCE, f"An audio frame's sequence number is 0 to {MAX_SEQ}.")
+        if len(pcm) > MAX_FRAME_BYTES:
+            raise AudioError(
+                AUDIO_FRAME_TOO_LARGE, f"An audio frame holds at most {MAX_FRAME_BYTES} bytes of PCM."
+            )
         check_pcm(pcm)
         row = AudioRow(
             id=frame_row_id(utterance_id, seq),

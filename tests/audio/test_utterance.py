@@ -146,3 +146,15 @@ def test_bad_frames_and_ids_are_refused_before_anything_is_stored(buffer: Uttera
     assert refusal(buffer.append, SESSION, "utt-1", 1_000_000, b"").code == INVALID_UTTERANCE
 
     assert buffer.assemble(SESSION, "utt-1") == b""
+
+
+def test_store_refuses_what_append_refuses_but_keeps_no_count(buffer: UtteranceBuffer) -> None:
+    assert (
+        refusal(buffer.store, SESSION, "utt-1", 0, bytes(MAX_FRAME_BYTES + 2)).code == AUDIO_FRAME_TOO_LARGE
+    )
+    assert refusal(buffer.store, SESSION, "utt-1", -1, b"").code == INVALID_UTTERANCE
+    assert refusal(buffer.store, SESSION, "utt-1", 0, b"\x00").code == INVALID_AUDIO
+    assert buffer.store(SESSION, "utt-1", 0, frame(0)) is True
+    assert buffer.store(SESSION, "utt-1", 0, frame(9)) is False
+    assert buffer.assemble(SESSION, "utt-1") == frame(0)
+    assert buffer.buffered_bytes(SESSION, "utt-1") == 0
