@@ -75,6 +75,11 @@ class AvatarRecord(BaseModel):
     height: int = Field(description="Height in pixels.")
     size_bytes: int = Field(description="File size in bytes.")
     uploaded: datetime = Field(description="When it was uploaded (UTC).")
+    silhouette_blob_name: str | None = Field(
+        default=None,
+        description="Blob name of the cut-out PNG with alpha beside the original; None until it is made "
+        "or when no person was found.",
+    )
 
 
 class CompanionRecord(BaseModel):
