@@ -25,6 +25,7 @@ from api.projects import bp as projects
 from api.sessions import bp as sessions
 from api.usage import bp as usage
 from api.voices import bp as voices
+from api.web_assets import bp as web_assets
 from channels.tool_sockets import bp as tool_sockets_channel
 from channels.webpubsub import bp as webpubsub_channel
 from orchestrators.knowledge_ingestion import bp as knowledge_ingestion
@@ -51,6 +52,8 @@ app.register_functions(memory)
 app.register_functions(connections)
 app.register_functions(sessions)
 app.register_functions(usage)
+# Browser code: the Web SDK (/sdk/v1) and the Playground (/playground)
+app.register_functions(web_assets)
 # Azure Marketplace (landing page, webhook)
 app.register_functions(marketplace)
 # Channels and the session's durable functions
