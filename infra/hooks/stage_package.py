@@ -28,6 +28,10 @@ https://github.com/Azure/azure-functions-host/pull/8229). On Flex Consumption th
 backend and be scaled on the other. host.json cannot name the type through %APP_SETTING% either: the
 extension resolves %...% only in hubName (DurableTaskOptions.ResolveAppSettingOptions).
 
+The browser code (web/: the Web SDK and the Playground the app serves) is built into web/dist first with
+`npm ci` and `npm run build` (Node 20+, as for local work); .funcignore keeps its sources out of the zip.
+`--skip-web` stages without building (tests of the staging itself).
+
 Standard library only; paths are taken from the repository root this file sits in (two levels up):
     python3 infra/hooks/stage_package.py [--backend scheduler|storage] [--out DIR] [--clean]
 """
@@ -41,6 +45,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -151,12 +156,26 @@ def stage(root: Path, out: Path, backend: str) -> Path:
     return out
 
 
+def build_web(root: Path) -> None:
+    """web/ -> web/dist with the locked packages, so the package serves what the repository holds."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SystemExit(
+            "stage_package: npm (Node.js 20+) is needed to build the browser code in web/ before packaging"
+        )
+    for command in ([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], [npm, "run", "build"]):
+        completed = subprocess.run(command, cwd=root, check=False)
+        if completed.returncode != 0:
+            raise SystemExit(f"stage_package: {' '.join(command[1:])} failed (exit {completed.returncode})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", default=os.environ.get("DURABLE_BACKEND") or DEFAULT_BACKEND)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--root", type=Path, default=REPO_ROOT)
     parser.add_argument("--clean", action="store_true", help="remove the staging folder (postpackage)")
+    parser.add_argument("--skip-web", action="store_true", help="do not build web/ into web/dist first")
     args = parser.parse_args(argv)
     if args.clean:
         out = _staging_dir(args.root.resolve(), args.out)
@@ -170,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         message = f"stage_package: DURABLE_BACKEND must be one of {choices}, not {args.backend!r}"
         print(message, file=sys.stderr)
         return 2
+    if not args.skip_web:
+        build_web(args.root.resolve())
     out = stage(args.root, args.out, backend)
     durable = json.loads((out / "host.json").read_text())["extensions"]["durableTask"]
     provider = json.dumps(durable.get("storageProvider", {}))
