@@ -26,6 +26,7 @@ from api.sessions import bp as sessions
 from api.usage import bp as usage
 from api.voices import bp as voices
 from api.web_assets import bp as web_assets
+from api.web_config import bp as web_config
 from channels.tool_sockets import bp as tool_sockets_channel
 from channels.webpubsub import bp as webpubsub_channel
 from orchestrators.knowledge_ingestion import bp as knowledge_ingestion
@@ -54,6 +55,7 @@ app.register_functions(sessions)
 app.register_functions(usage)
 # Browser code: the Web SDK (/sdk/v1) and the Playground (/playground)
 app.register_functions(web_assets)
+app.register_functions(web_config)
 # Azure Marketplace (landing page, webhook)
 app.register_functions(marketplace)
 # Channels and the session's durable functions
