@@ -2,7 +2,8 @@
 
 Source: the Omniagent FAQ ("What's the difference between Admin and Member roles?") and the API
 contract's conventions. Admins have full access (members, API keys, settings, billing, project create,
-edit and delete); members may view organizations and projects and nothing else here.
+edit and delete); members may view organizations and projects, and, signed in on ``/public``, use a
+project (read its resources, open connections, search knowledge) but change nothing.
 """
 
 from __future__ import annotations
@@ -23,12 +24,38 @@ class Action(StrEnum):
     MANAGE_API_KEYS = "manage API keys"
     MANAGE_SETTINGS = "change settings"
     MANAGE_BILLING = "manage billing"
+    # Signed in on /public (a bearer token instead of an API key):
+    USE_PROJECT = "read the project's resources, open connections and search knowledge"
+    MANAGE_RESOURCES = "create, change or delete the project's resources"
 
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     "admin": frozenset(Action),
-    "member": frozenset({Action.VIEW}),
+    "member": frozenset({Action.VIEW, Action.USE_PROJECT}),
 }
+
+# The /public operations besides reads (GET) that use a project without changing it: a member may
+# call these. Anything else on /public, including every endpoint added later, is Admin-only until it
+# is named here. (method, OpenAPI path)
+MEMBER_OPERATIONS_BEYOND_READS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("POST", "/public/agents/{agentId}/connections"),
+        ("POST", "/public/connections"),
+        ("POST", "/public/ws-connections"),
+        ("POST", "/public/knowledge-bases/{knowledgeBaseId}/search"),
+    }
+)
+
+
+def public_action(method: str, path: str) -> Action:
+    """What calling a /public operation does to its project, for a signed-in caller's role check."""
+    if method.upper() == "GET" or (method.upper(), path) in MEMBER_OPERATIONS_BEYOND_READS:
+        return Action.USE_PROJECT
+    return Action.MANAGE_RESOURCES
+
+
+def roles_allowed(action: Action) -> list[Role]:
+    return [role for role in ROLES if action in PERMISSIONS[role]]
 
 
 def can(role: Role | None, action: Action) -> bool:
@@ -44,5 +71,9 @@ def authorize(role: Role | None, action: Action, resource: str, resource_id: str
     if role is None:
         raise not_found(resource, resource_id)
     if not can(role, action):
-        raise forbidden(f"Your role in this organization ({role}) does not allow you to {action.value}.")
+        needed = " or ".join(allowed.capitalize() for allowed in roles_allowed(action))
+        raise forbidden(
+            f"Your role in this organization ({role}) does not allow you to {action.value}: "
+            f"that needs the {needed} role."
+        )
     return role

@@ -1,4 +1,4 @@
-"""The role matrix: admins do everything, members only view; outsiders see nothing."""
+"""The role matrix: admins do everything, members only view (and use projects); outsiders see nothing."""
 
 import pytest
 
@@ -11,8 +11,8 @@ def test_admins_may_do_everything(action):
     assert can("admin", action)
 
 
-def test_members_may_only_view():
-    assert [action for action in Action if can("member", action)] == [Action.VIEW]
+def test_members_may_only_view_and_use_projects():
+    assert [action for action in Action if can("member", action)] == [Action.VIEW, Action.USE_PROJECT]
 
 
 @pytest.mark.parametrize("action", list(Action))
@@ -31,7 +31,10 @@ def test_a_member_managing_keys_is_forbidden_with_the_reason():
     with pytest.raises(ApiError) as raised:
         authorize("member", Action.MANAGE_API_KEYS, "Project", "proj_abc")
     assert raised.value.status == 403
-    assert "member" in raised.value.description
+    assert raised.value.description == (
+        "Your role in this organization (member) does not allow you to manage API keys: "
+        "that needs the Admin role."
+    )
 
 
 def test_authorize_answers_the_role_that_allowed_it():
