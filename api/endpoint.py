@@ -4,7 +4,8 @@
 ``EndpointSpec`` for the OpenAPI document. The wrapper does what every route needs, once:
 
 - a request id on every answer (``X-Request-Id``: the caller's, or a new one);
-- authentication (``X-Api-Key`` or ``Authorization: Bearer``) and the per-key rate limit;
+- authentication (``X-Api-Key`` or ``Authorization: Bearer``; on ``/public`` a bearer with
+  ``X-Project-Id``, ``shared.auth.project_members``) and the per-key (or per-user) rate limit;
 - body and query validation through the declared pydantic models (400 with field ``details``);
 - the error body for every ``ApiError``, the mapping of storage conflicts, and a bare 500 (with the
   request id, never the exception's text) for the unexpected.
@@ -35,6 +36,9 @@ from shared.api_errors import (
     validation_failed,
 )
 from shared.auth.principals import ApiKeyPrincipal, UserPrincipal
+from shared.auth.project_members import KEY_HEADER, PROJECT_HEADER, signed_in_principal
+from shared.management.roles import public_action
+from shared.management.store import management_store
 from shared.openapi import AuthScheme, EndpointSpec
 from shared.platform import get_platform
 from shared.storage import AlreadyExists, ConcurrencyConflict, InvalidCursor, NotFound
@@ -232,9 +236,9 @@ def handle(
 ) -> func.HttpResponse:
     request_id = (req.headers.get(REQUEST_ID_HEADER) or "").strip()[:128] or uuid.uuid4().hex
     try:
-        principal = _authenticate(spec.auth, req)
+        principal = _authenticate(spec, req)
         if isinstance(principal, ApiKeyPrincipal):
-            get_platform().rate_limiter.check(principal.key_id, rate_limit_bucket or "default")
+            get_platform().rate_limiter.check(principal.rate_limit_key, rate_limit_bucket or "default")
         result = handler(RequestContext(req, spec, request_id, principal, durable))
         reply = result if isinstance(result, Reply) else Reply(result)
         return _answer(reply, request_id)
@@ -259,10 +263,20 @@ def handle(
         return _error_answer(internal_error(), request_id)
 
 
-def _authenticate(scheme: AuthScheme, req: func.HttpRequest) -> ApiKeyPrincipal | UserPrincipal | None:
-    platform = get_platform()
+def _authenticate(spec: EndpointSpec, req: func.HttpRequest) -> ApiKeyPrincipal | UserPrincipal | None:
+    platform, scheme = get_platform(), spec.auth
     if scheme == "api_key":
-        return platform.api_keys.authenticate(req.headers.get("X-Api-Key"))
+        api_key, authorization = req.headers.get("X-Api-Key"), req.headers.get("Authorization")
+        if not api_key and authorization and authorization.lower().startswith("bearer "):
+            # A signed-in user (Playground, dashboard): acts through one of the project's keys.
+            return signed_in_principal(
+                management_store(platform),
+                platform.tokens.authenticate(authorization),
+                req.headers.get(PROJECT_HEADER),
+                req.headers.get(KEY_HEADER),
+                public_action(spec.method, spec.path),
+            )
+        return platform.api_keys.authenticate(api_key)
     if scheme == "user":
         return platform.tokens.authenticate(req.headers.get("Authorization"))
     return None

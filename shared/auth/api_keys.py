@@ -78,7 +78,9 @@ class ApiKeyAuthenticator:
 
     def authenticate(self, header: str | None) -> ApiKeyPrincipal:
         if not header:
-            raise unauthorized("Send your API key in the X-Api-Key header.")
+            raise unauthorized(
+                "Send your API key in the X-Api-Key header (or, signed in, a bearer token with X-Project-Id)."
+            )
         parsed = parse_key(header)
         if parsed is None:
             raise unauthorized("The API key is not valid.")

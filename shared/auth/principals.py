@@ -14,11 +14,33 @@ class ApiKeyPrincipal:
     key_id: str
     provider_type: str
 
+    @property
+    def rate_limit_key(self) -> str:
+        """Whose request budget a call spends: the key's."""
+        return self.key_id
+
+
+@dataclass(frozen=True)
+class SignedInKeyPrincipal(ApiKeyPrincipal):
+    """A signed-in user on ``/public`` (bearer token + ``X-Project-Id``), acting through one of the
+    project's keys (which provides the model): endpoints see the key; rate limits and role checks see
+    the user."""
+
+    user_id: str  # the organization roster's id of the user (as /manage)
+    subject: str  # the token's ``sub``: stable per user, unlike the email
+    role: str  # "admin" | "member" in the project's organization
+
+    @property
+    def rate_limit_key(self) -> str:
+        # Per user, not per key: the Playground's users share a key but not each other's budget.
+        return f"user:{self.subject}"
+
 
 @dataclass(frozen=True)
 class UserPrincipal:
     """A ``Authorization: Bearer`` caller of ``/manage``: roles are per organization, looked up."""
 
-    user_id: str  # the token's subject, stable per user
+    user_id: str  # the organization roster's id of the user (the lower-cased email today)
     email: str
     name: str | None = None
+    subject: str = ""  # the token's ``sub`` claim (stable; ``user_id`` follows the email)

@@ -68,7 +68,12 @@ class TokenAuthenticator:
         email = claims.get("email") or claims.get("preferred_username") or claims.get("upn")
         if not email or not claims.get("sub"):
             raise unauthorized("The bearer token names no user (no email or sub claim).")
-        return UserPrincipal(user_id=str(email).lower(), email=str(email).lower(), name=claims.get("name"))
+        return UserPrincipal(
+            user_id=str(email).lower(),
+            email=str(email).lower(),
+            name=claims.get("name"),
+            subject=str(claims["sub"]),
+        )
 
     def _verify(self, token: str, header: dict[str, Any]) -> dict[str, Any]:
         if header.get("alg") == "HS256":
