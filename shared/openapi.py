@@ -13,6 +13,9 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from shared.auth.project_members import KEY_HEADER, PROJECT_HEADER
+from shared.management.roles import public_action, roles_allowed
+
 AuthScheme = Literal["api_key", "user", "none"]
 
 _ROUTE_PARAMETER = re.compile(r"\{\*?([A-Za-z_][A-Za-z0-9_]*)[^}]*\}")
@@ -63,6 +66,11 @@ _ERROR_DESCRIPTIONS = {
 }
 
 
+# What a signed-in caller of /public may get on any operation: no X-Project-Id (400), not in the
+# project's organization (404), no usable API key in the project (409).
+_SIGNED_IN_ERRORS = frozenset({400, 404, 409})
+
+
 class ErrorBody(BaseModel):
     """The error answer of every endpoint (the published Omniagent error body)."""
 
@@ -98,7 +106,9 @@ def build_document(specs: list[EndpointSpec], title: str, version: str) -> dict[
         if spec.description:
             operation["description"] = spec.description
         if spec.auth == "api_key":
-            operation["security"] = [{"ApiKeyAuth": []}]
+            # An API key, or a signed-in user of the project (the Playground, the dashboard).
+            operation["security"] = [{"ApiKeyAuth": []}, {"BearerAuth": [], "ProjectIdHeader": []}]
+            operation["x-omniagent-roles"] = roles_allowed(public_action(spec.method, spec.path))
         elif spec.auth == "user":
             operation["security"] = [{"BearerAuth": []}]
         else:
@@ -123,6 +133,17 @@ def build_document(specs: list[EndpointSpec], title: str, version: str) -> dict[
                     "description": "API key for authentication. Passed as a header on every request.",
                 },
                 "BearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "ProjectIdHeader": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": PROJECT_HEADER,
+                    "description": "With a management bearer token on /public: the project to act in. "
+                    "The user must be in the project's organization (else 404); Members may call the "
+                    "operations whose `x-omniagent-roles` name `member` (reads, connections, knowledge "
+                    "search), Admins all (403 otherwise). One of the project's active keys provides "
+                    f"the model: the one named by `{KEY_HEADER}`, else the oldest (409 `NoApiKey` "
+                    "when the project has none).",
+                },
             },
         },
     }
@@ -146,6 +167,17 @@ def _parameters(spec: EndpointSpec) -> list[dict[str, Any]]:
     if spec.auth == "api_key":
         parameters.append(
             {"name": "X-API-Version", "in": "header", "required": False, "schema": {"type": "string"}}
+        )
+        parameters.append(
+            {
+                "name": KEY_HEADER,
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "With a bearer token and `X-Project-Id`: which of the project's active "
+                "keys provides the model and voices (default: its oldest active key). 404 if it is not "
+                "a key of the project, 409 `ApiKeyRevoked` if revoked.",
+            }
         )
     if spec.method in ("PATCH", "PUT"):
         parameters.append(
@@ -175,8 +207,10 @@ def _responses(spec: EndpointSpec, schema_ref: dict[Any, Any]) -> dict[str, Any]
             responses[str(status)] = {"description": description}
     error_schema = schema_ref[ErrorBody]
     statuses = set(spec.errors) | (
-        {401, 429} if spec.auth == "api_key" else {401} if spec.auth == "user" else set()
+        _SIGNED_IN_ERRORS | {401, 429} if spec.auth == "api_key" else {401} if spec.auth == "user" else set()
     )
+    if spec.auth == "api_key" and "member" not in roles_allowed(public_action(spec.method, spec.path)):
+        statuses.add(403)  # a signed-in Member calling an Admin-only operation
     for status in sorted(statuses):
         responses[str(status)] = {
             "description": _ERROR_DESCRIPTIONS.get(status, "Error."),
