@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
@@ -90,6 +90,41 @@ class MarketplaceSettings:
 
 
 @dataclass(frozen=True)
+class SpeechAvatarSettings:
+    """Azure AI Speech's real-time text-to-speech avatar for ``webrtc`` sessions: the app mints a Speech
+    auth token and the avatar's ICE relay credentials per connection (``shared.speech_avatar``); the
+    video itself is WebRTC between Azure and the browser. Authenticated with the resource's key, or
+    without one with the app's managed identity (which needs the resource's custom-domain endpoint and
+    its resource id: the Speech SDK takes ``aad#<resourceId>#<Entra token>``)."""
+
+    region: str
+    # Base of both token endpoints. Unset: the regional hosts (https://{region}.api.cognitive.microsoft.com
+    # for the auth token, https://{region}.tts.speech.microsoft.com for the relay). Set (a custom domain
+    # or private endpoint): {endpoint}/sts/v1.0/issueToken and {endpoint}/tts/cognitiveservices/avatar/...
+    endpoint: str | None = None
+    key: str | None = field(default=None, repr=False)  # never in logs or tracebacks
+    resource_id: str | None = None
+    character: str = "lisa"
+    style: str = "casual-sitting"
+    voice: str = "en-US-AvaMultilingualNeural"
+
+    @property
+    def token_base(self) -> str:
+        return self.endpoint or f"https://{self.region}.api.cognitive.microsoft.com"
+
+    @property
+    def issue_token_url(self) -> str:
+        return f"{self.token_base}/sts/v1.0/issueToken"
+
+    @property
+    def relay_token_url(self) -> str:
+        relay = "cognitiveservices/avatar/relay/token/v1"
+        if self.endpoint:
+            return f"{self.endpoint}/tts/{relay}"
+        return f"https://{self.region}.tts.speech.microsoft.com/{relay}"
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: Environment
     storage: StorageSettings
@@ -132,6 +167,8 @@ class Settings:
     # use. Unset: WebSocket tools get one exchange per call instead of a socket per session.
     tool_sockets_url: str | None = None
     tool_sockets_secret: str | None = None
+    # Azure AI Speech's avatar for webrtc sessions; None: the browser draws the avatar from the photo.
+    speech_avatar: SpeechAvatarSettings | None = None
 
     @property
     def is_local(self) -> bool:
@@ -202,6 +239,45 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         ),
         tool_sockets_url=(env.get("OMNI_TOOL_SOCKETS_URL") or "").rstrip("/") or None,
         tool_sockets_secret=_tool_sockets_secret(env, environment),
+        speech_avatar=_speech_avatar(env, environment),
+    )
+
+
+def _speech_avatar(env: Mapping[str, str], environment: str) -> SpeechAvatarSettings | None:
+    """OMNI_SPEECH_AVATAR_*: on when a region is set. Without OMNI_SPEECH_AVATAR_KEY the managed
+    identity authenticates, which needs OMNI_SPEECH_AVATAR_ENDPOINT (the custom domain) and
+    OMNI_SPEECH_AVATAR_RESOURCE_ID."""
+    region = (env.get("OMNI_SPEECH_AVATAR_REGION") or "").strip().lower()
+    named = [name for name in env if name.startswith("OMNI_SPEECH_AVATAR_") and env[name]]
+    if not region:
+        if named:
+            raise SettingsError(f"{', '.join(sorted(named))} need OMNI_SPEECH_AVATAR_REGION (e.g. westus2).")
+        return None
+    if not region.replace("-", "").isalnum():
+        raise SettingsError(f"OMNI_SPEECH_AVATAR_REGION must be an Azure region name, not {region!r}.")
+    endpoint = (env.get("OMNI_SPEECH_AVATAR_ENDPOINT") or "").strip().rstrip("/") or None
+    if (
+        endpoint
+        and not endpoint.startswith("https://")
+        and not (environment == "local" and endpoint.startswith("http://"))
+    ):
+        raise SettingsError("OMNI_SPEECH_AVATAR_ENDPOINT must be an https:// URL.")
+    key = env.get("OMNI_SPEECH_AVATAR_KEY") or None
+    resource_id = env.get("OMNI_SPEECH_AVATAR_RESOURCE_ID") or None
+    if not key and not (endpoint and resource_id):
+        raise SettingsError(
+            "The Speech avatar needs OMNI_SPEECH_AVATAR_KEY, or for the managed identity both "
+            "OMNI_SPEECH_AVATAR_ENDPOINT (the resource's custom domain) and OMNI_SPEECH_AVATAR_RESOURCE_ID."
+        )
+    defaults = SpeechAvatarSettings(region=region)
+    return SpeechAvatarSettings(
+        region=region,
+        endpoint=endpoint,
+        key=key,
+        resource_id=resource_id,
+        character=env.get("OMNI_SPEECH_AVATAR_CHARACTER") or defaults.character,
+        style=env.get("OMNI_SPEECH_AVATAR_STYLE") or defaults.style,
+        voice=env.get("OMNI_SPEECH_AVATAR_VOICE") or defaults.voice,
     )
 
 
