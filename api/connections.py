@@ -1,16 +1,16 @@
-"""``POST /public/agents/{agentId}/connections``: open a session of an agent on a channel.
+"""Open a session: ``POST /public/agents/{agentId}/connections`` (an agent on a channel) and the legacy
+per-session ``POST /public/ws-connections`` (websocket) and ``POST /public/connections`` (webrtc), whose
+body carries the whole agent configuration and which store nothing beyond the session.
 
-Published answer (docs: "Connections"): ``201 {"token": "...", "connection": {"id": "..."}}``. For
-WebSockets the token is base64 of JSON; both documented forms are in it (a superset):
-``{url, authToken}`` (connect with ``Authorization: Bearer <authToken>``) and
-``{url (token embedded), token, connection, expiresAt}``.
+Published answer (docs: "Connections"): ``201 {"token": "...", "connection": {"id": "..."}}``; the token
+(base64 of JSON) is built in ``shared.sessions.client_token``. A ``webrtc`` session is the same Web PubSub
+socket as a ``websocket`` one (no media passes through the app); its token adds what the Web SDK needs,
+with the Speech avatar's credentials minted here when the deployment has a Speech resource.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import json
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -25,20 +25,29 @@ from shared.api_errors import invalid_field
 from shared.billing.enforcement import refuse_unpaid_connection
 from shared.catalog.references import load, missing_references
 from shared.catalog.tables import AGENTS, CHANNEL_CONFIGS
+from shared.companions.store import find_companion
 from shared.ids import new_id
 from shared.platform import Platform, get_platform
+from shared.sessions.client_token import (
+    WEBRTC_TOKEN_DESCRIPTION,
+    app_base_url,
+    encode,
+    webrtc_token,
+    websocket_token,
+)
 from shared.sessions.configuration import session_speech
 from shared.sessions.gateway import SESSION_INDEX_TABLE, SessionIndexEntry
 from shared.sessions.lifecycle import SessionPlan
 from shared.sessions.limits import session_limits
 from shared.sessions.records import SESSIONS_TABLE, SessionRecord, mark_ended
+from shared.speech_avatar import SpeechAvatarCredentials, mint_speech_avatar
 from shared.storage import NotFound
 from shared.voices import is_known_voice
 
 bp = df.Blueprint()
 
 TAG = "Connections"
-AVAILABLE_CHANNELS = ("websocket",)
+AVAILABLE_CHANNELS = ("websocket", "webrtc")
 DEFAULT_VOICE = "alloy"  # per-session connections may leave the voice out
 
 
@@ -81,14 +90,18 @@ class Connection(BaseModel):
     body=ConnectionRequest,
     response=Connection,
     status=201,
-    errors=(402, 404, 409),
+    errors=(402, 404, 409, 503),
     rate_limit_bucket="connections",
     durable_client=True,
-    description="Starts a session of the agent on `channelType` (this version: `websocket`). The token is "
-    "base64 of JSON `{url, authToken, token, connection, expiresAt}`: open a WebSocket to `url` (or to `url` "
-    "without its query, with `Authorization: Bearer <authToken>`) and exchange JSON text frames. "
+    description="Starts a session of the agent on `channelType` (this version: `websocket` and `webrtc`; "
+    "`sip` and `voip` answer 400). The token is base64 of JSON `{url, authToken, token, connection, "
+    "expiresAt}`: open a WebSocket to `url` (or to `url` without its query, with `Authorization: Bearer "
+    "<authToken>`) and exchange JSON text frames (the live protocol, `/public/asyncapi.json`). "
+    + WEBRTC_TOKEN_DESCRIPTION
+    + " The agent's config of the channel (`/public/agents/{agentId}/channels/{channelType}`) applies. "
     "At most 1 request per 5 seconds per key, and (by default) 5 live sessions per transport per "
-    "organization: 409 `ConcurrentSessionLimitReached` (a session counts from creation until it ends).",
+    "organization, `webrtc` and `websocket` counted apart: 409 `ConcurrentSessionLimitReached` (a session "
+    "counts from creation until it ends).",
 )
 def create_connection(ctx: RequestContext) -> Reply:
     refuse_unpaid_connection(get_platform(), ctx.api_key.organization_id)
@@ -102,7 +115,8 @@ def create_connection(ctx: RequestContext) -> Reply:
     # The channel's overrides travel with the session (as a per-session connection's agent does).
     opening = body.initialSpeech or channel.initial_speech
     request = body.model_copy(update={"initialSpeech": opening})
-    return _open_session(ctx, request, for_channel(agent, channel), agent_id=agent.id, inline=True)
+    merged = for_channel(agent, channel)
+    return _open_session(ctx, request, merged, agent_id=agent.id, inline=True, channel=channel)
 
 
 def _channel_config(
@@ -137,6 +151,10 @@ class PerSessionConnectionRequest(BaseModel):
         None, pattern=r"^[A-Za-z0-9_-]{1,32}$", description="Your id of the end user."
     )
     tags: dict[str, str] | None = Field(None, description="Labels kept on the session.")
+    externalClientProfile: dict[str, Any] | None = Field(None, description="What you know of the end user.")
+    modality: Literal["text", "audio"] | None = Field(
+        None, description="`text`: the agent does not speak (no `audio_received`), even if its provider can."
+    )
 
 
 @endpoint(
@@ -157,6 +175,33 @@ class PerSessionConnectionRequest(BaseModel):
     "`POST /public/agents/{agentId}/connections` with `channelType: websocket` (the same limits).",
 )
 def create_per_session_connection(ctx: RequestContext) -> Reply:
+    return _open_per_session(ctx, "websocket")
+
+
+@endpoint(
+    bp,
+    "POST",
+    "public/connections",
+    summary="Connect a per-session WebRTC agent",
+    tag=TAG,
+    auth="api_key",
+    body=PerSessionConnectionRequest,
+    response=Connection,
+    status=201,
+    errors=(402, 409, 503),
+    rate_limit_bucket="connections",
+    durable_client=True,
+    description="Legacy per-session connection for the browser (the Web SDK): the whole configuration in "
+    "the request, nothing stored beyond the session (docs: migrations, 'From Per-Session Connections to "
+    "Omniagent'). Answers as `POST /public/agents/{agentId}/connections` with `channelType: webrtc` (the "
+    "same token and limits; no channel config applies). " + WEBRTC_TOKEN_DESCRIPTION,
+)
+def create_per_session_webrtc_connection(ctx: RequestContext) -> Reply:
+    return _open_per_session(ctx, "webrtc")
+
+
+def _open_per_session(ctx: RequestContext, channel_type: Literal["websocket", "webrtc"]) -> Reply:
+    """A per-session connection: the body is checked as an agent would be, then opened as one."""
     refuse_unpaid_connection(get_platform(), ctx.api_key.organization_id)
     body = ctx.body(PerSessionConnectionRequest)
     provider = body.providerConfig or ProviderConfig.model_validate({})
@@ -182,7 +227,13 @@ def create_per_session_connection(ctx: RequestContext) -> Reply:
         lambda references: missing_references(tables, project_id, references),
     )
     request = ConnectionRequest.model_validate(
-        {"channelType": "websocket", "externalClientId": body.externalClientId, "tags": body.tags}
+        {
+            "channelType": channel_type,
+            "externalClientId": body.externalClientId,
+            "externalClientProfile": body.externalClientProfile,
+            "tags": body.tags,
+            "modality": body.modality,
+        }
     )
     return _open_session(ctx, request, fields, agent_id=None)
 
@@ -204,6 +255,7 @@ def _open_session(
     agent: AgentFields,
     agent_id: str | None,
     inline: bool = False,
+    channel: ChannelConfigRecord | None = None,
 ) -> Reply:
     """Claim a seat within the organization's concurrency limit, record the session (``pending``),
     start its orchestrator and answer the channel's token. A failure after the claim frees the seat."""
@@ -212,7 +264,9 @@ def _open_session(
     limits = session_limits(platform)
     limits.claim(key.organization_id, body.channelType, session_id, key.project_id, now)
     try:
-        return _start_session(ctx, platform, body, agent, agent_id, session_id, now, inline or not agent_id)
+        return _start_session(
+            ctx, platform, body, agent, agent_id, session_id, now, inline or not agent_id, channel
+        )
     except BaseException:
         limits.release(key.organization_id, body.channelType, session_id)
         sessions = platform.repository(SESSIONS_TABLE, SessionRecord)
@@ -238,9 +292,12 @@ def _start_session(
     session_id: str,
     now: datetime,
     inline: bool,
+    channel: ChannelConfigRecord | None,
 ) -> Reply:
     key = ctx.api_key
     speaks = body.modality != "text" and _can_speak(platform, key.project_id, key.key_id)
+    # Before anything is written: a Speech service that fails refuses the connection with nothing to undo.
+    speech_avatar = _speech_avatar(platform) if body.channelType == "webrtc" else None
     platform.repository(SESSION_INDEX_TABLE, SessionIndexEntry).create(
         session_id,
         SessionIndexEntry(id=session_id, project_id=key.project_id, turn_detection=_turn_detection(agent)),
@@ -290,17 +347,27 @@ def _start_session(
         language=agent.language,
     )
     access = platform.session_connection.client_token(session_id)
+    token = websocket_token(access, session_id)
+    if body.channelType == "webrtc":
+        token = webrtc_token(
+            token,
+            session_id=session_id,
+            modality="audio" if speaks else "text",
+            agent=agent,
+            companion=find_companion(key.project_id, agent.companion_id),
+            channel=channel,
+            app_base_url=app_base_url(ctx.request.url),
+            speech_avatar=speech_avatar,
+        )
     assert ctx.durable is not None
     ctx.durable.start_new(names.SESSION, session_id, {"plan": plan.to_json()})
-    token = {
-        "url": access["url"],
-        "authToken": access["token"],
-        "token": access["token"],
-        "connection": {"id": session_id},
-        "expiresAt": access["expiresAt"],
-    }
-    encoded = base64.b64encode(json.dumps(token).encode()).decode()
-    return Reply(Connection(token=encoded, connection=ConnectionId(id=session_id)), status=201)
+    return Reply(Connection(token=encode(token), connection=ConnectionId(id=session_id)), status=201)
+
+
+def _speech_avatar(platform: Platform) -> SpeechAvatarCredentials | None:
+    """The Speech avatar's credentials when the deployment has a Speech resource, else None."""
+    settings = platform.settings.speech_avatar
+    return mint_speech_avatar(settings) if settings else None
 
 
 def _turn_detection(agent: AgentFields) -> dict[str, Any]:
