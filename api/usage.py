@@ -20,6 +20,7 @@ from shared.billing.metering import CURRENCY, PRICE_PER_MINUTE, Dimension
 from shared.billing.usage_report import (
     DEFAULT_SPAN,
     MAX_SPAN,
+    RANGE_TEXT,
     BadWindow,
     DimensionTotal,
     Granularity,
@@ -43,14 +44,15 @@ class UsageQuery(BaseModel):
         None,
         alias="from",
         description="Start of the window (ISO 8601; UTC when no offset), rounded down to the hour or "
-        "day. Default: `to` minus 24 hours (`hour`) or 30 days (`day`).",
+        f"day. Default: `to` minus 24 hours (`hour`) or 30 days (`day`). Must be {RANGE_TEXT} "
+        "(inclusive; else 400).",
     )
     end: datetime | None = Field(
         None,
         alias="to",
         description="End of the window (exclusive), rounded up to the hour or day. Default: the end of "
         f"the current hour or day. At most {MAX_SPAN['hour'].days} days after `from` by hour, "
-        f"{MAX_SPAN['day'].days} by day.",
+        f"{MAX_SPAN['day'].days} by day. Must be {RANGE_TEXT} (inclusive; else 400).",
     )
     granularity: Granularity = Field("day", description="`hour` or `day` (UTC) buckets.")
 

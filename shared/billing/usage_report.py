@@ -3,9 +3,11 @@
 The window is whole buckets (UTC hours or days): ``from`` is rounded down and ``to`` up to a bucket
 boundary. Without them: the last 24 hours by hour, the last 30 days by day, up to the end of the
 current bucket. At most 31 days by hour and 92 days by day (a read is one partition range of the
-organization's slices). Every bucket of the window is answered, empty ones too (charts need them),
-with both dimensions in a fixed order. Minutes and costs are rounded from the exact microsecond sums
-(6 decimals, as reported to the Marketplace); totals are rounded from the window's exact sum.
+organization's slices). Every moment of a window lies in ``EARLIEST``..``LATEST``: checked before any
+arithmetic, as rounding or an offset near year 1 or 9999 would leave ``datetime``'s range. Every
+bucket of the window is answered, empty ones too (charts need them), with both dimensions in a fixed
+order. Minutes and costs are rounded from the exact microsecond sums (6 decimals, as reported to the
+Marketplace); totals are rounded from the window's exact sum.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Final, Literal
 
@@ -34,6 +36,11 @@ Granularity = Literal["hour", "day"]
 DAY: Final = timedelta(days=1)
 DEFAULT_SPAN: Final[dict[Granularity, timedelta]] = {"hour": timedelta(hours=24), "day": timedelta(days=30)}
 MAX_SPAN: Final[dict[Granularity, timedelta]] = {"hour": timedelta(days=31), "day": timedelta(days=92)}
+# Usage exists in neither century outside this range; both ends are whole days, so every window
+# rounded out to buckets stays inside it.
+EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST: Final = datetime(3000, 1, 1, tzinfo=UTC)
+RANGE_TEXT: Final = f"from {EARLIEST:%Y-%m-%dT%H:%M:%SZ} to {LATEST:%Y-%m-%dT%H:%M:%SZ}"
 
 
 def bucket_start(moment: datetime, granularity: Granularity) -> datetime:
@@ -70,15 +77,27 @@ class UsageWindow:
         return [self.start + step * index for index in range(count)]
 
 
+def _within_range(field: str, moment: datetime | None) -> datetime | None:
+    """``moment`` in UTC (none: read as UTC), refused outside the range. Compared before converting:
+    an aware datetime compares without leaving the calendar, converting one near its ends may not."""
+    if moment is None:
+        return None
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    if not EARLIEST <= aware <= LATEST:
+        raise BadWindow(field, f"must be {RANGE_TEXT}")
+    return read_as_utc(aware)
+
+
 def usage_window(
     start: datetime | None, end: datetime | None, granularity: Granularity, now: datetime
 ) -> UsageWindow:
     """The window a query asks for, in whole buckets; raises ``BadWindow`` naming the parameter."""
+    start, end = _within_range("from", start), _within_range("to", end)
     span = DEFAULT_SPAN[granularity]
-    upper = _ceil(read_as_utc(end) if end is not None else as_utc(now), granularity)
+    upper = _ceil(end if end is not None else min(max(as_utc(now), EARLIEST + span), LATEST), granularity)
     if end is None and start is not None:
-        upper = max(upper, _ceil(read_as_utc(start) + _step(granularity), granularity))
-    lower = bucket_start(read_as_utc(start) if start is not None else upper - span, granularity)
+        upper = min(max(upper, _ceil(start + _step(granularity), granularity)), LATEST)
+    lower = bucket_start(start if start is not None else upper - span, granularity)
     if lower >= upper:
         raise BadWindow("from", "must be before `to`")
     limit = MAX_SPAN[granularity]
