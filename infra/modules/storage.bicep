@@ -31,6 +31,21 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
 
   resource blobServices 'blobServices' = {
     name: 'default'
+    properties: {
+      // Browsers draw companion avatars (read SAS links) into a canvas: GET from any origin, or the
+      // canvas is tainted. The SAS is the access control; CORS only lets the page read the bytes.
+      cors: {
+        corsRules: [
+          {
+            allowedOrigins: ['*']
+            allowedMethods: ['GET', 'HEAD']
+            allowedHeaders: ['*']
+            exposedHeaders: ['*']
+            maxAgeInSeconds: 3600
+          }
+        ]
+      }
+    }
 
     resource containers 'containers' = [for containerName in containerNames: {
       name: containerName

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from azure.core.credentials import TokenCredential
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import (
     BlobSasPermissions,
     BlobServiceClient,
     ContainerClient,
     ContentSettings,
+    CorsRule,
     generate_blob_sas,
 )
 
@@ -55,6 +56,7 @@ class BlobStore:
         self._service = service
         self._container: ContainerClient | None = None
         self._lock = threading.Lock()
+        self._browser_reads: bool | None = None
 
     def put(self, name: str, data: bytes, content_type: str) -> None:
         """Write the blob, replacing any previous content."""
@@ -131,6 +133,30 @@ class BlobStore:
                 "token credential (a SAS connection string cannot issue new SAS links)."
             )
         return f"{blob.url}?{sas}"
+
+    def allow_browser_reads(self) -> bool:
+        """Let web pages of any origin GET this account's blobs (CORS on the blob service), so a canvas
+        that draws an image read through a SAS link is not tainted; the SAS stays the access control.
+
+        Once per store. Setting service properties needs an account-level role, which a managed
+        identity with only a data role lacks: in Azure the Bicep sets the same rule, and a refusal here
+        is reported (False), not raised.
+        """
+        with self._lock:
+            if self._browser_reads is None:
+                rule = CorsRule(
+                    ["*"],
+                    ["GET", "HEAD"],
+                    allowed_headers=["*"],
+                    exposed_headers=["*"],
+                    max_age_in_seconds=3600,
+                )
+                try:
+                    self._service.set_service_properties(cors=[rule])
+                    self._browser_reads = True
+                except HttpResponseError:
+                    self._browser_reads = False
+            return self._browser_reads
 
     def _client(self) -> ContainerClient:
         container = self._container
