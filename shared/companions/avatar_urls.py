@@ -3,7 +3,7 @@
 Uploaded avatars are blobs, read through short-lived SAS URLs (the blob service answers CORS for any
 origin, set where the platform opens Blob storage, so a canvas that draws them is not tainted). Stock
 companions' images ship with the app and are served by it at
-``/public/companions/stock-avatars/{file}``, so their URLs are built from the caller's origin.
+``/static/stock-avatars/{file}``, so their URLs are built from the caller's origin.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from shared.companions.store import avatars
 # Long enough for a page to load the images of a connection it has just opened, short enough that a
 # leaked link soon stops working. A reconnect gets fresh links.
 AVATAR_URL_LIFETIME = timedelta(hours=1)
-STOCK_AVATAR_ROUTE = "public/companions/stock-avatars"
+STOCK_AVATAR_ROUTE = "static/stock-avatars"
 
 
 @dataclass(frozen=True)
