@@ -3,6 +3,7 @@
 import azure.durable_functions as df
 import azure.functions as func
 
+from activities.avatar_silhouette import bp as avatar_silhouette_activities
 from activities.function_calls import bp as function_call_activities
 from activities.knowledge import bp as knowledge_activities
 from activities.model_turn import bp as model_turn_activities
@@ -23,12 +24,14 @@ from api.openapi_docs import bp as openapi_docs
 from api.organizations import bp as organizations
 from api.projects import bp as projects
 from api.sessions import bp as sessions
+from api.stock_avatars import bp as stock_avatars
 from api.usage import bp as usage
 from api.voices import bp as voices
 from api.web_assets import bp as web_assets
 from api.web_config import bp as web_config
 from channels.tool_sockets import bp as tool_sockets_channel
 from channels.webpubsub import bp as webpubsub_channel
+from orchestrators.avatar_silhouette import bp as avatar_silhouette_preparation
 from orchestrators.knowledge_ingestion import bp as knowledge_ingestion
 from orchestrators.session import bp as session_orchestrator
 from timers.metering import bp as metering_timer
@@ -43,6 +46,7 @@ app.register_functions(api_keys)
 app.register_functions(dev_tokens)
 # Customer API (/public)
 app.register_functions(companions)
+app.register_functions(stock_avatars)
 app.register_functions(voices)
 app.register_functions(functions)
 app.register_functions(faqs)
@@ -68,6 +72,9 @@ app.register_functions(function_call_activities)
 # Knowledge ingestion's durable functions
 app.register_functions(knowledge_ingestion)
 app.register_functions(knowledge_activities)
+# Avatar silhouettes' durable functions
+app.register_functions(avatar_silhouette_preparation)
+app.register_functions(avatar_silhouette_activities)
 # Timers
 app.register_functions(metering_timer)
 # Keep last: the OpenAPI document lists every endpoint registered above.

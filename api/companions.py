@@ -12,14 +12,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
-import azure.functions as func
+import azure.durable_functions as df
 from pydantic import Field, RootModel
 
 from api.endpoint import Reply, RequestContext, endpoint
+from shared import durable_names as names
 from shared.api_errors import invalid_field
 from shared.catalog.usage import refuse_if_in_use
 from shared.companions.avatar import ACCEPTED_CONTENT_TYPES, MAX_AVATAR_BYTES, check_avatar
+from shared.companions.avatar_preparation import instance_id_for, new_job, silhouette_blob_name
 from shared.companions.catalog import ETHNICITIES, STOCK_COMPANIONS, canonical_ethnicity
 from shared.companions.listing import filter_companions, searchable_text
 from shared.companions.models import (
@@ -32,6 +35,7 @@ from shared.companions.models import (
     CompanionUpdate,
     EthnicityList,
 )
+from shared.companions.silhouette import own_alpha_silhouette
 from shared.companions.store import (
     avatars,
     companions,
@@ -45,7 +49,7 @@ from shared.listing import paginate
 from shared.platform import get_platform
 from shared.storage import project_blob_name
 
-bp = func.Blueprint()
+bp = df.Blueprint()
 TAG = "Companions"
 ROUTE = "public/companions"
 ITEM_ROUTE = "public/companions/{companionId}"
@@ -69,11 +73,20 @@ def _ethnicity(value: str | None) -> str | None:
     return canonical
 
 
-def _page(records: Sequence[CompanionRecord], query: CompanionListQuery) -> dict[str, Any]:
+def _base_url(ctx: RequestContext) -> str:
+    """The app's origin as the caller reached it (stock avatar images are served from it)."""
+    parts = urlsplit(ctx.request.url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _page(
+    ctx: RequestContext, records: Sequence[CompanionRecord], query: CompanionListQuery
+) -> dict[str, Any]:
     ordered = sorted(records, key=lambda r: (r.created, r.id))
     page = paginate(filter_companions(ordered, query), query, searchable_text)
     page["totalCount"] = len(records)  # the count before any filter; filteredCount is after
-    page["items"] = [to_wire(record) for record in page["items"]]
+    base_url = _base_url(ctx)
+    page["items"] = [to_wire(record, base_url) for record in page["items"]]
     return page
 
 
@@ -109,7 +122,7 @@ def create_companion(ctx: RequestContext) -> Reply:
     )
     stored = companions().create(ctx.api_key.project_id, record)
     return Reply(
-        to_wire(stored.entity),
+        to_wire(stored.entity, _base_url(ctx)),
         status=201,
         etag=stored.etag,
         headers={"Location": f"/{ROUTE}/{record.id}"},
@@ -131,11 +144,11 @@ def create_companion(ctx: RequestContext) -> Reply:
 )
 def list_companions(ctx: RequestContext) -> dict[str, Any]:
     query = ctx.query(CompanionListQuery)
-    return _page(companions().list_all(ctx.api_key.project_id), query)
+    return _page(ctx, companions().list_all(ctx.api_key.project_id), query)
 
 
 def _stock_page(ctx: RequestContext) -> dict[str, Any]:
-    return _page(STOCK_COMPANIONS, ctx.query(CompanionListQuery))
+    return _page(ctx, STOCK_COMPANIONS, ctx.query(CompanionListQuery))
 
 
 @endpoint(
@@ -199,9 +212,9 @@ def get_companion_by_id(ctx: RequestContext) -> Reply:
     companion_id = ctx.route("companionId")
     stock = next((c for c in STOCK_COMPANIONS if c.id == companion_id), None)
     if stock is not None:
-        return Reply(to_wire(stock))
+        return Reply(to_wire(stock, _base_url(ctx)))
     stored = get_companion(ctx.api_key.project_id, companion_id)
-    return Reply(to_wire(stored.entity), etag=stored.etag)
+    return Reply(to_wire(stored.entity, _base_url(ctx)), etag=stored.etag)
 
 
 @endpoint(
@@ -229,7 +242,7 @@ def patch_companion(ctx: RequestContext) -> Reply:
         return record.model_copy(update=changes)
 
     stored = update_companion(ctx.api_key.project_id, ctx.route("companionId"), ctx.if_match, change)
-    return Reply(to_wire(stored.entity), etag=stored.etag)
+    return Reply(to_wire(stored.entity, _base_url(ctx)), etag=stored.etag)
 
 
 @endpoint(
@@ -241,7 +254,7 @@ def patch_companion(ctx: RequestContext) -> Reply:
     auth="api_key",
     status=204,
     errors=(404, 409, 412),
-    description="Deletes the companion and its avatar image. 409 while an agent uses it.",
+    description="Deletes the companion, its avatar image and its silhouette. 409 while an agent uses it.",
 )
 def delete_companion(ctx: RequestContext) -> Reply:
     project_id, companion_id = ctx.api_key.project_id, ctx.route("companionId")
@@ -249,8 +262,12 @@ def delete_companion(ctx: RequestContext) -> Reply:
     matching_etag(ctx.if_match, stored.etag, "companion")
     refuse_if_in_use(get_platform().tables, project_id, "companion", companion_id)
     companions().delete(project_id, companion_id, stored.etag)
-    if stored.entity.avatar is not None:
-        avatars().delete(stored.entity.avatar.blob_name)
+    avatar = stored.entity.avatar
+    if avatar is not None:
+        avatars().delete(avatar.blob_name)
+        # A cut-out still running finds the companion gone and removes its own output.
+        if avatar.silhouette_blob_name:
+            avatars().delete(avatar.silhouette_blob_name)
     return Reply(status=204)
 
 
@@ -265,10 +282,15 @@ def delete_companion(ctx: RequestContext) -> Reply:
     body_content_types=ACCEPTED_CONTENT_TYPES,
     response=Companion,
     errors=(404, 412, 413, 415),
+    durable_client=True,
     description="Extension. The body is the raw image: JPEG, PNG or WebP, judged by its bytes (not the "
     f"file name or Content-Type), at most {MAX_AVATAR_BYTES} bytes (413), 16:9 within ±2% and at "
-    "least 1280x720 (400 naming the measured size). Replaces any previous avatar; the companion becomes "
-    "`readyToUse` (no video is generated). A refused upload changes nothing.",
+    "least 1280x720 (400 naming the measured size). Replaces any previous avatar and its silhouette. "
+    "The silhouette (the person without background, a PNG with alpha, for the Web SDK's `silhouette` "
+    "view) is the image's own alpha when it has transparency (the companion is `readyToUse` at once), "
+    "else it is cut out in the background: `avatar.silhouette` is `preparing` and the companion "
+    "`pending` until it is done (about a second), then `readyToUse` with `cutOut`, or `none` when no "
+    "person is found. A refused upload changes nothing.",
 )
 def put_avatar(ctx: RequestContext) -> Reply:
     project_id, companion_id = ctx.api_key.project_id, ctx.route("companionId")
@@ -280,6 +302,10 @@ def put_avatar(ctx: RequestContext) -> Reply:
     store = avatars()
     store.put(blob_name, data, image.content_type)
     now = datetime.now(UTC)
+    own_alpha = own_alpha_silhouette(data)  # cheap: no segmentation, so done here
+    silhouette_name = silhouette_blob_name(project_id, companion_id, now) if own_alpha else None
+    if own_alpha is not None and silhouette_name is not None:
+        store.put(silhouette_name, own_alpha, "image/png")
     avatar = AvatarRecord(
         blob_name=blob_name,
         content_type=image.content_type,
@@ -287,11 +313,14 @@ def put_avatar(ctx: RequestContext) -> Reply:
         height=image.height,
         size_bytes=image.size_bytes,
         uploaded=now,
+        silhouette_blob_name=silhouette_name,
+        silhouette_source="alphaChannel" if own_alpha else "preparing",
     )
     replaced: list[str] = []
 
     def change(record: CompanionRecord) -> CompanionRecord:
-        replaced[:] = [record.avatar.blob_name] if record.avatar else []
+        old = record.avatar
+        replaced[:] = [name for name in (old.blob_name, old.silhouette_blob_name) if name] if old else []
         return record.model_copy(update={"avatar": avatar, "updated": now})
 
     try:
@@ -299,8 +328,14 @@ def put_avatar(ctx: RequestContext) -> Reply:
     except Exception:
         if current.entity.avatar is None or current.entity.avatar.blob_name != blob_name:
             store.delete(blob_name)  # nothing references the new blob
+        if silhouette_name:
+            store.delete(silhouette_name)
         raise
     for old_name in replaced:
-        if old_name != blob_name:
-            store.delete(old_name)  # the previous avatar had another format
-    return Reply(to_wire(stored.entity), etag=stored.etag)
+        if old_name not in (blob_name, silhouette_name):
+            store.delete(old_name)  # the previous avatar had another format, or its own silhouette
+    if own_alpha is None:
+        job = new_job(project_id, companion_id, avatar)
+        assert ctx.durable is not None
+        ctx.durable.start_new(names.PREPARE_AVATAR_SILHOUETTE, instance_id_for(job), job)
+    return Reply(to_wire(stored.entity, _base_url(ctx)), etag=stored.etag)

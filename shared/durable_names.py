@@ -4,6 +4,7 @@ these are API (renaming one breaks instances in flight). A test checks them agai
 # Orchestrators: nouns for the life they track.
 SESSION = "session"
 INGEST_KNOWLEDGE_FILE = "ingest_knowledge_file"
+PREPARE_AVATAR_SILHOUETTE = "prepare_avatar_silhouette"
 
 # Activities: verb phrases for the one effect each has.
 SEND_TO_SESSION = "send_to_session"
@@ -14,6 +15,7 @@ PREPARE_KNOWLEDGE_FILE = "prepare_knowledge_file"
 EMBED_KNOWLEDGE_BATCH = "embed_knowledge_batch"
 INDEX_KNOWLEDGE_FILE = "index_knowledge_file"
 FAIL_KNOWLEDGE_FILE = "fail_knowledge_file"
+CUT_OUT_AVATAR_SILHOUETTE = "cut_out_avatar_silhouette"
 
 # External events raised into a session: "something is in your inbox"; the payload names the entry
 # (see shared/sessions/inbox.py).

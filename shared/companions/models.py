@@ -21,6 +21,7 @@ Gender = Literal["male", "female", "nonBinary"]
 DefaultView = Literal["round", "rectangle", "silhouette"]
 CompanionStatus = Literal["pending", "generationCompleted", "readyToUse", "completed"]
 Version = Literal["v1", "v2"]
+SilhouetteSource = Literal["preparing", "alphaChannel", "cutOut", "none"]
 
 # Built-in (napster-stock) companions: ``new_id("comp")`` never makes an id with a second '_'.
 STOCK_PREFIX = "comp_stock_"
@@ -80,6 +81,11 @@ class AvatarRecord(BaseModel):
         description="Blob name of the cut-out PNG with alpha beside the original; None until it is made "
         "or when no person was found.",
     )
+    silhouette_source: str = Field(
+        default="none",
+        description="`preparing` (being cut out), `alphaChannel` (the upload's own alpha), `cutOut` "
+        "(segmented) or `none` (no person found; records from before silhouettes read so too).",
+    )
 
 
 class CompanionRecord(BaseModel):
@@ -108,9 +114,14 @@ class CompanionRecord(BaseModel):
 
     @property
     def status(self) -> CompanionStatus:
-        # No video generation here: a companion is usable as soon as it has an avatar image; the
-        # built-in ones are usable at once (as the published stock companions are).
-        return "readyToUse" if self.avatar is not None or self.is_stock else "pending"
+        # No video generation here: a companion is usable once it has an avatar image and its silhouette
+        # is prepared (cut out in a durable activity); the built-in ones are usable at once (as the
+        # published stock companions are).
+        if self.is_stock:
+            return "readyToUse"
+        if self.avatar is None or self.avatar.silhouette_source == "preparing":
+            return "pending"
+        return "readyToUse"
 
 
 # ---------------------------------------------------------------------------------------------- requests
@@ -222,6 +233,15 @@ class AvatarInfo(WireModel):
     width: int = Field(description="Width in pixels.")
     height: int = Field(description="Height in pixels.")
     size_bytes: int = Field(description="Size of the image file in bytes.")
+    silhouette: SilhouetteSource = Field(
+        description="Where the silhouette (the person without background, a PNG with alpha) comes from: "
+        "`preparing` (being cut out; the companion is `pending`), `alphaChannel` (the uploaded image's "
+        "own transparency), `cutOut` (segmented at upload) or `none` (no person found: the Web SDK shows "
+        "the image in its round mask instead)."
+    )
+    silhouette_url: str | None = Field(
+        description="Short-lived (15 minutes) read URL of the silhouette PNG, or null."
+    )
 
 
 class Companion(WireModel):
@@ -231,7 +251,8 @@ class Companion(WireModel):
     first_name: str | None = Field(description="First name.")
     last_name: str | None = Field(description="Last name.")
     preview_url: str | None = Field(
-        description="Short-lived (15 minutes) read URL of the avatar image; null until one is uploaded."
+        description="The avatar image: a short-lived (15 minutes) read URL of the uploaded one (null until "
+        "one is uploaded), or for stock companions the app-served built-in PNG."
     )
     video_loop_url: str | None = Field(
         description="Always null here: this platform generates no avatar video (published field)."
@@ -241,8 +262,8 @@ class Companion(WireModel):
     headline: str | None = Field(description="Short tagline, set with PATCH.")
     tags: dict[str, str] = Field(description="String labels.")
     status: CompanionStatus = Field(
-        description="`readyToUse` once an avatar image is uploaded (no video is generated here), else "
-        "`pending`."
+        description="`readyToUse` once an avatar image is uploaded and its silhouette prepared (no "
+        "video is generated here), else `pending`."
     )
     description: str = Field(description="Personality and role.")
     instructions: str | None = Field(description="Extension: behavior instructions.")

@@ -173,16 +173,26 @@ def silhouette_png(image: Image.Image, alpha: Mask) -> bytes:
     return out.getvalue()
 
 
+def own_alpha_silhouette(data: bytes) -> bytes | None:
+    """The silhouette PNG from the image's own alpha channel (the upload itself when it is a PNG), or
+    None when it has no meaningful transparency."""
+    image = Image.open(io.BytesIO(data))
+    if image.mode not in ("RGBA", "LA", "PA", "P"):  # from the header: opaque images are not decoded
+        return None
+    image.load()
+    alpha = image_alpha(image)
+    if alpha is None or not has_meaningful_transparency(alpha):
+        return None
+    return data if image.format == "PNG" else silhouette_png(image, alpha)
+
+
 def make_silhouette(data: bytes) -> tuple[bytes, str] | None:
     """The silhouette PNG of an (already accepted) avatar image and where its alpha came from
     (``alphaChannel`` or ``cutOut``), or None when no person is found."""
+    own = own_alpha_silhouette(data)
+    if own is not None:
+        return own, "alphaChannel"
     image = Image.open(io.BytesIO(data))
-    image.load()
-    alpha = image_alpha(image)
-    if alpha is not None and has_meaningful_transparency(alpha):
-        if image.format == "PNG":
-            return data, "alphaChannel"  # the upload itself, alpha untouched
-        return silhouette_png(image, alpha), "alphaChannel"
     cut = cut_out_person(image)
     if cut is None:
         return None

@@ -26,7 +26,9 @@ def companions() -> TableRepository[CompanionRecord]:
 
 
 def avatars() -> BlobStore:
-    return get_platform().blob_store(AVATARS_CONTAINER)
+    store = get_platform().blob_store(AVATARS_CONTAINER)
+    store.allow_browser_reads()  # the Web SDK draws avatars into a canvas (once per store)
+    return store
 
 
 def get_companion(project_id: str, companion_id: str) -> Stored[CompanionRecord]:
@@ -65,14 +67,23 @@ def update_companion(
     )
 
 
-def to_wire(record: CompanionRecord) -> Companion:
-    """The answer for a companion; ``previewUrl`` is a fresh short-lived read URL of its avatar."""
+def to_wire(record: CompanionRecord, app_base_url: str) -> Companion:
+    """The answer for a companion; ``previewUrl`` is a fresh short-lived read URL of its avatar (stock
+    companions: the app-served image under ``app_base_url``)."""
+    from shared.companions.avatar_urls import stock_avatar_file, stock_avatar_url  # imports this module
+
     avatar = record.avatar
+    store = avatars() if avatar else None
+    if store is not None and avatar is not None:
+        preview_url: str | None = store.read_url(avatar.blob_name, PREVIEW_URL_LIFETIME)
+    else:
+        stock_file = stock_avatar_file(record.id) if record.is_stock else None
+        preview_url = stock_avatar_url(app_base_url, stock_file) if stock_file else None
     return Companion(
         id=record.id,
         first_name=record.first_name,
         last_name=record.last_name,
-        preview_url=avatars().read_url(avatar.blob_name, PREVIEW_URL_LIFETIME) if avatar else None,
+        preview_url=preview_url,
         video_loop_url=None,
         ethnicity=record.ethnicity,
         gender=record.gender,
@@ -89,8 +100,12 @@ def to_wire(record: CompanionRecord) -> Companion:
             width=avatar.width,
             height=avatar.height,
             size_bytes=avatar.size_bytes,
+            silhouette=avatar.silhouette_source,  # type: ignore[arg-type]  # written from the Literal
+            silhouette_url=store.read_url(avatar.silhouette_blob_name, PREVIEW_URL_LIFETIME)
+            if avatar.silhouette_blob_name
+            else None,
         )
-        if avatar
+        if avatar and store
         else None,
         is_stock=record.is_stock,
         created=int(record.created.timestamp()),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 
 import pytest
 import requests
@@ -72,6 +73,17 @@ def avatar_blobs(platform, project_id: str) -> list[str]:
     if not container.exists():
         return []
     return [blob.name for blob in container.list_blobs(name_starts_with=f"{project_id}/")]
+
+
+def wait_until_prepared(platform, key, companion_id: str, timeout: float = 60) -> dict:
+    """The companion once its silhouette is no longer `preparing` (a durable activity prepares it)."""
+    url = platform.url(f"/public/companions/{companion_id}")
+    deadline = time.monotonic() + timeout
+    while True:
+        companion = requests.get(url, headers=key.headers, timeout=30).json()
+        if companion["avatar"]["silhouette"] != "preparing" or time.monotonic() > deadline:
+            return companion
+        time.sleep(0.2)
 
 
 # ---------------------------------------------------------------------------------------------- create
@@ -207,6 +219,7 @@ def test_napster_stock_lists_the_built_in_catalog_on_both_paths(platform, projec
     item = stock["items"][0]
     assert set(item) >= LIST_ITEM_FIELDS and item["firstName"]
     assert item["status"] == "readyToUse" and item["isStock"] is True
+    assert item["previewUrl"].startswith(platform.url("/static/stock-avatars/"))
     older = requests.get(platform.url("/public/napster-companions"), headers=project_key.headers, timeout=30)
     assert older.status_code == 200 and older.json()["totalCount"] == stock["totalCount"]
     fetched = requests.get(
@@ -411,13 +424,19 @@ def test_png_avatar_makes_the_companion_ready_and_its_preview_url_serves_the_sam
     response = put_avatar(platform, project_key, companion["id"], png, "image/png")
     assert response.status_code == 200, response.text
     answered = response.json()
-    assert answered["status"] == "readyToUse"
+    # an opaque image: its silhouette is cut out in the background, pending until then
+    assert answered["status"] == "pending"
     assert answered["avatar"] == {
         "contentType": "image/png",
         "width": 1280,
         "height": 720,
         "sizeBytes": len(png),
+        "silhouette": "preparing",
+        "silhouetteUrl": None,
     }
+    ready = wait_until_prepared(platform, project_key, companion["id"])
+    assert ready["status"] == "readyToUse"
+    assert ready["avatar"]["silhouette"] == "none"  # a plain colour has no person to cut out
     assert response.headers["ETag"]
     preview = requests.get(answered["previewUrl"], timeout=30)
     assert preview.status_code == 200 and preview.content == png

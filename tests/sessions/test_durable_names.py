@@ -14,7 +14,11 @@ def _functions_by_trigger() -> dict[str, set[str]]:
 
 def test_every_durable_name_is_registered_with_the_right_trigger():
     functions = _functions_by_trigger()
-    assert functions["orchestrationTrigger"] == {names.SESSION, names.INGEST_KNOWLEDGE_FILE}
+    assert functions["orchestrationTrigger"] == {
+        names.SESSION,
+        names.INGEST_KNOWLEDGE_FILE,
+        names.PREPARE_AVATAR_SILHOUETTE,
+    }
     assert functions["activityTrigger"] == {
         names.SEND_TO_SESSION,
         names.RUN_MODEL_TURN,
@@ -24,6 +28,7 @@ def test_every_durable_name_is_registered_with_the_right_trigger():
         names.EMBED_KNOWLEDGE_BATCH,
         names.INDEX_KNOWLEDGE_FILE,
         names.FAIL_KNOWLEDGE_FILE,
+        names.CUT_OUT_AVATAR_SILHOUETTE,
     }
 
 
