@@ -63,6 +63,7 @@ _ERROR_DESCRIPTIONS = {
     413: "The payload is too large.",
     415: "The payload's type is not supported.",
     429: "Too many requests: retry after `Retry-After` seconds.",
+    503: "A service the operation needs is unavailable: retry after `Retry-After` seconds.",
 }
 
 
