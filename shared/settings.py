@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
+from shared.functions.addresses import HostPort, parse_host_port
+
 Environment = Literal["local", "azure"]
 
 
@@ -157,6 +159,12 @@ class Settings:
     # local stack); "azure-search" is Azure AI Search (key, else the app's managed identity).
     knowledge_index: KnowledgeIndexKind = "local"
     knowledge_dir: str = ".devhost/knowledge"
+    # Non-public hosts knowledge URLs may be downloaded from (OMNI_KNOWLEDGE_ALLOWED_HOSTS, comma-separated
+    # host[:port]; no port: any). Empty: public addresses only, in local mode too.
+    knowledge_allowed_hosts: tuple[HostPort, ...] = ()
+    # The app's own host as the Functions host sets it (WEBSITE_HOSTNAME: localhost:PORT under func start
+    # and the devhost, <app>.azurewebsites.net in Azure): never a target of tools or knowledge URLs.
+    app_host: HostPort | None = None
     search_endpoint: str | None = None
     search_api_key: str | None = None
     search_index_name: str = "omniagent-knowledge"
@@ -225,6 +233,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         hosted_embedding_deployment=env.get("OMNI_HOSTED_EMBEDDING_DEPLOYMENT") or None,
         knowledge_index=_knowledge_index(env),
         knowledge_dir=env.get("OMNI_KNOWLEDGE_DIR") or ".devhost/knowledge",
+        knowledge_allowed_hosts=_host_ports(env, "OMNI_KNOWLEDGE_ALLOWED_HOSTS"),
+        app_host=next(iter(_host_ports(env, "WEBSITE_HOSTNAME")), None),
         search_endpoint=env.get("OMNI_SEARCH_ENDPOINT") or None,
         search_api_key=env.get("OMNI_SEARCH_API_KEY") or None,
         search_index_name=env.get("OMNI_SEARCH_INDEX_NAME") or "omniagent-knowledge",
@@ -300,6 +310,13 @@ def _tool_sockets_secret(env: Mapping[str, str], environment: str) -> str | None
             "least 32 characters."
         )
     return secret
+
+
+def _host_ports(env: Mapping[str, str], name: str) -> tuple[HostPort, ...]:
+    try:
+        return tuple(parse_host_port(entry) for entry in (env.get(name) or "").split(",") if entry.strip())
+    except ValueError as error:
+        raise SettingsError(f"{name} must be comma-separated host[:port] entries: {error}.") from None
 
 
 def _knowledge_index(env: Mapping[str, str]) -> KnowledgeIndexKind:
