@@ -91,8 +91,7 @@ def test_a_member_changing_a_resource_is_told_the_role_it_needs():
 
 def test_every_allow_listed_operation_is_a_post_of_the_public_api():
     registered = {(spec.method, spec.path) for spec in public_specs()}
-    # The per-session webrtc route is the browser channel's (issue 13); allowed here before it lands.
-    assert MEMBER_OPERATIONS_BEYOND_READS - registered <= {("POST", "/public/connections")}
+    assert MEMBER_OPERATIONS_BEYOND_READS - registered == set()  # a misspelt entry would allow nothing
     assert {method for method, _path in MEMBER_OPERATIONS_BEYOND_READS} == {"POST"}
 
 
