@@ -6,6 +6,7 @@ import {
   AvatarConfig,
   AvatarSynthesizer,
   AvatarVideoFormat,
+  ResultReason,
   SpeechConfig,
 } from "microsoft-cognitiveservices-speech-sdk";
 import type { SpeechAvatarCredentials } from "./index";
@@ -70,7 +71,9 @@ export async function startSpeechAvatar(
   };
   try {
     const started = await synthesizer.startAvatarAsync(peer);
-    if (started.reason !== undefined && started.errorDetails) throw new Error(started.errorDetails);
+    if (started.reason !== ResultReason.SynthesizingAudioCompleted) {
+      throw new Error(started.errorDetails || "the avatar service did not answer the offer");
+    }
   } catch (failed) {
     closeAll();
     throw failed instanceof Error ? failed : new Error(String(failed));
