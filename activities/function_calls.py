@@ -48,5 +48,6 @@ def call_function_endpoint(request: dict[str, Any]) -> dict[str, Any]:
         open_signing_secret(platform.secret_box, function),
         timeout_seconds=plan.tool_timeout_seconds,
         allow_private=platform.settings.is_local,
+        own_host=platform.settings.app_host,
     )
     return outcome.to_dict()

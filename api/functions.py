@@ -52,7 +52,8 @@ def _box() -> SecretBox:
 
 
 def _check(body: FunctionBody) -> None:
-    problems = definition_problems(body, allow_private=get_platform().settings.is_local)
+    settings = get_platform().settings
+    problems = definition_problems(body, allow_private=settings.is_local, own_host=settings.app_host)
     if problems:
         summary = "; ".join(f"{p.field}: {p.message}" for p in problems[:5])
         raise validation_failed(f"The function is not valid: {summary}", problems)

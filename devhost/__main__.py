@@ -24,6 +24,8 @@ def _serve(args: argparse.Namespace) -> int:
         # WEBPUBSUB_CONNECTION_STRING unset or "devhost" (environment or local.settings.json): this host
         # plays Web PubSub. Set before the app is imported, as the app reads it.
         load_local_settings(app_dir)
+        # As `func start` does: the app learns its own host (apps refuse to call themselves with it).
+        os.environ["WEBSITE_HOSTNAME"] = f"localhost:{args.port}"
         ensure_connection_string(os.environ, data_dir, args.port)
         index = load_app(app_dir)
     except AppLoadError as error:

@@ -1,23 +1,32 @@
-"""Where an explicit function may call: never into the platform's own network.
+"""Where the platform may call out (tool endpoints, knowledge downloads): never into its own network.
 
 A URL whose host is, or resolves to, a loopback, private, link-local, unspecified, multicast, reserved
 or cloud-metadata address is refused (every resolved address is checked: one bad answer is enough),
-unless private targets are allowed (local development only). The caller of a function endpoint should
-check again right before each call: DNS answers can change after the function was saved.
+unless private targets are allowed: for tools in local development (``allow_private``), for knowledge
+downloads only on the hosts a setting names (``named_hosts``). Two rules hold whatever is allowed:
+cloud-metadata addresses are never a target, and neither is the app's own host (``own_host``, as
+``WEBSITE_HOSTNAME`` gives it: the durable-task webhooks and admin routes live there). Locally the app
+is ``localhost:PORT``, so any non-public address on its port counts as the app itself (127.0.0.2,
+[::1], 0.0.0.0 and the machine's own addresses all reach it). The caller should check again right
+before each call and connect to the addresses checked (``shared.tools.connections``): DNS answers can
+change after the URL was saved.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[..., Sequence[tuple[Any, ...]]]
+HostPort = tuple[str, int | None]  # a host (lower case, no brackets) and its port (None: any port)
 
 ALLOWED_SCHEMES = ("http", "https", "ws", "wss")
+DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
 # Cloud metadata and host-agent endpoints (some are not in any "private" range).
 METADATA_ADDRESSES: frozenset[IPAddress] = frozenset(
@@ -35,6 +44,10 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 class UnsafeEndpoint(ValueError):
     """The URL is not one a function may call; the message says why."""
+
+
+class UnresolvedHost(UnsafeEndpoint):
+    """The URL's host has no usable DNS answer."""
 
 
 def forbidden_reason(address: IPAddress) -> str | None:
@@ -64,27 +77,93 @@ def forbidden_reason(address: IPAddress) -> str | None:
     return None
 
 
-def check_endpoint_url(
-    url: str, *, allow_private: bool = False, resolve: Resolver = socket.getaddrinfo
-) -> None:
-    """Raise ``UnsafeEndpoint`` unless ``url`` is an http/https/ws/wss URL whose host resolves only to
-    public addresses (with ``allow_private``, only the URL's form is checked)."""
+def parse_host_port(text: str) -> HostPort:
+    """``host``, ``host:port``, ``[v6]`` or ``[v6]:port`` as a ``HostPort``; ``ValueError`` if it is
+    none of them."""
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit("//" + text.strip())
         port = parts.port
     except ValueError as error:
+        raise ValueError(f"{text!r} is not a host[:port] ({error})") from None
+    if not parts.hostname or parts.path or parts.query or parts.fragment or "@" in parts.netloc:
+        raise ValueError(f"{text!r} is not a host[:port]")
+    return parts.hostname.lower(), port
+
+
+@dataclass(frozen=True)
+class CheckedUrl:
+    """A URL the rule approved: where to connect (``addresses``: every answer checked, in order)."""
+
+    scheme: str
+    host: str
+    port: int
+    addresses: tuple[IPAddress, ...]
+
+
+def _matches(host: str, port: int, entry: HostPort) -> bool:
+    return host == entry[0] and entry[1] in (None, port)
+
+
+def _own_host_hit(host: str, port: int, addresses: Sequence[IPAddress], own_host: HostPort | None) -> bool:
+    if own_host is None:
+        return False
+    if _matches(host, port, own_host):
+        return True
+    # A local app (its host has a port, as localhost:7071) answers on every local address of that port.
+    return own_host[1] == port and any(forbidden_reason(a) for a in addresses)
+
+
+def check_url(
+    url: str,
+    *,
+    allow_private: bool = False,
+    named_hosts: Collection[HostPort] = (),
+    own_host: HostPort | None = None,
+    resolve: Resolver = socket.getaddrinfo,
+) -> CheckedUrl:
+    """The addresses ``url`` may be reached at, or ``UnsafeEndpoint`` saying why it may not be called:
+    an http/https/ws/wss URL whose addresses are all public, or non-public ones with ``allow_private``
+    or a host in ``named_hosts``; never a cloud-metadata address, never ``own_host``."""
+    try:
+        parts = urlsplit(url.strip())
+        explicit_port = parts.port
+    except ValueError as error:
         raise UnsafeEndpoint(f"is not a valid URL ({error})") from None
-    if parts.scheme.lower() not in ALLOWED_SCHEMES:
+    scheme = parts.scheme.lower()
+    if scheme not in ALLOWED_SCHEMES:
         raise UnsafeEndpoint(f"must use one of the schemes {', '.join(ALLOWED_SCHEMES)}")
-    host = parts.hostname
+    host = (parts.hostname or "").lower()
     if not host:
         raise UnsafeEndpoint("has no host")
-    if allow_private:
-        return
-    for address in resolved_addresses(host, port, resolve):
+    port = explicit_port or DEFAULT_PORTS[scheme]
+    if _own_host_hit(host, port, (), own_host):
+        raise UnsafeEndpoint("points to the app's own host")
+    private_allowed = allow_private or any(_matches(host, port, entry) for entry in named_hosts)
+    addresses = tuple(dict.fromkeys(resolved_addresses(host, port, resolve)))  # each once, in order
+    if _own_host_hit(host, port, addresses, own_host):
+        raise UnsafeEndpoint("points to the app's own host")
+    for address in addresses:
         reason = forbidden_reason(address)
-        if reason:
+        if reason and (not private_allowed or "metadata" in reason):
             raise UnsafeEndpoint(f"points to a non-public address: {reason}")
+    return CheckedUrl(scheme, host, port, addresses)
+
+
+def check_endpoint_url(
+    url: str,
+    *,
+    allow_private: bool = False,
+    own_host: HostPort | None = None,
+    resolve: Resolver = socket.getaddrinfo,
+) -> None:
+    """Raise ``UnsafeEndpoint`` unless ``url`` may be called (``check_url``). With ``allow_private`` a
+    host that does not resolve yet passes (local development: the server may not run yet); the call
+    itself checks again."""
+    try:
+        check_url(url, allow_private=allow_private, own_host=own_host, resolve=resolve)
+    except UnresolvedHost:
+        if not allow_private:
+            raise
 
 
 def resolved_addresses(
@@ -98,7 +177,7 @@ def resolved_addresses(
     try:
         answers = resolve(host, port or 443, 0, socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        raise UnsafeEndpoint(f"host {host!r} cannot be resolved") from None
+        raise UnresolvedHost(f"host {host!r} cannot be resolved") from None
     addresses: list[IPAddress] = []
     for answer in answers:
         sockaddr = answer[4]
@@ -107,5 +186,5 @@ def resolved_addresses(
         except ValueError:
             raise UnsafeEndpoint(f"host {host!r} resolves to an unusable address") from None
     if not addresses:
-        raise UnsafeEndpoint(f"host {host!r} cannot be resolved")
+        raise UnresolvedHost(f"host {host!r} cannot be resolved")
     return addresses

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
+from shared.functions.addresses import HostPort
 from shared.tools.http_tool import HttpAnswer, HttpClient, StdlibHttpClient, call_http_tool
 from shared.tools.records import (
     DEFAULT_TIMEOUT_SECONDS,
@@ -59,15 +60,19 @@ def call_explicit_tool(
     signing_secret: str | None,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     allow_private: bool = False,
+    own_host: HostPort | None = None,
 ) -> ToolOutcome:
-    """Run an explicit call over HTTP(S) or WebSocket, as the endpoint's scheme says."""
+    """Run an explicit call over HTTP(S) or WebSocket, as the endpoint's scheme says (never to
+    ``own_host``, the app itself)."""
     scheme = urlsplit(endpoint_url.strip()).scheme.lower()
     if scheme in ("ws", "wss"):
         return call_websocket_tool(
-            call, endpoint_url, headers, signing_secret, timeout_seconds, allow_private
+            call, endpoint_url, headers, signing_secret, timeout_seconds, allow_private, own_host=own_host
         )
     if scheme in ("http", "https"):
-        return call_http_tool(call, endpoint_url, headers, signing_secret, timeout_seconds, allow_private)
+        return call_http_tool(
+            call, endpoint_url, headers, signing_secret, timeout_seconds, allow_private, own_host=own_host
+        )
     return failed(call, "the endpoint URL is refused: it must use http, https, ws or wss", 0.0, 0)
 
 

@@ -1,30 +1,28 @@
 """Connections to tool endpoints that go where the address rule allowed, and nowhere else.
 
-Each attempt checks the URL again with ``check_endpoint_url`` (DNS answers can change after a function
-was saved) and then connects to the very addresses that check approved: the host is not resolved a
-second time, so a DNS answer that changes between the check and the connection (DNS rebinding) cannot
-lead a call into the platform's network. TLS still verifies the certificate against the URL's host name.
-With private targets allowed (local development), the host is resolved and connected to normally.
+Each attempt checks the URL again with ``check_url`` (DNS answers can change after a function was
+saved) and then connects to the very addresses that check approved: the host is not resolved a second
+time, so a DNS answer that changes between the check and the connection (DNS rebinding) cannot lead a
+call into the platform's network, nor (private targets allowed, in local development) into the app's
+own host. TLS still verifies the certificate against the URL's host name.
 """
 
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlsplit
 
-from shared.functions.addresses import Resolver, UnsafeEndpoint, check_endpoint_url
+from shared.functions.addresses import DEFAULT_PORTS, HostPort, Resolver, check_url
 
 SocketFactory = Callable[..., socket.socket]
-DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+__all__ = ["DEFAULT_PORTS", "SocketFactory", "Target", "checked_target", "open_socket", "request_headers"]
 
 
 @dataclass(frozen=True)
 class Target:
     """Where one attempt connects: the URL's host and port, and the approved addresses (None: resolve
-    the host normally, private targets being allowed)."""
+    the host normally; ``checked_target`` always pins them)."""
 
     scheme: str
     host: str
@@ -32,32 +30,19 @@ class Target:
     addresses: tuple[str, ...] | None
 
 
-def checked_target(url: str, *, allow_private: bool, resolve: Resolver = socket.getaddrinfo) -> Target:
+def checked_target(
+    url: str,
+    *,
+    allow_private: bool,
+    named_hosts: Collection[HostPort] = (),
+    own_host: HostPort | None = None,
+    resolve: Resolver = socket.getaddrinfo,
+) -> Target:
     """Check ``url`` (raises ``UnsafeEndpoint``) and say where to connect: the addresses checked."""
-    answers: list[tuple[Any, ...]] = []
-
-    def recording_resolve(*args: Any, **kwargs: Any) -> Sequence[tuple[Any, ...]]:
-        found = resolve(*args, **kwargs)
-        answers.extend(found)
-        return found
-
-    check_endpoint_url(url, allow_private=allow_private, resolve=recording_resolve)
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    host = parts.hostname or ""
-    port = parts.port or DEFAULT_PORTS[scheme]
-    if allow_private:
-        return Target(scheme, host, port, None)
-    if not answers:  # an IP literal: the check looked at the literal itself
-        return Target(scheme, host, port, (host.split("%", 1)[0],))
-    addresses: list[str] = []
-    for answer in answers:
-        address = str(answer[4][0]).split("%", 1)[0]
-        if address not in addresses:
-            addresses.append(address)
-    if not addresses:
-        raise UnsafeEndpoint(f"host {host!r} cannot be resolved")
-    return Target(scheme, host, port, tuple(addresses))
+    checked = check_url(
+        url, allow_private=allow_private, named_hosts=named_hosts, own_host=own_host, resolve=resolve
+    )
+    return Target(checked.scheme, checked.host, checked.port, tuple(str(a) for a in checked.addresses))
 
 
 def open_socket(

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from shared.functions.addresses import Resolver, UnsafeEndpoint
+from shared.functions.addresses import HostPort, Resolver, UnsafeEndpoint
 from shared.tools.connections import SocketFactory, Target, checked_target, open_socket, request_headers
 from shared.tools.records import DEFAULT_TIMEOUT_SECONDS, ToolCall, ToolOutcome, failed, succeeded
 from shared.tools.retries import Budget, Clock, backoff_seconds
@@ -164,6 +164,7 @@ def call_http_tool(
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     allow_private: bool = False,
     *,
+    own_host: HostPort | None = None,
     http: HttpClient | None = None,
     clock: Clock = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
@@ -180,7 +181,9 @@ def call_http_tool(
     attempts = 0
     while True:
         try:  # again before each attempt: DNS answers change
-            target = checked_target(endpoint_url, allow_private=allow_private, resolve=resolve)
+            target = checked_target(
+                endpoint_url, allow_private=allow_private, own_host=own_host, resolve=resolve
+            )
         except UnsafeEndpoint as error:
             return failed(call, f"the endpoint URL is refused: it {error}", budget.elapsed_ms(), attempts)
         signed = signature_headers(signing_secret, str(int(now())), body)

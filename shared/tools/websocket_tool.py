@@ -26,7 +26,7 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from shared.functions.addresses import Resolver, UnsafeEndpoint
+from shared.functions.addresses import HostPort, Resolver, UnsafeEndpoint
 from shared.tools.connections import SocketFactory, Target, checked_target, open_socket, request_headers
 from shared.tools.records import DEFAULT_TIMEOUT_SECONDS, ToolCall, ToolOutcome, failed, outcome_from_answer
 from shared.tools.retries import Budget, Clock, backoff_seconds
@@ -53,6 +53,7 @@ def call_websocket_tool(
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     allow_private: bool = False,
     *,
+    own_host: HostPort | None = None,
     clock: Clock = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     now: Clock = time.time,
@@ -69,7 +70,9 @@ def call_websocket_tool(
     attempts = 0
     while True:
         try:
-            target = checked_target(endpoint_url, allow_private=allow_private, resolve=resolve)
+            target = checked_target(
+                endpoint_url, allow_private=allow_private, own_host=own_host, resolve=resolve
+            )
         except UnsafeEndpoint as error:
             return failed(call, f"the endpoint URL is refused: it {error}", budget.elapsed_ms(), attempts)
         if target.scheme not in ("ws", "wss"):

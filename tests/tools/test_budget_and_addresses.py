@@ -168,9 +168,11 @@ def test_checked_target_keeps_every_approved_address_once_and_ip_literals_as_the
         "wss", "tools.example.com", 443, (PUBLIC, "2606:2800:21f:cb07:6820:80da:af6b:8b2c")
     )
     assert checked_target("http://8.8.8.8/x", allow_private=False).addresses == ("8.8.8.8",)
-    assert checked_target("http://localhost:81/x", allow_private=True) == Target(
-        "http", "localhost", 81, None
+    # Private targets allowed (local mode): the answers are pinned too, so the app's own host stays out.
+    local = checked_target(
+        "http://localhost:81/x", allow_private=True, resolve=lambda *a: [two_answers(*a)[0]]
     )
+    assert local == Target("http", "localhost", 81, (PUBLIC,))
 
 
 def test_request_headers_drop_transport_and_signature_names_whatever_their_case():

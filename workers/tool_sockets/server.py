@@ -27,10 +27,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
 
+from shared.functions.addresses import DEFAULT_PORTS, HostPort
 from workers.tool_sockets.sockets import SocketUnavailable, ToolSocket
 
 log = logging.getLogger("omniagent.tool_sockets")
@@ -57,6 +59,12 @@ class WorkerSettings:
             raise SystemExit("OMNI_TOOL_SOCKETS_SECRET and OMNI_APP_URL are required")
         local = (env.get("OMNI_ENVIRONMENT") or "azure").strip().lower() == "local"
         return cls(secret, app_url.rstrip("/"), allow_private=local)
+
+    @property
+    def own_host(self) -> HostPort:
+        """The app's host and port (from ``app_url``): never a tool server."""
+        parts = urlsplit(self.app_url)
+        return (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS.get(parts.scheme, 443)
 
 
 class Sessions:
@@ -156,6 +164,7 @@ async def open_socket(request: web.Request) -> web.Response:
         metadata=body.get("metadata") or {},
         receive_messages=bool(body.get("receiveMessages")),
         allow_private=sessions.settings.allow_private,
+        own_host=sessions.settings.own_host,
         push=sessions.push,
         connect_timeout=timeout,
         signing_secret=body.get("signingSecret") or None,

@@ -28,7 +28,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from shared.functions.addresses import UnsafeEndpoint
+from shared.functions.addresses import HostPort, UnsafeEndpoint
 from shared.tools.connections import checked_target, open_socket, request_headers
 from shared.tools.signing import signature_headers
 
@@ -62,6 +62,7 @@ class ToolSocket:
         receive_messages: bool,
         allow_private: bool,
         push: Push,
+        own_host: HostPort | None = None,
         connect_timeout: float = 10.0,
         signing_secret: str | None = None,
     ) -> None:
@@ -76,6 +77,7 @@ class ToolSocket:
         signed = signature_headers(signing_secret, str(int(time.time())), self._initialize.encode())
         self._headers = request_headers(headers, signed, _RESERVED_HEADERS)
         self._allow_private = allow_private
+        self._own_host = own_host  # the app: never a tool server, even with private targets allowed
         self._push = push
         self._connect_timeout = connect_timeout
         self._connection: ClientConnection | None = None
@@ -177,7 +179,9 @@ class ToolSocket:
         self._fail_pending(self.failure or "the socket was closed")
 
     async def _connect(self) -> ClientConnection:
-        target = await asyncio.to_thread(checked_target, self.url, allow_private=self._allow_private)
+        target = await asyncio.to_thread(
+            checked_target, self.url, allow_private=self._allow_private, own_host=self._own_host
+        )
         if target.scheme not in ("ws", "wss"):
             raise UnsafeEndpoint("must be a ws:// or wss:// URL")
         sock = await asyncio.to_thread(open_socket, target, self._connect_timeout)
