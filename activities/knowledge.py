@@ -18,7 +18,7 @@ from shared import durable_names as names
 from shared.catalog.tables import KNOWLEDGE_BASES
 from shared.knowledge import ingestion as rules
 from shared.knowledge.chunking import chunk
-from shared.knowledge.download import Downloaded, DownloadUnavailable, download
+from shared.knowledge.download import Downloaded, DownloadRule, DownloadUnavailable, download
 from shared.knowledge.extraction import SUPPORTED_TYPES, DocumentError, extract
 from shared.knowledge.files import (
     KNOWLEDGE_CONTAINER,
@@ -140,9 +140,10 @@ def prepare_knowledge_file(job: dict[str, Any]) -> dict[str, Any]:
 def _download(platform: Platform, record: KnowledgeFileRecord) -> Downloaded:
     """The document at the file's URL, a few attempts when the server is unavailable."""
     assert record.source_url is not None
+    rule = DownloadRule.of(platform.settings.knowledge_allowed_hosts, platform.settings.app_host)
     for attempt in range(rules.DOWNLOAD_ATTEMPTS):
         try:
-            return download(record.source_url, allow_private=platform.settings.is_local)
+            return download(record.source_url, rule)
         except DownloadUnavailable:
             if attempt + 1 == rules.DOWNLOAD_ATTEMPTS:
                 raise

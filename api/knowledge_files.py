@@ -23,7 +23,7 @@ from shared.catalog.tables import KNOWLEDGE_BASES
 from shared.concurrency import delete_condition, update_with_retry
 from shared.functions.addresses import UnsafeEndpoint
 from shared.ids import new_id
-from shared.knowledge.download import check_download_url, filename_of
+from shared.knowledge.download import DownloadRule, check_download_url, filename_of
 from shared.knowledge.extraction import SUPPORTED_TYPES, DocumentError, check_upload, content_type_for_name
 from shared.knowledge.files import (
     KNOWLEDGE_CONTAINER,
@@ -99,7 +99,8 @@ def _read_upload(ctx: RequestContext) -> _Upload:
         return _Upload(name=body.name or "document.txt", data=body.text.encode("utf-8"), content_type=None)
     assert body.url is not None
     try:
-        check_download_url(body.url, allow_private=get_platform().settings.is_local)
+        settings = get_platform().settings
+        check_download_url(body.url, DownloadRule.of(settings.knowledge_allowed_hosts, settings.app_host))
     except UnsafeEndpoint as refused:
         raise invalid_field("url", f"cannot be fetched: {refused}") from None
     return _Upload(name=body.name or filename_of(body.url), url=body.url.strip())

@@ -1,9 +1,12 @@
 """Fetching a document from the URL a customer gave (``POST …/files`` with ``{url}``).
 
-The address rules of tool endpoints apply (``shared.functions.addresses``): https or http only, no
-private, loopback or link-local targets outside local mode, and the connection goes to the very
-addresses that were checked (``shared.tools.connections``). Redirects are refused rather than followed
-(a redirect could lead to a forbidden address); the error names the address to give instead.
+The address rule of tool endpoints applies (``shared.functions.addresses``) but stricter: https or
+http only, and no private, loopback or link-local target in any mode (local too: the devhost's own
+webhooks and other tenants' data live on loopback) unless ``OMNI_KNOWLEDGE_ALLOWED_HOSTS`` names the
+URL's host[:port]; never a cloud-metadata address or the app's own host, named or not. The connection
+goes to the very addresses that were checked (``shared.tools.connections``: no DNS rebinding).
+Redirects are refused rather than followed, so no hop past the checked address is ever fetched; the
+error names the address to give instead.
 
 ``download`` raises ``DownloadFailed`` for what retrying cannot fix (the file is missing, too large,
 refused) and ``DownloadUnavailable`` for what may pass (timeouts, 5xx, 429): ingestion retries those.
@@ -12,13 +15,15 @@ refused) and ``DownloadUnavailable`` for what may pass (timeouts, 5xx, 429): ing
 from __future__ import annotations
 
 import http.client
-from dataclasses import dataclass
+import socket
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-from shared.functions.addresses import UnsafeEndpoint
+from shared.functions.addresses import HostPort, Resolver, UnsafeEndpoint
 from shared.knowledge.extraction import MAX_DOCUMENT_BYTES, DocumentError, DocumentTooLarge
-from shared.tools.connections import checked_target
+from shared.tools.connections import Target, checked_target
 from shared.tools.http_tool import StdlibHttpClient
 
 DOWNLOAD_TIMEOUT_SECONDS = 60.0
@@ -42,9 +47,33 @@ class Downloaded:
     filename: str
 
 
-def check_download_url(url: str, *, allow_private: bool) -> None:
+@dataclass(frozen=True)
+class DownloadRule:
+    """Which non-public hosts a download may reach (``named_hosts``) and which host never
+    (``own_host``, the app itself)."""
+
+    named_hosts: frozenset[HostPort] = frozenset()
+    own_host: HostPort | None = None
+    resolve: Resolver = field(default=socket.getaddrinfo, compare=False)
+
+    @classmethod
+    def of(cls, named_hosts: Collection[HostPort], own_host: HostPort | None) -> DownloadRule:
+        return cls(frozenset(named_hosts), own_host)
+
+    def target(self, url: str) -> Target:
+        """Where to fetch ``url`` from; ``UnsafeEndpoint`` (with the reason) when it may not be."""
+        return checked_target(
+            url,
+            allow_private=False,
+            named_hosts=self.named_hosts,
+            own_host=self.own_host,
+            resolve=self.resolve,
+        )
+
+
+def check_download_url(url: str, rule: DownloadRule) -> None:
     """Raises ``UnsafeEndpoint`` (with the reason) when the URL may not be fetched."""
-    checked_target(url, allow_private=allow_private)
+    rule.target(url)
 
 
 def filename_of(url: str) -> str:
@@ -55,14 +84,14 @@ def filename_of(url: str) -> str:
 
 def download(
     url: str,
+    rule: DownloadRule,
     *,
-    allow_private: bool,
     max_bytes: int = MAX_DOCUMENT_BYTES,
     timeout: float = DOWNLOAD_TIMEOUT_SECONDS,
     client: StdlibHttpClient | None = None,
 ) -> Downloaded:
     try:
-        target = checked_target(url, allow_private=allow_private)
+        target = rule.target(url)
     except UnsafeEndpoint as refused:
         raise DownloadFailed(f"The URL cannot be fetched: {refused}.") from None
     parts = urlsplit(url.strip())

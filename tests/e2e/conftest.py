@@ -45,6 +45,7 @@ def platform(azurite, tmp_path_factory) -> Iterator[Platform]:
         "OMNI_LOCAL_STATE_DIR": str(root / "local-secrets"),
         "OMNI_TOOL_TIMEOUT_SECONDS": "3",  # keeps the tool timeout test short
         "OMNI_KNOWLEDGE_DIR": str(root / "knowledge"),
+        "OMNI_KNOWLEDGE_ALLOWED_HOSTS": "127.0.0.1",  # the tests' document servers (any port)
     }
     host_port = free_port()  # the worker posts to the host, the host calls the worker: ports first
     worker = ToolSocketsWorker(f"http://127.0.0.1:{host_port}", root / "logs").start()
