@@ -21,7 +21,13 @@ WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
 NOT_BUILT = (
     "The browser code is not built: run ./dev web (or npm ci && npm run build) and reload this page.\n"
 )
-_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".map": "application/json"}
+# ``.d.ts`` (the SDK's types) would be guessed as MPEG transport stream.
+_TYPES = {
+    ".js": "text/javascript",
+    ".mjs": "text/javascript",
+    ".map": "application/json",
+    ".ts": "text/plain; charset=utf-8",
+}
 # Hashed file names (Vite's assets/) never change; entry points and the SDK's stable names revalidate.
 _IMMUTABLE = "public, max-age=31536000, immutable"
 _REVALIDATE = "public, max-age=300"
