@@ -26,7 +26,7 @@ _TYPES = {
     ".js": "text/javascript",
     ".mjs": "text/javascript",
     ".map": "application/json",
-    ".ts": "text/plain; charset=utf-8",
+    ".ts": "text/plain",
 }
 # Hashed file names (Vite's assets/) never change; entry points and the SDK's stable names revalidate.
 _IMMUTABLE = "public, max-age=31536000, immutable"
