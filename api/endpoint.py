@@ -170,6 +170,7 @@ def endpoint(
     description: str = "",
     body_content_types: tuple[str, ...] = ("application/json",),
     other_bodies: dict[str, type[BaseModel]] | None = None,
+    response_media_type: str | None = None,
     rate_limit_bucket: str | None = None,
     durable_client: bool = False,
     documented: bool = True,
@@ -196,6 +197,7 @@ def endpoint(
             description=description,
             body_content_types=body_content_types,
             other_bodies=other_bodies or {},
+            response_media_type=response_media_type,
         )
         if documented:
             ENDPOINTS.append(spec)

@@ -41,6 +41,8 @@ class EndpointSpec:
     other_bodies: dict[str, type[BaseModel]] = field(default_factory=dict)
     # Other success statuses answering the same body, with what each means.
     other_successes: dict[int, str] = field(default_factory=dict)
+    # A success answered as bytes of this media type (e.g. `audio/wav`) instead of a JSON `response`.
+    response_media_type: str | None = None
 
     @property
     def path(self) -> str:
@@ -203,6 +205,12 @@ def _responses(spec: EndpointSpec, schema_ref: dict[Any, Any]) -> dict[str, Any]
             responses[str(status)] = {
                 "description": description,
                 "content": {"application/json": {"schema": schema}},
+            }
+        elif spec.response_media_type is not None:
+            binary = {"type": "string", "contentMediaType": spec.response_media_type}
+            responses[str(status)] = {
+                "description": description,
+                "content": {spec.response_media_type: {"schema": binary}},
             }
         else:
             responses[str(status)] = {"description": description}
