@@ -2,8 +2,8 @@
 knowledge/files; docs/omniagent-public-api.md section 5). The collection resource; its files and search
 are ``api/knowledge_files.py``. Deleting a collection deletes its files and their chunks.
 
-Published: ``POST`` ``{name, provider}`` → ``{id, name, provider, created}``; list, read and delete are
-not shown in the docs and follow the same shape."""
+Published: ``POST`` ``{name, provider}`` → ``{id, name, provider, created}``; list, read, rename (PATCH)
+and delete are not shown in the docs and follow the same shape."""
 
 from __future__ import annotations
 
@@ -15,13 +15,14 @@ from api.endpoint import Reply, RequestContext, endpoint
 from shared.catalog.references import load, refuse_if_channels_use
 from shared.catalog.tables import KNOWLEDGE_BASES
 from shared.catalog.usage import refuse_if_in_use
-from shared.concurrency import delete_condition
+from shared.concurrency import delete_condition, update_with_retry
 from shared.ids import new_id
 from shared.knowledge.models import (
     KnowledgeBase,
     KnowledgeBaseCreate,
     KnowledgeBaseList,
     KnowledgeBaseRecord,
+    KnowledgeBaseUpdate,
     provider_for_key,
 )
 from shared.knowledge.removal import remove_collection_files
@@ -105,6 +106,32 @@ def list_knowledge_bases(ctx: RequestContext) -> Reply:
 def get_knowledge_base(ctx: RequestContext) -> Reply:
     stored = _load(ctx)
     return Reply(_wire(stored.entity), etag=stored.etag)
+
+
+@endpoint(
+    bp,
+    "PATCH",
+    ONE,
+    summary="Rename a knowledge collection",
+    tag=TAG,
+    auth="api_key",
+    body=KnowledgeBaseUpdate,
+    response=KnowledgeBase,
+    errors=(404, 412),
+    description="Extension: changes the collection's `name` (its files and provider stay). With "
+    "`If-Match`, only if the collection still has that ETag (else 412).",
+)
+def rename_knowledge_base(ctx: RequestContext) -> Reply:
+    body = ctx.body(KnowledgeBaseUpdate)
+    written = update_with_retry(
+        _repository(),
+        ctx.api_key.project_id,
+        ctx.if_match,
+        lambda: _load(ctx),
+        lambda current: current.model_copy(update={"name": body.name}),
+        "knowledge collection",
+    )
+    return Reply(_wire(written.entity), etag=written.etag)
 
 
 @endpoint(

@@ -35,6 +35,14 @@ class KnowledgeBaseCreate(BaseModel):
     )
 
 
+class KnowledgeBaseUpdate(BaseModel):
+    """``PATCH /public/knowledge-bases/{id}`` (extension): rename the collection."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, description="The collection's new name.")
+
+
 class KnowledgeBase(BaseModel):
     id: str = Field(description="The collection id (`kb_…`).")
     name: str = Field(description="The collection's name.")

@@ -105,3 +105,28 @@ def test_a_collection_used_by_an_agent_cannot_be_deleted_until_the_agent_is_gone
     assert requests.delete(url, headers=project_key.headers, timeout=T).status_code == 204
     assert requests.get(url, headers=project_key.headers, timeout=T).status_code == 404
     assert requests.delete(url, headers=project_key.headers, timeout=T).status_code == 404
+
+
+def test_rename_changes_only_the_name_and_honours_if_match(platform, project_key):
+    created = _create(platform, project_key)
+    one = platform.url(f"/public/knowledge-bases/{created['id']}")
+    etag = requests.get(one, headers=project_key.headers, timeout=T).headers["ETag"]
+    renamed = requests.patch(one, json={"name": "Manuals"}, headers=project_key.headers, timeout=T)
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json() == {**created, "name": "Manuals"}
+    assert requests.get(one, headers=project_key.headers, timeout=T).json()["name"] == "Manuals"
+    stale = requests.patch(
+        one, json={"name": "Old"}, headers={**project_key.headers, "If-Match": etag}, timeout=T
+    )
+    assert stale.status_code == 412
+    error_of(stale)
+    empty = requests.patch(one, json={"name": ""}, headers=project_key.headers, timeout=T)
+    assert empty.status_code == 400 and error_of(empty)["details"][0]["field"] == "name"
+    missing = requests.patch(
+        platform.url("/public/knowledge-bases/kb_missing"),
+        json={"name": "X"},
+        headers=project_key.headers,
+        timeout=T,
+    )
+    assert missing.status_code == 404
+    assert requests.get(one, headers=project_key.headers, timeout=T).json()["name"] == "Manuals"
