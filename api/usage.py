@@ -2,9 +2,10 @@
 
 ``GET /public/usage`` answers the API key's project (a key reaches its own project only, like every
 ``/public`` resource); ``GET /manage/organizations/{orgId}/usage`` answers the whole organization, to
-any of its members (the dashboard's view). Usage is recorded when a session ends, whether or not
-the organization has a Marketplace subscription; what is reported to the Marketplace is per
-organization (its subscription), hour and dimension.
+its Admins only (billing is the Admin's in the role matrix: a Member gets 403, and the dashboard hides
+it). Usage is recorded when a session ends, whether or not the organization has a Marketplace
+subscription; what is reported to the Marketplace is per organization (its subscription), hour and
+dimension.
 """
 
 from __future__ import annotations
@@ -166,14 +167,14 @@ def get_usage(ctx: RequestContext) -> Usage:
     "manage/organizations/{orgId}/usage",
     summary="Usage of an organization",
     description="Active session minutes and cost of every project of the organization, by hour or day "
-    "and billing dimension; any member may view it. " + _WINDOW,
+    "and billing dimension; Admins only (billing: a Member gets 403). " + _WINDOW,
     tag=TAG,
     auth="user",
     query=UsageQuery,
     response=Usage,
-    errors=(404,),
+    errors=(403, 404),
 )
 def manage_get_organization_usage(ctx: RequestContext) -> Usage:
     organization_id = ctx.route("orgId")
-    management_store(get_platform()).organization(ctx.user, organization_id, Action.VIEW)
+    management_store(get_platform()).organization(ctx.user, organization_id, Action.VIEW_BILLING)
     return _usage(ctx, organization_id, None)

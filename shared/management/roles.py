@@ -24,6 +24,7 @@ class Action(StrEnum):
     MANAGE_API_KEYS = "manage API keys"
     MANAGE_SETTINGS = "change settings"
     MANAGE_BILLING = "manage billing"
+    VIEW_BILLING = "view the organization's billing and usage"
     # Signed in on /public (a bearer token instead of an API key):
     USE_PROJECT = "read the project's resources, open connections and search knowledge"
     MANAGE_RESOURCES = "create, change or delete the project's resources"

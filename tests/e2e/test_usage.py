@@ -94,7 +94,7 @@ def test_ended_sessions_show_in_the_usage_of_their_project_and_of_their_organiza
     )
 
     path = f"/manage/organizations/{world.organization_id}/usage"
-    organization = usage(platform, path, {"Authorization": f"Bearer {world.member.token}"})
+    organization = usage(platform, path, {"Authorization": f"Bearer {world.admin.token}"})
     assert organization["projectId"] is None and organization["granularity"] == "day"
     assert len(organization["buckets"]) == 30
     totals = by_dimension(organization["totals"])
@@ -125,6 +125,12 @@ def test_usage_refuses_bad_windows_and_strangers(platform, world: World) -> None
 
     path = f"/manage/organizations/{world.organization_id}/usage"
     assert world.outsider.call("GET", path).status_code == 404
+    refused = world.member.call("GET", path)  # billing is the Admin's (the role matrix)
+    assert refused.status_code == 403
+    assert error_of(refused)["description"] == (
+        "Your role in this organization (member) does not allow you to view the organization's "
+        "billing and usage: that needs the Admin role."
+    )
     assert world.admin.call("GET", f"/manage/organizations/{new_id('org')}/usage").status_code == 404
     assert requests.get(platform.url(path), timeout=T).status_code == 401
 

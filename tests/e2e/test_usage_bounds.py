@@ -50,7 +50,7 @@ def test_public_usage_outside_the_range_is_a_400_naming_the_parameter(platform, 
 
 @pytest.mark.parametrize(("query", "field"), OUT_OF_RANGE)
 def test_organization_usage_outside_the_range_is_a_400_naming_the_parameter(world, query, field):
-    response = world.member.call("GET", f"/manage/organizations/{world.organization_id}/usage", params=query)
+    response = world.admin.call("GET", f"/manage/organizations/{world.organization_id}/usage", params=query)
     assert_names_the_range(response, field)
 
 
@@ -68,7 +68,7 @@ def test_the_edges_of_the_range_are_answered(platform, world):
         "3000-01-01T00:00:00Z",
         3,
     )
-    first_days = world.member.call(
+    first_days = world.admin.call(
         "GET",
         f"/manage/organizations/{world.organization_id}/usage",
         params={"from": "2000-01-01T00:00:00Z", "to": "2000-01-03T00:00:00Z"},
