@@ -4,6 +4,7 @@ cost, conversation, with the tool-call audit) and talk to a live one without a W
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import azure.durable_functions as df
@@ -15,10 +16,17 @@ from shared.listing import ListEnvelope, ListQuery, paginate
 from shared.platform import get_platform
 from shared.sessions.gateway import SessionGateway, session_gateway
 from shared.sessions.protocol import EndSession, SendFunctionOutput, SendMessage
-from shared.sessions.records import SESSIONS_TABLE, TRANSCRIPTS_TABLE, SessionRecord, TranscriptEntry
+from shared.sessions.records import (
+    SESSIONS_TABLE,
+    TRANSCRIPTS_TABLE,
+    SessionRecord,
+    SessionStatus,
+    TranscriptEntry,
+)
 from shared.sessions.views import (
     SessionDetail,
     SessionSummary,
+    created_within,
     detail_of,
     has_tags,
     parse_tags,
@@ -59,6 +67,23 @@ class SessionQuery(ListQuery):
         '(`env:prod,channel:web`; a key alone matches any value) or a JSON object (`{"env":"prod"}`).',
     )
     agentId: str | None = Field(None, description="Extension: only this agent's sessions.")
+    status: SessionStatus | None = Field(None, description="Extension: only sessions in this status.")
+    sessionType: str | None = Field(
+        None,
+        max_length=20,
+        description="Extension: only sessions of this transport (`websocket`, `webrtc`...).",
+    )
+    createdFrom: datetime | None = Field(
+        None,
+        alias="from",
+        description="Extension: only sessions created at or after this moment (ISO 8601, UTC when no "
+        "offset, or epoch seconds).",
+    )
+    createdTo: datetime | None = Field(
+        None,
+        alias="to",
+        description="Extension: only sessions created before this moment (exclusive; as `from`).",
+    )
 
 
 def _gateway(ctx: RequestContext) -> SessionGateway:
@@ -77,7 +102,8 @@ def _gateway(ctx: RequestContext) -> SessionGateway:
     query=SessionQuery,
     response=SessionList,
     description="Newest first; filter by `companionId`, `externalClientId`, `tags` and `search` (ids, "
-    "tags, status and close reason; not the transcripts). `totalCount` counts the project's sessions, "
+    "tags, status and close reason; not the transcripts), and (extensions) `agentId`, `status`, "
+    "`sessionType` and the creation window `from`/`to`. `totalCount` counts the project's sessions, "
     "`filteredCount` those that match. Items leave out the conversation: read one session for it.",
 )
 def list_sessions(ctx: RequestContext) -> Reply:
@@ -93,6 +119,9 @@ def list_sessions(ctx: RequestContext) -> Reply:
         if (query.companionId is None or r.companion_id == query.companionId)
         and (query.externalClientId is None or r.external_client_id == query.externalClientId)
         and (query.agentId is None or r.agent_id == query.agentId)
+        and (query.status is None or r.status == query.status)
+        and (query.sessionType is None or r.channel_type == query.sessionType)
+        and created_within(r, query.createdFrom, query.createdTo)
         and has_tags(r, tags)
     ]
     page = paginate(chosen, query, searchable_text)

@@ -5,8 +5,9 @@ Published: ``id, companionId, functions, knowledgeBaseId, faqIds, externalClient
 sessionType, modality, status (pending|started|closed|failed), closeReason, cost (USD, null until
 the session ends), createdAt, startedAt, closedAt`` (seconds since the Unix epoch), and on one
 session ``conversation.items [{role: agent|user, text, timestamp}]`` and ``functionMetrics``.
-Extensions: ``agentId``, ``endReason`` (our finer reason), ``billedMinutes``, ``toolCalls`` (the
-audit of every tool call) and, on conversation items, ``turnId`` and ``interrupted``.
+Extensions: ``agentId``, ``endReason`` (our finer reason), ``billedMinutes``, ``dimension`` (the
+billing dimension), ``toolCalls`` (the audit of every tool call) and, on conversation items,
+``turnId`` and ``interrupted``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from shared.billing.metering import cost, dimension_for
+from shared.billing.metering import Dimension, cost, dimension_for, read_as_utc
 from shared.sessions.records import (
     SessionModality,
     SessionRecord,
@@ -91,6 +92,10 @@ class SessionSummary(BaseModel):
         description="Extension: our reason: `client`, `inactivity`, `max_duration`, `billing` or `error`."
     )
     billedMinutes: int = Field(description="Extension: active minutes billed (every started minute).")
+    dimension: Dimension | None = Field(
+        description="Extension: the billing dimension of its minutes, by its key's provider "
+        "(`byo_llm_minutes` or `hosted_llm_minutes`; null for a provider without one)."
+    )
 
 
 class SessionDetail(SessionSummary):
@@ -113,11 +118,8 @@ def epoch_seconds(moment: datetime | None) -> int | None:
 def session_cost(record: SessionRecord) -> float | None:
     """What the session cost in USD: its active time at its key's provider rate (as metered), once
     it ended; None while it is live (or for a provider without a billing dimension)."""
-    if record.is_live:
-        return None
-    try:
-        dimension = dimension_for(record.provider_type)
-    except ValueError:
+    dimension = _dimension(record)
+    if record.is_live or dimension is None:
         return None
     return float(cost(dimension, round(record.active_seconds * 1_000_000)))
 
@@ -171,7 +173,15 @@ def _summary_fields(record: SessionRecord) -> dict[str, Any]:
         "agentId": record.agent_id,
         "endReason": record.end_reason,
         "billedMinutes": record.billed_minutes,
+        "dimension": _dimension(record),
     }
+
+
+def _dimension(record: SessionRecord) -> Dimension | None:
+    try:
+        return dimension_for(record.provider_type)
+    except ValueError:
+        return None
 
 
 # --- the list's filters ---------------------------------------------------------------------------
@@ -197,6 +207,12 @@ def parse_tags(text: str | None) -> dict[str, str | None]:
             raise ValueError(f"{pair!r} names no tag")
         wanted[key.strip()] = value.strip() if separator else None
     return wanted
+
+
+def created_within(record: SessionRecord, start: datetime | None, end: datetime | None) -> bool:
+    """The session was created in ``[start, end)`` (either bound optional; no offset reads as UTC)."""
+    created = read_as_utc(record.started_at)
+    return (start is None or created >= read_as_utc(start)) and (end is None or created < read_as_utc(end))
 
 
 def has_tags(record: SessionRecord, wanted: Mapping[str, str | None]) -> bool:

@@ -42,8 +42,12 @@ def _end(platform, key, session_id: str) -> dict[str, Any]:
     return _wait_for(platform, key, session_id, lambda s: s["status"] not in LIVE, "ended")
 
 
+def _list_response(platform, key, **params: str) -> requests.Response:
+    return requests.get(platform.url("/public/sessions"), params=params, headers=key.headers, timeout=T)
+
+
 def _list(platform, key, **params: str) -> dict[str, Any]:
-    response = requests.get(platform.url("/public/sessions"), params=params, headers=key.headers, timeout=T)
+    response = _list_response(platform, key, **params)
     assert response.status_code == 200, response.text
     listed: dict[str, Any] = response.json()
     return listed
@@ -172,6 +176,17 @@ def test_sessions_are_filtered_by_companion_client_tags_and_search(
     assert found(search=c_id) == [c_id]
     assert found(search="pending") == [c_id, b_id, a_id]
     assert found(agentId=second["id"]) == [b_id]  # extension
+    assert found(status="pending") == [c_id, b_id, a_id]  # extensions: status, transport, window
+    assert found(status="closed") == [] and found(sessionType="webrtc") == []
+    assert found(sessionType="websocket", agentId=first["id"]) == [c_id, a_id]
+    created = {i["id"]: i["createdAt"] for i in _list(platform, project_key)["items"]}
+    assert found(**{"from": str(created[a_id])}) == [
+        i for i in (c_id, b_id, a_id) if created[i] >= created[a_id]
+    ]
+    assert found(**{"to": str(created[a_id])}) == []  # exclusive: nothing was created before it
+    assert found(**{"from": "2000-01-01T00:00:00Z", "to": "2000-01-02T00:00:00Z"}) == []
+    bad_status = _list_response(platform, project_key, status="gone")
+    assert bad_status.status_code == 400 and error_of(bad_status)["details"][0]["field"] == "query.status"
     page = _list(platform, project_key, pageSize="2", pageIndex="1")
     assert ([i["id"] for i in page["items"]], page["filteredCount"], page["totalCount"]) == ([a_id], 3, 3)
     bad = requests.get(
@@ -182,6 +197,7 @@ def test_sessions_are_filtered_by_companion_client_tags_and_search(
     for session_id in ids:
         _end(platform, project_key, session_id)
     assert found(search="failed") == [c_id, b_id, a_id]  # their clients never connected
+    assert found(status="failed") == [c_id, b_id, a_id] and found(status="pending") == []
 
 
 def test_a_sixth_live_websocket_session_of_an_organization_is_refused_until_one_ends(

@@ -4,7 +4,7 @@ published views of them, against Azurite for the stored transitions."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -15,7 +15,14 @@ from shared.sessions.records import (
     mark_ended,
     mark_started,
 )
-from shared.sessions.views import detail_of, has_tags, parse_tags, searchable_text, summary_of
+from shared.sessions.views import (
+    created_within,
+    detail_of,
+    has_tags,
+    parse_tags,
+    searchable_text,
+    summary_of,
+)
 from shared.storage import NotFound, TableRepository, table_service
 from shared.storage.entities import from_entity
 
@@ -150,8 +157,13 @@ def test_the_published_summary_and_detail():
         "agentId": "agent_a",
         "endReason": "inactivity",
         "billedMinutes": 5,
+        "dimension": "hosted_llm_minutes",
     }
     assert summary_of(record(status="started")).cost is None  # null until it ends
+    assert summary_of(record(provider_type="openai-compatible")).dimension == "byo_llm_minutes"
+    assert (
+        summary_of(closed.model_copy(update={"provider_type": "unknown"})).model_dump()["dimension"] is None
+    )
     outcome = {"name": "lookup", "arguments": {}, "result": 1, "error": None}
     transcript = [
         line("000001.00.0system", "system", "Be brief.", 6),
@@ -167,6 +179,16 @@ def test_the_published_summary_and_detail():
     ]
     assert detail.conversation.items[1].interrupted is True
     assert (detail.toolCalls, detail.functionMetrics) == ([outcome], [])
+
+
+def test_the_creation_window_filter():
+    created = record()  # created at T0
+    assert created_within(created, None, None)
+    assert created_within(created, T0, T0 + timedelta(seconds=1))  # from inclusive
+    assert not created_within(created, None, T0)  # to exclusive
+    assert not created_within(created, T0 + timedelta(seconds=1), None)
+    assert created_within(created, T0.replace(tzinfo=None), None)  # no offset: UTC
+    assert created_within(created, T0.astimezone(timezone(timedelta(hours=2))), None)
 
 
 def test_the_tags_filter():
