@@ -7,6 +7,7 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     readonly description: string,
+    readonly retryAfterSeconds: number | null = null, // 429's Retry-After
   ) {
     super(status ? `${description} (${code}, HTTP ${status})` : description);
     this.name = "ApiError";
@@ -44,22 +45,23 @@ export async function call<T>(path: string, options: CallOptions = {}): Promise<
     throw new ApiError(0, "NetworkError", `Could not reach the app (${String(failure)}). Is it running?`);
   }
   const text = await response.text();
-  if (!response.ok) throw errorOf(response.status, text);
+  if (!response.ok) throw errorOf(response.status, text, response.headers.get("Retry-After"));
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
 /** The published error body in words; anything else (a proxy's page, an empty 500) by its status. */
-export function errorOf(status: number, text: string): ApiError {
+export function errorOf(status: number, text: string, retryAfter: string | null = null): ApiError {
+  const seconds = retryAfter !== null && /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter) : null;
   try {
     const body = JSON.parse(text) as { code?: unknown; description?: unknown };
     if (typeof body.code === "string" && typeof body.description === "string") {
-      return new ApiError(status, body.code, body.description);
+      return new ApiError(status, body.code, body.description, seconds);
     }
   } catch {
     // not JSON: fall through
   }
   const snippet = text.trim().slice(0, 200);
-  return new ApiError(status, `Http${status}`, snippet || `The app answered HTTP ${status} with no explanation.`);
+  return new ApiError(status, `Http${status}`, snippet || `The app answered HTTP ${status} with no explanation.`, seconds);
 }
 
 export function messageOf(failure: unknown): string {

@@ -4,7 +4,7 @@
 // transcript, the tool calls, the per-turn latency and the status line. End session ends it on the
 // server and then reads the session's record for the calls the server made itself.
 
-import { call, messageOf } from "./api";
+import { ApiError, call, messageOf } from "./api";
 import { byId, h, showError } from "./dom";
 import { LatencyLog, type Turn } from "./latency";
 import type { Choice } from "./pickers";
@@ -28,6 +28,8 @@ const MICROPHONE_STATES: Record<string, string> = {
   denied: "The microphone was refused: allow it in the browser's site settings to talk, or type.",
   unavailable: "No microphone could be opened: type instead.",
 };
+
+const MAX_CONNECTION_WAIT_SECONDS = 10;
 
 const KIND_LABEL = { greeting: "(greeting)", typed: "typed", spoken: "spoken" } as const;
 
@@ -56,11 +58,7 @@ export class Conversation {
     this.setStatus("Opening a connection…");
     let token: string;
     try {
-      const answer = await call<{ token: string; connection: { id: string } }>(
-        `/public/agents/${encodeURIComponent(choice.agent.id)}/connections`,
-        { method: "POST", body: { channelType: "webrtc" }, token: await this.token(), project: choice.scope },
-      );
-      token = answer.token;
+      token = await this.openConnection(choice);
     } catch (failure) {
       return this.failed(`The connection could not be opened: ${messageOf(failure)}`);
     }
@@ -98,6 +96,28 @@ export class Conversation {
     this.setStatus(`Connected to ${details.companion?.name ?? choice.agent.name ?? choice.agent.id}`, true);
     this.setControls(true);
     return true;
+  }
+
+  /** POST .../connections; a 429 soon over (one connection per 5 s: a quick view switch) waits once. */
+  private async openConnection(choice: Choice): Promise<string> {
+    const open = async () =>
+      (
+        await call<{ token: string }>(`/public/agents/${encodeURIComponent(choice.agent.id)}/connections`, {
+          method: "POST",
+          body: { channelType: "webrtc" },
+          token: await this.token(),
+          project: choice.scope,
+        })
+      ).token;
+    try {
+      return await open();
+    } catch (failure) {
+      const wait = failure instanceof ApiError && failure.status === 429 ? failure.retryAfterSeconds : null;
+      if (wait === null || wait > MAX_CONNECTION_WAIT_SECONDS) throw failure;
+      this.setStatus(`Connections are limited to one every few seconds: connecting in ${wait} s…`);
+      await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+      return open();
+    }
   }
 
   sendText(text: string): boolean {
