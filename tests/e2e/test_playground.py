@@ -199,7 +199,9 @@ def test_an_admin_signs_in_picks_a_key_connects_and_gets_a_spoken_answer(
     expect(page.locator("#audio-meter")).to_have_attribute("data-chunks-played", re.compile(r"^[1-9]\d*$"))
     _shot(page, artifacts_dir, "4-spoken-answer")
 
-    # the session's settings reached the server: the turn detection of set_settings, the chosen key's model
+    # set_settings (the turn detection) was taken: a refused command would be an error note
+    expect(page.locator("#transcript li.note.error")).to_have_count(0)
+    # the chosen key's model heard the utterance and answered it
     assert any(transcription.audio for transcription in model.transcriptions)
     assert any(
         "hours" in str(request.messages[-1].get("content")) for request in model.requests if request.messages
