@@ -3,11 +3,16 @@
 Our own design (no published API exists for it: docs/omniagent-public-api.md section 8); roles per
 the Omniagent FAQ ("What's the difference between Admin and Member roles?"): any member may view an
 organization; only admins manage its members. Lists use the published list envelope.
+
+Members are users, keyed by their stable id (``user_…``, from the token's issuer and subject); an
+email names an invitation until the invited user first signs in with a token attesting it
+(``shared.management.roster``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 import azure.functions as func
 from pydantic import Field, field_validator
@@ -16,7 +21,7 @@ from api.endpoint import Reply, RequestContext, endpoint
 from shared.listing import ListEnvelope, ListQuery, paginate
 from shared.management.records import OrganizationRecord
 from shared.management.roles import Action, Role
-from shared.management.roster import MemberEntry
+from shared.management.roster import MemberEntry, email_of, is_invitation
 from shared.management.store import ManagementStore, management_store
 from shared.management.users import normalize_email
 from shared.management.wire import Answer, Name, RequestBody
@@ -46,7 +51,12 @@ class OrganizationList(ListEnvelope[Organization]):
 
 
 class MemberInvite(RequestBody):
-    email: str = Field(max_length=254, description="The member's email (the user id: compared without case).")
+    email: str = Field(
+        max_length=254,
+        description="The email to invite (compared without case). The first user who signs in with a "
+        "token attesting it becomes the member; their `userId` is then their stable id, whatever "
+        "email their token carries later.",
+    )
     role: Role = Field(description="`admin` (everything) or `member` (view organizations and projects).")
 
     @field_validator("email")
@@ -62,8 +72,17 @@ class MemberRoleChange(RequestBody):
 class Member(Answer):
     """A member of an organization."""
 
-    user_id: str = Field(description="The member's user id: their lower-cased email.")
-    email: str = Field(description="The member's email.")
+    user_id: str = Field(
+        description="The member's stable user id (`user_…`, from their token's issuer and subject) once "
+        "they have signed in; until then (`status: invited`) the invited email."
+    )
+    email: str | None = Field(
+        description="The email the member was invited by (or signed up with): shown, never used to "
+        "find them; null when their token carried none."
+    )
+    status: Literal["active", "invited"] = Field(
+        description="`active` once the member has signed in, `invited` until then."
+    )
     role: Role = Field(description="`admin` or `member`.")
     added_at: datetime = Field(description="When the member was added (ISO 8601, UTC).")
 
@@ -80,12 +99,18 @@ def _organization(record: OrganizationRecord, role: Role) -> Organization:
     return Organization(id=record.id, name=record.name, role=role, created_at=record.created_at)
 
 
-def _member(user_id: str, entry: MemberEntry) -> Member:
-    return Member(user_id=user_id, email=user_id, role=entry.role, added_at=entry.added_at)
+def _member(key: str, entry: MemberEntry) -> Member:
+    return Member(
+        user_id=key,
+        email=email_of(key, entry),
+        status="invited" if is_invitation(key) else "active",
+        role=entry.role,
+        added_at=entry.added_at,
+    )
 
 
 def _member_id(ctx: RequestContext) -> str:
-    return ctx.route("userId").strip().lower()
+    return ctx.route("userId").strip()
 
 
 @endpoint(
@@ -144,8 +169,9 @@ def manage_get_organization(ctx: RequestContext) -> Organization:
     "POST",
     "manage/organizations/{orgId}/members",
     summary="Add a member",
-    description="Admins only. The user signs in with this email; no invitation mail is sent. "
-    "409 `MemberAlreadyExists` if they are a member already.",
+    description="Admins only. An invitation: the first user who signs in with a token attesting this "
+    "email becomes the member (no invitation mail is sent). 409 `MemberAlreadyExists` if the email is "
+    "invited or a member's already.",
     tag=MEMBERS_TAG,
     auth="user",
     body=MemberInvite,
@@ -177,8 +203,11 @@ def manage_add_member(ctx: RequestContext) -> Reply:
 def manage_list_members(ctx: RequestContext) -> MemberList:
     stored, _role = _store().organization(ctx.user, ctx.route("orgId"), Action.MANAGE_MEMBERS)
     query = ctx.query(ListQuery)
-    members = [_member(user_id, entry) for user_id, entry in sorted(stored.entity.members.items())]
-    return MemberList(**paginate(members, query, lambda member: member.email))
+    members = sorted(
+        (_member(key, entry) for key, entry in stored.entity.members.items()),
+        key=lambda member: (member.email or "", member.user_id),
+    )
+    return MemberList(**paginate(members, query, lambda member: member.email or ""))
 
 
 @endpoint(
@@ -186,7 +215,8 @@ def manage_list_members(ctx: RequestContext) -> MemberList:
     "PATCH",
     "manage/organizations/{orgId}/members/{userId}",
     summary="Change a member's role",
-    description="Admins only. 409 `LastAdmin` when it would leave the organization without an admin.",
+    description="Admins only. `{userId}` is the member's `userId`: their stable id, or the email of a "
+    "pending invitation. 409 `LastAdmin` when it would leave the organization without an admin.",
     tag=MEMBERS_TAG,
     auth="user",
     body=MemberRoleChange,
@@ -198,7 +228,7 @@ def manage_change_member_role(ctx: RequestContext) -> Member:
     organization_id, member_id = ctx.route("orgId"), _member_id(ctx)
     store.organization(ctx.user, organization_id, Action.MANAGE_MEMBERS)
     body = ctx.body(MemberRoleChange)
-    return _member(member_id, store.change_member_role(ctx.user, organization_id, member_id, body.role))
+    return _member(*store.change_member_role(ctx.user, organization_id, member_id, body.role))
 
 
 @endpoint(
@@ -206,7 +236,8 @@ def manage_change_member_role(ctx: RequestContext) -> Member:
     "DELETE",
     "manage/organizations/{orgId}/members/{userId}",
     summary="Remove a member",
-    description="Admins only. 409 `LastAdmin` for the organization's last admin.",
+    description="Admins only. `{userId}` is the member's `userId`: their stable id, or the email of a "
+    "pending invitation. 409 `LastAdmin` for the organization's last admin.",
     tag=MEMBERS_TAG,
     auth="user",
     status=204,

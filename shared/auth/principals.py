@@ -26,21 +26,21 @@ class SignedInKeyPrincipal(ApiKeyPrincipal):
     project's keys (which provides the model): endpoints see the key; rate limits and role checks see
     the user."""
 
-    user_id: str  # the organization roster's id of the user (as /manage)
-    subject: str  # the token's ``sub``: stable per user, unlike the email
+    user_id: str  # the user's stable id (``shared.auth.identity``), as on /manage
     role: str  # "admin" | "member" in the project's organization
 
     @property
     def rate_limit_key(self) -> str:
         # Per user, not per key: the Playground's users share a key but not each other's budget.
-        return f"user:{self.subject}"
+        return f"user:{self.user_id}"
 
 
 @dataclass(frozen=True)
 class UserPrincipal:
     """A ``Authorization: Bearer`` caller of ``/manage``: roles are per organization, looked up."""
 
-    user_id: str  # the organization roster's id of the user (the lower-cased email today)
-    email: str
+    user_id: str  # stable: derived from the token's issuer and subject (``shared.auth.identity``)
+    email: str | None  # display only, and the key of invitations; it can change for the same user
     name: str | None = None
-    subject: str = ""  # the token's ``sub`` claim (stable; ``user_id`` follows the email)
+    # Whether the token attests ``email`` (it may then bind an invitation made to that address).
+    email_verified: bool = False

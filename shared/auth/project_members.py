@@ -52,7 +52,6 @@ def signed_in_principal(
         key_id=key.id,
         provider_type=str(key.provider.get("type", "")),
         user_id=user.user_id,
-        subject=user.subject or user.user_id,
         role=role,
     )
 

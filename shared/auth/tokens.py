@@ -3,7 +3,8 @@
 In Azure the issuer, audience and signing keys come from the issuer's OpenID configuration (the keys
 are fetched from its ``jwks_uri`` and cached). In local mode the devhost mints HS256 tokens with a key
 made on first use (``python -m devhost token --user alice@example.com``); outside local mode such
-tokens are refused, whatever they claim.
+tokens are refused, whatever they claim. Either way the user is named by issuer and subject
+(``shared.auth.identity``), never by the email the token carries.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import jwt
 
 from shared.api_errors import unauthorized
+from shared.auth.identity import attested_email, identity_of, local_subject, user_id_for
 from shared.auth.local_keys import local_key
 from shared.auth.openid_keys import OpenIdSigningKeys
 from shared.auth.principals import UserPrincipal
@@ -34,13 +36,19 @@ def local_signing_key(settings: Settings) -> bytes:
 
 
 def mint_local_token(
-    settings: Settings, email: str, name: str | None = None, lifetime: timedelta = timedelta(hours=8)
+    settings: Settings,
+    email: str,
+    name: str | None = None,
+    lifetime: timedelta = timedelta(hours=8),
+    subject: str | None = None,
 ) -> str:
+    """A local token for ``email``; its subject is derived from the email unless ``subject`` names
+    one (tests use that to play one account whose email changed, or two accounts with one email)."""
     now = datetime.now(UTC)
     claims = {
         "iss": LOCAL_ISSUER,
         "aud": LOCAL_AUDIENCE,
-        "sub": email.strip().lower(),
+        "sub": subject or local_subject(email),
         "email": email.strip().lower(),
         "name": name or email.split("@")[0],
         "iat": int(now.timestamp()),
@@ -60,19 +68,23 @@ class TokenAuthenticator:
         token = authorization[7:].strip()
         try:
             header = jwt.get_unverified_header(token)
+            local = header.get("alg") == "HS256"
             claims = self._verify(token, header)
         except jwt.ExpiredSignatureError:
             raise unauthorized("The bearer token has expired.") from None
         except (jwt.InvalidTokenError, LocalModeOnly, OSError, ValueError, KeyError):
             raise unauthorized("The bearer token is not valid for this platform.") from None
-        email = claims.get("email") or claims.get("preferred_username") or claims.get("upn")
-        if not email or not claims.get("sub"):
-            raise unauthorized("The bearer token names no user (no email or sub claim).")
+        try:
+            issuer, subject = identity_of(claims, local=local)
+        except ValueError:
+            raise unauthorized("The bearer token names no user (no oid/tid or sub claim).") from None
+        email, verified = attested_email(claims)
+        name = claims.get("name")
         return UserPrincipal(
-            user_id=str(email).lower(),
-            email=str(email).lower(),
-            name=claims.get("name"),
-            subject=str(claims["sub"]),
+            user_id=user_id_for(issuer, subject),
+            email=email,
+            name=name if isinstance(name, str) else None,
+            email_verified=verified,
         )
 
     def _verify(self, token: str, header: dict[str, Any]) -> dict[str, Any]:

@@ -3,13 +3,15 @@
 | table | partition | row | holds |
 |---|---|---|---|
 | ``organizations`` | organization id | organization id | the organization and its roster |
-| ``userorganizations`` | SHA-256 of the user id | organization id | a user's organizations (index) |
+| ``userorganizations`` | SHA-256 of a user id or email | organization id | a user's organizations (index) |
 | ``projects`` | organization id | project id | the project |
 | ``projectindex`` | project id | project id | the project's organization |
 | ``apikeys`` (``shared.auth.api_keys``) | project id | key id | the key (hash only) and its provider |
 
 The roster on the organization record is the truth about membership; ``userorganizations`` is only
-an index (written before a member is added, never trusted without the roster).
+an index (written before a member is added, never trusted without the roster). Roster keys are stable
+user ids (``user_…``) and, for invitations not yet taken, emails (``roster.py``); the index holds an
+invitation under the SHA-256 of the email, a member under that of their user id.
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@ Every lookup starts from the organization record (its roster says the caller's r
 outside an organization gets the same 404 as for an id that does not exist. Writes that race (roster
 changes, project edits, revocations) go through ETag-guarded updates, retried on a fresh read when
 the caller did not pin a version with ``If-Match``.
+
+Callers are keyed by their stable user id. An invitation (a roster entry keyed by email, which is
+also what every member of a record written before stable ids is) is taken on the caller's first
+access that reads the organization, if their token attests that email (``roster.bind_invitation``).
 """
 
 from __future__ import annotations
@@ -69,7 +73,9 @@ class ManagementStore:
             name=name,
             created_at=now,
             created_by=user.user_id,
-            members={user.user_id: MemberEntry(role="admin", added_at=now, added_by=user.user_id)},
+            members={
+                user.user_id: MemberEntry(role="admin", added_at=now, added_by=user.user_id, email=user.email)
+            },
         )
         try:
             return self.organizations.create(chosen_id, record).entity
@@ -79,10 +85,17 @@ class ManagementStore:
             return self.organizations.get(chosen_id, chosen_id).entity
 
     def organizations_of(self, user: UserPrincipal) -> list[tuple[OrganizationRecord, Role]]:
-        """The caller's organizations and role in each, by name."""
+        """The caller's organizations and role in each, by name: those they are a member of, and those
+        inviting their (attested) email, which they join now."""
+        partitions = [user_partition(user.user_id)]
+        if user.email and user.email_verified:
+            partitions.append(user_partition(user.email))  # invitations (and pre-stable-id records)
+        organization_ids = {
+            entry.id for partition in partitions for entry in self.user_organizations.list_all(partition)
+        }
         found = []
-        for entry in self.user_organizations.list_all(user_partition(user.user_id)):
-            stored = self._find_organization(entry.id)
+        for organization_id in sorted(organization_ids):
+            stored = self._taking_invitation(self._find_organization(organization_id), user)
             role = stored.entity.role_of(user.user_id) if stored else None
             if stored is not None and role is not None:  # the index is a hint; the roster decides
                 found.append((stored.entity, role))
@@ -91,7 +104,7 @@ class ManagementStore:
     def organization(
         self, user: UserPrincipal, organization_id: str, action: Action
     ) -> tuple[Stored[OrganizationRecord], Role]:
-        stored = self._find_organization(organization_id)
+        stored = self._taking_invitation(self._find_organization(organization_id), user)
         role = stored.entity.role_of(user.user_id) if stored else None
         authorize(role, action, "Organization", organization_id)
         assert stored is not None and role is not None
@@ -100,6 +113,7 @@ class ManagementStore:
     # --- members -------------------------------------------------------------------------------
 
     def add_member(self, user: UserPrincipal, organization_id: str, email: str, role: Role) -> MemberEntry:
+        """An invitation of ``email`` (normalized), keyed by it until its user signs in."""
         now = self.clock()
         record = self._change_roster(
             user,
@@ -111,16 +125,26 @@ class ManagementStore:
 
     def change_member_role(
         self, user: UserPrincipal, organization_id: str, member_id: str, role: Role
-    ) -> MemberEntry:
-        record = self._change_roster(
-            user, organization_id, lambda roster: rules.change_role(roster, member_id, role)
-        )
-        return record.members[member_id]
+    ) -> tuple[str, MemberEntry]:
+        """``member_id`` is a member's user id or a pending invitation's email (``roster.member_key``);
+        answered with the member's roster key and entry."""
+        keys: list[str] = []
+
+        def change(roster: Roster) -> Roster:
+            keys.append(rules.member_key(roster, member_id))
+            return rules.change_role(roster, keys[-1], role)
+
+        record = self._change_roster(user, organization_id, change)
+        return keys[-1], record.members[keys[-1]]
 
     def remove_member(self, user: UserPrincipal, organization_id: str, member_id: str) -> None:
         # The member's index entry stays: deleting it could race with a re-invitation, and listing
         # ignores entries the roster no longer backs.
-        self._change_roster(user, organization_id, lambda roster: rules.remove_member(roster, member_id))
+        self._change_roster(
+            user,
+            organization_id,
+            lambda roster: rules.remove_member(roster, rules.member_key(roster, member_id)),
+        )
 
     def _change_roster(
         self,
@@ -171,7 +195,8 @@ class ManagementStore:
         self, user: UserPrincipal, project_id: str, action: Action
     ) -> tuple[OrganizationRecord, Stored[ProjectRecord]]:
         organization_id = self._organization_of_project(project_id)
-        stored_organization = self._find_organization(organization_id) if organization_id else None
+        found = self._find_organization(organization_id) if organization_id else None
+        stored_organization = self._taking_invitation(found, user)
         role = stored_organization.entity.role_of(user.user_id) if stored_organization else None
         authorize(role, action, "Project", project_id)
         assert stored_organization is not None
@@ -275,6 +300,30 @@ class ManagementStore:
             return self.organizations.get(organization_id, organization_id)
         except NotFound:
             return None
+
+    def _taking_invitation(
+        self, stored: Stored[OrganizationRecord] | None, user: UserPrincipal
+    ) -> Stored[OrganizationRecord] | None:
+        """The organization, with ``user`` as a member if it holds an invitation of their attested
+        email and they are not a member yet (one ETag-guarded write, the first time only)."""
+        attested = user.email if user.email_verified else None
+        if stored is None or attested is None or user.user_id in stored.entity.members:
+            return stored
+        for _ in range(UPDATE_ATTEMPTS):
+            members = rules.bind_invitation(stored.entity.members, attested, user.user_id)
+            if members is None:
+                return stored
+            organization_id = stored.entity.id
+            self._index_member(user.user_id, organization_id, self.clock())  # the index first, as always
+            try:
+                return self.organizations.update(
+                    organization_id, stored.entity.model_copy(update={"members": members}), stored.etag
+                )
+            except ConcurrencyConflict:
+                stored = self._find_organization(organization_id)
+                if stored is None:
+                    return None
+        raise busy("organization")
 
     def _organization_of_project(self, project_id: str) -> str | None:
         if not is_resource_id(PROJECT_PREFIX, project_id):

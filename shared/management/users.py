@@ -1,4 +1,8 @@
-"""Users of the management plane are named by their lower-cased email (``UserPrincipal.user_id``)."""
+"""Emails of the management plane: invitations are by email, normalized here, and indexed like users.
+
+Users themselves are named by a stable id from their token's issuer and subject
+(``shared.auth.identity``); an email is only displayed, and keys an invitation until it is taken.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,6 @@ def normalize_email(value: str) -> str:
 
 
 def user_partition(user_id: str) -> str:
-    """A table key for a user: the SHA-256 of the user id, so that any id is a valid key and the
-    address itself is not a key in storage."""
+    """A table key for a user id or an invited email: its SHA-256, so that any id is a valid key and
+    an address itself is not a key in storage."""
     return hashlib.sha256(user_id.encode()).hexdigest()

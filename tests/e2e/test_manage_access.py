@@ -13,7 +13,7 @@ import requests
 
 from shared.auth.tokens import LOCAL_AUDIENCE, LOCAL_ISSUER
 from tests.e2e.conftest import error_of
-from tests.management.manage_client import Caller, World, build_world, fresh_email
+from tests.management.manage_client import Caller, World, build_world, fresh_email, user_ids
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,8 @@ def test_a_member_promoted_to_admin_may_manage_at_once(platform, user_token):
     world = build_world(platform, user_token)
     members = f"/manage/organizations/{world.organization_id}/members"
     assert world.member.call("GET", members).status_code == 403
-    world.admin.ok("PATCH", f"{members}/{world.member_email}", json={"role": "admin"})
+    member_id = user_ids(world.admin, world.organization_id)[world.member_email]  # signed in: their id
+    world.admin.ok("PATCH", f"{members}/{member_id}", json={"role": "admin"})
     assert world.member.call("GET", members).status_code == 200
 
 
@@ -175,10 +176,10 @@ def test_unknown_ids_are_not_found(shared_world):
         assert error_of(response)["code"] == code
     gone = admin.call("DELETE", f"/manage/projects/{shared_world.project_id}/api-keys/key_doesnotexist")
     assert (gone.status_code, error_of(gone)["code"]) == (404, "ApiKeyNotFound")
-    nobody = admin.call(
-        "DELETE", f"/manage/organizations/{shared_world.organization_id}/members/x@example.com"
-    )
-    assert (nobody.status_code, error_of(nobody)["code"]) == (404, "MemberNotFound")
+    members = f"/manage/organizations/{shared_world.organization_id}/members"
+    for nobody in ("x@example.com", "user_00000000000000000000000000000000", "%23weird"):
+        response = admin.call("DELETE", f"{members}/{nobody}")
+        assert (response.status_code, error_of(response)["code"]) == (404, "MemberNotFound"), nobody
 
 
 def test_every_answer_carries_a_request_id(shared_world):

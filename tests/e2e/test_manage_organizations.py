@@ -1,12 +1,13 @@
-"""Organizations and their members through /manage: the creator is admin, invitations are by email,
-and an organization always keeps an admin."""
+"""Organizations and their members through /manage: the creator is admin, invitations are by email
+(taken on first sign-in, then the member is their stable user id), and an organization always keeps
+an admin."""
 
 from __future__ import annotations
 
 import re
 
 from tests.e2e.conftest import error_of
-from tests.management.manage_client import build_world, caller, fresh_email
+from tests.management.manage_client import build_world, caller, fresh_email, user_ids
 
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
@@ -43,16 +44,27 @@ def test_the_organization_list_is_the_published_envelope_and_searchable(platform
 
 def test_an_invited_member_signs_in_by_email_in_any_case_and_sees_the_organization(platform, user_token):
     world = build_world(platform, user_token)
-    members = world.admin.ok("GET", f"/manage/organizations/{world.organization_id}/members")
+    members_path = f"/manage/organizations/{world.organization_id}/members"
+    members = world.admin.ok("GET", members_path)
 
-    by_id = {m["userId"]: m for m in members["items"]}
-    assert set(by_id) == {world.admin_email, world.member_email, world.other_member_email}
-    assert by_id[world.member_email]["email"] == world.member_email
-    assert by_id[world.member_email]["role"] == "member"
-    assert by_id[world.admin_email]["role"] == "admin"
-    assert ISO_UTC.match(by_id[world.member_email]["addedAt"])
+    by_email = {m["email"]: m for m in members["items"]}
+    assert set(by_email) == {world.admin_email, world.member_email, world.other_member_email}
+    assert set(by_email[world.member_email]) == {"userId", "email", "status", "role", "addedAt"}
+    # Not signed in yet: a pending invitation, named by its email.
+    assert (by_email[world.member_email]["userId"], by_email[world.member_email]["status"]) == (
+        world.member_email,
+        "invited",
+    )
+    assert by_email[world.member_email]["role"] == "member"
+    assert ISO_UTC.match(by_email[world.member_email]["addedAt"])
+    # The creator is their stable id, never their email.
+    assert by_email[world.admin_email]["userId"].startswith("user_")
+    assert (by_email[world.admin_email]["role"], by_email[world.admin_email]["status"]) == ("admin", "active")
     # The member's token was minted for the mixed-case address they were invited with.
     assert world.member.ok("GET", f"/manage/organizations/{world.organization_id}")["role"] == "member"
+    taken = {m["email"]: m for m in world.admin.ok("GET", members_path)["items"]}[world.member_email]
+    assert taken["userId"].startswith("user_") and taken["status"] == "active"
+    assert (taken["role"], taken["addedAt"]) == ("member", by_email[world.member_email]["addedAt"])
 
 
 def test_inviting_an_existing_member_is_a_conflict(platform, user_token):
@@ -69,28 +81,37 @@ def test_inviting_an_existing_member_is_a_conflict(platform, user_token):
 def test_the_last_admin_can_be_neither_demoted_nor_removed(platform, user_token):
     world = build_world(platform, user_token)
     members = f"/manage/organizations/{world.organization_id}/members"
+    admin_id = user_ids(world.admin, world.organization_id)[world.admin_email]
 
-    demoted = world.admin.call("PATCH", f"{members}/{world.admin_email}", json={"role": "member"})
-    removed = world.admin.call("DELETE", f"{members}/{world.admin_email}")
+    demoted = world.admin.call("PATCH", f"{members}/{admin_id}", json={"role": "member"})
+    removed = world.admin.call("DELETE", f"{members}/{admin_id}")
 
     for response in (demoted, removed):
         assert response.status_code == 409, response.text
         body = error_of(response)
         assert (body["code"], body["numericType"]) == ("LastAdmin", 3)
-    roles = {m["userId"]: m["role"] for m in world.admin.ok("GET", members)["items"]}
+    roles = {m["email"]: m["role"] for m in world.admin.ok("GET", members)["items"]}
     assert roles[world.admin_email] == "admin"
 
 
 def test_an_admin_may_step_down_once_another_admin_exists(platform, user_token):
     world = build_world(platform, user_token)
     members = f"/manage/organizations/{world.organization_id}/members"
-    world.admin.ok("PATCH", f"{members}/{world.member_email}", json={"role": "admin"})
+    world.admin.ok("PATCH", f"{members}/{world.member_email}", json={"role": "admin"})  # still invited
+    admin_id = user_ids(world.admin, world.organization_id)[world.admin_email]
+    # A signed-in member is their id: their email does not name them (emails change).
+    by_email = world.admin.call("DELETE", f"{members}/{world.admin_email}")
+    assert (by_email.status_code, error_of(by_email)["code"]) == (404, "MemberNotFound")
+    assert admin_id in error_of(by_email)["description"]
 
-    world.admin.ok("DELETE", f"{members}/{world.admin_email}", 204)
+    world.admin.ok("DELETE", f"{members}/{admin_id}", 204)
 
     assert world.admin.call("GET", f"/manage/organizations/{world.organization_id}").status_code == 404
-    remaining = {m["userId"]: m["role"] for m in world.member.ok("GET", members)["items"]}
-    assert remaining == {world.member_email: "admin", world.other_member_email: "member"}
+    remaining = {m["email"]: (m["role"], m["status"]) for m in world.member.ok("GET", members)["items"]}
+    assert remaining == {
+        world.member_email: ("admin", "active"),
+        world.other_member_email: ("member", "invited"),
+    }
 
 
 def test_a_removed_member_loses_access_and_the_organization_leaves_their_list(platform, user_token):

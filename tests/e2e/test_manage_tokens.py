@@ -39,7 +39,8 @@ def test_devhost_token_prints_a_token_the_api_accepts(platform):
     caller = Caller(platform, token)
     created = caller.ok("POST", "/manage/organizations", 201, json={"name": "From the CLI"})
     members = caller.ok("GET", f"/manage/organizations/{created['id']}/members")
-    assert [m["userId"] for m in members["items"]] == [email.lower()]
+    assert [m["email"] for m in members["items"]] == [email.lower()]
+    assert members["items"][0]["userId"].startswith("user_")  # a stable id, not the email
 
 
 def test_devhost_token_refuses_outside_local_mode(platform):
@@ -71,6 +72,20 @@ def test_dev_token_route_mints_a_token_in_local_mode(platform):
     bad = requests.post(platform.url("/manage/dev/token"), json={"email": "nope"}, timeout=30)
     assert bad.status_code == 400
     assert error_of(bad)["details"][0]["field"] == "email"
+
+
+def test_every_local_token_for_one_email_is_the_same_user(platform):
+    """Local tokens carry a subject derived from the email: the CLI's and the route's name one user."""
+    email = fresh_email("same")
+    cli = Caller(platform, devhost_token(platform, "--user", email).stdout.strip())
+    created = cli.ok("POST", "/manage/organizations", 201, json={"name": "Mine"})
+    minted = requests.post(platform.url("/manage/dev/token"), json={"email": email.upper()}, timeout=30)
+
+    route = Caller(platform, minted.json()["token"])
+
+    assert [(o["id"], o["role"]) for o in route.ok("GET", "/manage/organizations")["items"]] == [
+        (created["id"], "admin")
+    ]
 
 
 def test_dev_token_route_does_not_exist_outside_local_mode(azurite, platform, tmp_path):

@@ -89,6 +89,13 @@ def build_world(platform: Any, user_token: Any) -> World:
     )
 
 
+def user_ids(admin: Caller, organization_id: str) -> dict[str, str]:
+    """Each member's ``userId`` by email, as an admin lists them: the stable id once they have signed
+    in, the email of a pending invitation until then."""
+    listed = admin.ok("GET", f"/manage/organizations/{organization_id}/members", params={"pageSize": 100})
+    return {member["email"]: member["userId"] for member in listed["items"]}
+
+
 def api_key_records(platform: Any) -> TableRepository[ApiKeyRecord]:
     return TableRepository(table_service(platform.settings.storage), API_KEYS_TABLE, ApiKeyRecord)
 

@@ -7,6 +7,7 @@ from pydantic import TypeAdapter
 
 from shared.api_errors import ApiError
 from shared.auth.api_keys import ApiKeyRecord
+from shared.auth.identity import LOCAL_ISSUER, local_subject, user_id_for
 from shared.auth.principals import UserPrincipal
 from shared.management.providers import Provider
 from shared.management.records import (
@@ -20,10 +21,16 @@ from shared.management.store import ManagementStore
 from shared.storage import table_service
 from tests.management.interleaving import InterleavingRepository
 
-ALICE = UserPrincipal(user_id="alice@example.com", email="alice@example.com")
-CAROL = UserPrincipal(user_id="carol@example.com", email="carol@example.com")
-BOB = UserPrincipal(user_id="bob@example.com", email="bob@example.com")
-EVE = UserPrincipal(user_id="eve@example.com", email="eve@example.com")
+
+def signed_in(name: str) -> UserPrincipal:
+    """A user as a local token names them: a stable id, and an attested email (invited by it)."""
+    email = f"{name}@example.com"
+    return UserPrincipal(
+        user_id=user_id_for(LOCAL_ISSUER, local_subject(email)), email=email, email_verified=True
+    )
+
+
+ALICE, CAROL, BOB, EVE = signed_in("alice"), signed_in("carol"), signed_in("bob"), signed_in("eve")
 
 
 @pytest.fixture
@@ -51,7 +58,8 @@ def error(call):
 
 def test_two_admins_demoting_each_other_at_once_leave_one_admin(store):
     organization = store.create_organization(ALICE, "Acme")
-    store.add_member(ALICE, organization.id, CAROL.user_id, "admin")
+    store.add_member(ALICE, organization.id, CAROL.email, "admin")
+    store.organization(CAROL, organization.id, Action.VIEW)  # Carol signs in: the invitation is hers
     # Carol's demotion of Alice lands between Alice's read and Alice's write of the roster.
     store.organizations.before_next_update = lambda: store.change_member_role(
         CAROL, organization.id, ALICE.user_id, "member"
@@ -71,11 +79,11 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(store):
 def test_a_concurrent_roster_change_is_retried_on_fresh_data_not_lost(store):
     organization = store.create_organization(ALICE, "Acme")
     store.organizations.before_next_update = lambda: store.add_member(
-        ALICE, organization.id, CAROL.user_id, "member"
+        ALICE, organization.id, CAROL.email, "member"
     )
-    store.add_member(ALICE, organization.id, BOB.user_id, "member")
+    store.add_member(ALICE, organization.id, BOB.email, "member")
     stored, _ = store.organization(ALICE, organization.id, Action.VIEW)
-    assert set(stored.entity.members) == {ALICE.user_id, BOB.user_id, CAROL.user_id}
+    assert set(stored.entity.members) == {ALICE.user_id, BOB.email, CAROL.email}
 
 
 def test_a_stale_if_match_is_refused_and_a_missing_one_retries(store):
@@ -109,7 +117,7 @@ def test_an_outsider_cannot_tell_an_existing_project_from_a_missing_one(store):
 
 def test_a_removed_member_loses_the_organization_from_their_list(store):
     organization = store.create_organization(ALICE, "Acme")
-    store.add_member(ALICE, organization.id, BOB.user_id, "member")
+    store.add_member(ALICE, organization.id, BOB.email, "member")
     assert [org.id for org, _ in store.organizations_of(BOB)] == [organization.id]
     store.remove_member(ALICE, organization.id, BOB.user_id)
     assert store.organizations_of(BOB) == []

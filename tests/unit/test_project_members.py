@@ -139,12 +139,12 @@ def test_a_signed_in_principal_is_an_api_key_principal_rate_limited_per_user():
         project_id=PROJECT,
         key_id="key_b",
         provider_type="hosted",
-        user_id="ann@example.com",
-        subject="sub-123",
+        user_id="user_0123456789abcdef0123456789abcdef",
         role="member",
     )
     assert isinstance(principal, ApiKeyPrincipal)
-    assert principal.rate_limit_key == "user:sub-123"
+    # One stable id for roles and budgets alike: the user id of /manage, never the email.
+    assert principal.rate_limit_key == "user:user_0123456789abcdef0123456789abcdef"
     assert ApiKeyPrincipal("org_abc", PROJECT, "key_b", "hosted").rate_limit_key == "key_b"
 
 
