@@ -1,0 +1,47 @@
+// The dashboard's pages: ONE table. Each area adds its own lines here (and its pages under
+// pages/<area>/); nothing else is shared between areas. The shell (main.tsx) picks the first route
+// whose path matches, loads its :orgId / :projectId scope (shell/scope.tsx: the organization with the
+// caller's role, the project) and shows the page inside the layout, whose side navigation lists the
+// routes that have a `nav` entry.
+//
+// Roles (shell/roles.ts): `nav.adminOnly` hides the entry from Members; `memberRefused` makes the
+// shell refuse a Member who reaches the page anyway (a typed URL) with the API's words, for pages
+// whose API would not refuse them itself. Pages whose API refuses Members (API keys, member lists)
+// show that 403 in its own words instead (shell/errors.tsx).
+import type { ComponentType } from "preact";
+import type { AdminAction } from "./shell/roles";
+import type { RouteParams } from "./shell/router";
+import { OrganizationsPage } from "./pages/organizations/organizations";
+import { ProjectPage } from "./pages/projects/project";
+import { EditProjectPage, NewProjectPage } from "./pages/projects/project_form";
+import { ProjectsPage } from "./pages/projects/projects";
+
+export type NavSection = "organization" | "project";
+
+export interface PageProps {
+  params: RouteParams;
+}
+
+export interface DashboardRoute {
+  /** Under /dashboard: "/orgs/:orgId/projects/:projectId/companions". Nav entries use only :orgId and :projectId. */
+  path: string;
+  /** The browser tab's title. */
+  title: string;
+  page: ComponentType<PageProps>;
+  nav?: { section: NavSection; label: string; order: number; adminOnly?: boolean };
+  memberRefused?: AdminAction;
+}
+
+const ORG = "/orgs/:orgId";
+const PROJECT = "/orgs/:orgId/projects/:projectId";
+
+export const ROUTES: DashboardRoute[] = [
+  // shell helper: organizations and projects (members, settings, billing and API keys follow)
+  { path: "/", title: "Organizations", page: OrganizationsPage },
+  { path: ORG, title: "Projects", page: ProjectsPage, nav: { section: "organization", label: "Projects", order: 10 } },
+  { path: `${ORG}/projects/new`, title: "New project", page: NewProjectPage, memberRefused: "manageProjects" },
+  { path: PROJECT, title: "Project", page: ProjectPage, nav: { section: "project", label: "Overview", order: 10 } },
+  { path: `${PROJECT}/edit`, title: "Project settings", page: EditProjectPage, memberRefused: "manageProjects" },
+  // companions, knowledge, tools, FAQs, agents: (their helper adds lines here)
+  // sessions, usage: (their helper adds lines here)
+];
