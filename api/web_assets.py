@@ -1,9 +1,12 @@
-"""The browser code the app serves: the Web SDK at ``/sdk/v1/…`` and the Playground at ``/playground``.
+"""The browser code the app serves: the Web SDK at ``/sdk/v1/…``, the Playground at ``/playground`` and
+the dashboard at ``/dashboard``.
 
 Built by Vite from ``web/`` into ``web/dist`` (``./dev web``; ``./dev up`` and ``./dev test`` build what
 is missing; the azd package hook builds it for Azure). Only files under ``web/dist`` are answered, by
 exact relative path: no listing, no traversal. The SDK answers CORS ``*`` so any site can load it; the
-Playground is same-origin with the API it calls.
+Playground and the dashboard are same-origin with the API they call. The dashboard is a single-page app
+with real paths (``/dashboard/orgs/…``): a path under it that names no file (no extension) answers its
+``index.html``, whose router reads the path; a missing file with an extension stays a 404.
 
 Static files through a Function are small, cacheable text (the SDK is tens of KB): no media passes here.
 """
@@ -72,3 +75,19 @@ def playground_page(req: func.HttpRequest) -> func.HttpResponse:
 def playground_file(req: func.HttpRequest) -> func.HttpResponse:
     relative = req.route_params.get("path") or "index.html"
     return _serve(WEB_DIST / "playground", relative)
+
+
+DASHBOARD = WEB_DIST / "dashboard"
+
+
+@bp.route(route="dashboard", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def dashboard_page(req: func.HttpRequest) -> func.HttpResponse:
+    return _serve(DASHBOARD, "index.html")
+
+
+@bp.route(route="dashboard/{*path}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def dashboard_file(req: func.HttpRequest) -> func.HttpResponse:
+    relative = (req.route_params.get("path") or "").strip("/")
+    if not PurePosixPath(relative).suffix:  # a page of the app (its router's path), not a file
+        relative = "index.html"
+    return _serve(DASHBOARD, relative)
