@@ -212,9 +212,13 @@ def project_key(project_key_factory) -> ProjectKey:
 
 
 @pytest.fixture(scope="session")
-def user_token(platform: Platform) -> Callable[[str], str]:
-    def mint(email: str) -> str:
-        return mint_local_token(platform.settings, email)
+def user_token(platform: Platform) -> Callable[..., str]:
+    """``user_token(email)``: a token as ``devhost token --user`` mints (the subject follows from the
+    email). ``user_token(email, subject=...)`` names the subject: one account whose email changed, or
+    two accounts claiming one email."""
+
+    def mint(email: str, subject: str | None = None) -> str:
+        return mint_local_token(platform.settings, email, subject=subject)
 
     return mint
 
