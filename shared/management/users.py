@@ -16,7 +16,7 @@ _EMAIL = re.compile(r"[^@\s/\\#?]+@[^@\s/\\#?.]+(?:\.[^@\s/\\#?.]+)+")
 
 
 def normalize_email(value: str) -> str:
-    """The email as a user id: trimmed and lower-cased; ``ValueError`` if it is not an address."""
+    """The email as invitations key it: trimmed and lower-cased; ``ValueError`` if not an address."""
     email = value.strip().lower()
     if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.fullmatch(email):
         raise ValueError("is not a valid email address")
