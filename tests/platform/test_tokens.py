@@ -54,6 +54,7 @@ def _token(
     audience: str = AUDIENCE,
     lifetime: int = 600,
     kid: str = "test-key",
+    **extra: object,
 ) -> str:
     now = datetime.now(UTC)
     claims = {
@@ -64,6 +65,7 @@ def _token(
         "name": "Ada",
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(seconds=lifetime)).timestamp()),
+        **extra,
     }
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
 
@@ -85,6 +87,34 @@ def test_issuer_token_resolves_to_the_user_by_lower_cased_email(issuer):
     issuer_url, key = issuer
     user = _azure(issuer_url).authenticate(f"Bearer {_token(key, issuer_url)}")
     assert (user.email, user.name) == ("ada@example.com", "Ada")
+
+
+def test_an_issuer_token_names_its_user_by_oid_and_tid_not_by_email(issuer):
+    issuer_url, key = issuer
+    authenticator = _azure(issuer_url)
+    tenant = {"oid": "00000000-0000-0000-0000-0000000000aa", "tid": "72f988bf-0000-0000-0000-000000000001"}
+
+    ada = authenticator.authenticate(f"Bearer {_token(key, issuer_url, email='ada@example.com', **tenant)}")
+    renamed = authenticator.authenticate(
+        f"Bearer {_token(key, issuer_url, email='ada.lovelace@example.org', sub='other-pairwise', **tenant)}"
+    )
+    same_email = authenticator.authenticate(
+        f"Bearer {_token(key, issuer_url, email='ada@example.com', oid='another-object', tid=tenant['tid'])}"
+    )
+
+    assert ada.user_id.startswith("user_") and "@" not in ada.user_id
+    assert renamed.user_id == ada.user_id and renamed.email == "ada.lovelace@example.org"
+    assert same_email.user_id != ada.user_id
+    assert (ada.email, ada.email_verified) == ("ada@example.com", True)
+
+
+def test_an_issuer_token_marking_its_email_unverified_is_the_user_but_takes_no_invitation(issuer):
+    issuer_url, key = issuer
+    user = _azure(issuer_url).authenticate(f"Bearer {_token(key, issuer_url, xms_edov=False)}")
+    # Without oid/tid the user is the token's iss + sub: preferred_username is only the shown email.
+    plain = _azure(issuer_url).authenticate(f"Bearer {_token(key, issuer_url)}")
+    assert user.user_id == plain.user_id
+    assert (user.email, user.email_verified) == ("ada@example.com", False)
 
 
 @pytest.mark.parametrize("problem", ["wrong audience", "expired", "forged", "other issuer"])
@@ -110,7 +140,12 @@ def test_local_tokens_work_in_local_mode_and_are_refused_outside_it(issuer, tmp_
         }
     )
     token = mint_local_token(local, "Alice@Example.com")
-    assert TokenAuthenticator(local).authenticate(f"Bearer {token}").email == "alice@example.com"
+    alice = TokenAuthenticator(local).authenticate(f"Bearer {token}")
+    assert (alice.email, alice.email_verified) == ("alice@example.com", True)
+    # The subject follows from the email: every local token for the address is the same user.
+    again = TokenAuthenticator(local).authenticate(f"Bearer {mint_local_token(local, 'alice@example.com')}")
+    assert again.user_id == alice.user_id and alice.user_id.startswith("user_")
+    assert jwt.decode(token, options={"verify_signature": False})["sub"] != "alice@example.com"
 
     issuer_url, _ = issuer
     with pytest.raises(ApiError) as refused:
