@@ -1,7 +1,7 @@
 // The dashboard's API client: the shared one (same origin, JSON, the published error body in words)
 // with the signed-in user's bearer token on every call and, on /public, the project's X-Project-Id.
 // Pages get it from useApi() (session.tsx).
-import { ApiError, call, messageOf, type CallOptions, type Page } from "../../../playground/src/api";
+import { ApiError, call, errorOf, messageOf, type CallOptions, type Page } from "../../../playground/src/api";
 import type { SignedIn } from "../../../playground/src/sign_in";
 
 export { ApiError, messageOf, type Page };
@@ -16,6 +16,9 @@ export interface Api {
   /** One page of a listed collection (the published list envelope), on /manage or, with
    * `projectId`, on /public. `path` may carry its own query (filters); paging is added. */
   page<T>(path: string, pageIndex: number, pageSize: number, projectId?: string): Promise<Page<T>>;
+  /** A body that is not JSON (an image, a multipart form with files) to a project's /public route:
+   * a Blob/File goes as is with its own type (or `contentType`), FormData as multipart. */
+  upload<T>(projectId: string, path: string, body: Blob | FormData, options?: { method?: string; contentType?: string }): Promise<T>;
 }
 
 /** A client for `user`; `onUnauthorized` runs when the app no longer accepts the token (401). */
@@ -28,7 +31,29 @@ export function apiFor(user: SignedIn, onUnauthorized: () => void): Api {
       throw failure;
     }
   }
+  async function upload<T>(projectId: string, path: string, body: Blob | FormData, options: { method?: string; contentType?: string } = {}): Promise<T> {
+    const headers: Record<string, string> = {
+      Accept: "application/json",
+      Authorization: `Bearer ${await user.accessToken()}`,
+      "X-Project-Id": projectId,
+    };
+    const type = options.contentType ?? (body instanceof Blob ? body.type : "");
+    if (type) headers["Content-Type"] = type; // FormData: the browser writes the multipart boundary
+    let response: Response;
+    try {
+      response = await fetch(path, { method: options.method ?? "POST", headers, body });
+    } catch (failure) {
+      throw new ApiError(0, "NetworkError", `Could not reach the app (${String(failure)}). Is it running?`);
+    }
+    const text = await response.text();
+    if (!response.ok) {
+      if (response.status === 401) onUnauthorized();
+      throw errorOf(response.status, text, response.headers.get("Retry-After"));
+    }
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
   return {
+    upload,
     manage: (path, options = {}) => send(path, options),
     project: (projectId, path, options = {}) => send(path, { ...options, project: { projectId } }),
     page: (path, pageIndex, pageSize, projectId) => {
