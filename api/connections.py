@@ -19,7 +19,14 @@ from pydantic import BaseModel, Field
 
 from api.endpoint import Reply, RequestContext, endpoint, parse_model
 from shared import durable_names as names
-from shared.agents.models import AgentFields, AgentRecord, ChannelConfigRecord, ProviderSettings
+from shared.agents.models import (
+    AgentFields,
+    AgentRecord,
+    ChannelConfigRecord,
+    Disclaimer,
+    Inactivity,
+    ProviderSettings,
+)
 from shared.agents.rules import check_agent, for_channel
 from shared.api_errors import invalid_field
 from shared.billing.enforcement import refuse_unpaid_connection
@@ -68,6 +75,14 @@ class ConnectionRequest(BaseModel):
         max_length=2000,
         description="How the agent opens the session before the user speaks: an instruction it follows in "
         "its own words (e.g. `Greet the user and ask what they need`), not a line read out.",
+    )
+    inactivity: Inactivity | None = Field(
+        None,
+        description="Extension: this session's inactivity timeout and warning countdown instead of the "
+        "agent's (e.g. the Playground's advanced settings); `countdownSeconds` < `timeoutSeconds`.",
+    )
+    disclaimer: Disclaimer | None = Field(
+        None, description="Extension: this session's disclaimer over the avatar instead of the agent's."
     )
 
 
@@ -249,6 +264,18 @@ def _refuse_unavailable(channel_type: str) -> None:
         raise invalid_field("channelType", f"this version connects {', '.join(AVAILABLE_CHANNELS)} only")
 
 
+def _with_session_overrides(agent: AgentFields, body: ConnectionRequest) -> AgentFields:
+    """The agent as this session runs it: the request's inactivity and disclaimer replace the agent's."""
+    if body.inactivity is not None and body.inactivity.countdown_seconds >= body.inactivity.timeout_seconds:
+        raise invalid_field(
+            "inactivity.countdownSeconds",
+            f"must be less than inactivity.timeoutSeconds ({body.inactivity.timeout_seconds})",
+        )
+    overrides = {"inactivity": body.inactivity, "disclaimer": body.disclaimer}
+    chosen = {name: value for name, value in overrides.items() if value is not None}
+    return agent.model_copy(update=chosen) if chosen else agent
+
+
 def _open_session(
     ctx: RequestContext,
     body: ConnectionRequest,
@@ -261,6 +288,7 @@ def _open_session(
     start its orchestrator and answer the channel's token. A failure after the claim frees the seat."""
     platform, key = get_platform(), ctx.api_key
     session_id, now = new_id("sess"), datetime.now(UTC)
+    agent = _with_session_overrides(agent, body)  # before the seat is claimed: a refusal writes nothing
     limits = session_limits(platform)
     limits.claim(key.organization_id, body.channelType, session_id, key.project_id, now)
     try:

@@ -415,3 +415,40 @@ def test_the_speech_avatar_credentials_are_minted_per_webrtc_connection_and_a_fa
         _end(host, key, answer.json()["connection"]["id"])  # DevHost.url as the platform's
     logs = "".join(path.read_text(errors="replace") for path in tmp_path.rglob("*.log"))
     assert logs and SPEECH_KEY not in logs
+
+
+def test_a_connection_may_set_its_own_inactivity_and_disclaimer_and_the_session_keeps_to_them(
+    platform, project_key, project_key_factory
+):
+    """The Playground's advanced settings: the request's values replace the agent's for this session
+    (the token shows them and the server warns and ends by them); a countdown not below the timeout is
+    a 400 naming it, and nothing is started."""
+    agent = new_agent(platform, project_key)
+    before = _live_seats(platform, project_key.organization_id)
+    refused = _connect(
+        platform, project_key, agent["id"], inactivity={"timeoutSeconds": 10, "countdownSeconds": 10}
+    )
+    assert refused.status_code == 400, refused.text
+    assert [d["field"] for d in error_of(refused)["details"]] == ["inactivity.countdownSeconds"]
+    assert _live_seats(platform, project_key.organization_id) == before
+
+    second_key = project_key_factory(  # connections are rate-limited per key: one per 5 s
+        organization_id=project_key.organization_id, project_id=project_key.project_id
+    )
+    response = _connect(
+        platform,
+        second_key,
+        agent["id"],
+        modality="text",
+        inactivity={"timeoutSeconds": 10, "countdownSeconds": 4},
+        disclaimer={"enabled": True, "text": "Playground test: not a person"},
+    )
+    assert response.status_code == 201, response.text
+    token = token_of(response.json())
+    assert token["inactivity"] == {"enabled": True, "timeoutSeconds": 10, "countdownSeconds": 4}
+    assert token["disclaimer"] == {"enabled": True, "text": "Playground test: not a person"}
+    with SessionClient(response.json()) as client:
+        warning = client.receive_until("inactivity_warning", timeout=T)[-1]
+        assert warning["data"]["seconds_remaining"] == 4
+        ended = client.receive_until("session_ended", timeout=T)[-1]
+        assert ended["data"]["reason"] == "inactivity"

@@ -58,7 +58,7 @@ export class Conversation {
     this.setStatus("Opening a connection…");
     let token: string;
     try {
-      token = await this.openConnection(choice);
+      token = await this.openConnection(choice, settings);
     } catch (failure) {
       return this.failed(`The connection could not be opened: ${messageOf(failure)}`);
     }
@@ -99,12 +99,21 @@ export class Conversation {
   }
 
   /** POST .../connections; a 429 soon over (one connection per 5 s: a quick view switch) waits once. */
-  private async openConnection(choice: Choice): Promise<string> {
+  private async openConnection(choice: Choice, settings: AdvancedSettings): Promise<string> {
+    const { inactiveTimeout, disclaimer } = settings.features;
+    // Extensions of the connection request: this session's inactivity and disclaimer, kept by the server.
+    const body = {
+      channelType: "webrtc",
+      ...(inactiveTimeout?.timeoutSeconds !== undefined && inactiveTimeout.countdownSeconds !== undefined
+        ? { inactivity: { timeoutSeconds: inactiveTimeout.timeoutSeconds, countdownSeconds: inactiveTimeout.countdownSeconds } }
+        : {}),
+      ...(disclaimer?.text ? { disclaimer: { enabled: disclaimer.enabled ?? true, text: disclaimer.text } } : {}),
+    };
     const open = async () =>
       (
         await call<{ token: string }>(`/public/agents/${encodeURIComponent(choice.agent.id)}/connections`, {
           method: "POST",
-          body: { channelType: "webrtc" },
+          body,
           token: await this.token(),
           project: choice.scope,
         })
