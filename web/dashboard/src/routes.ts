@@ -15,6 +15,9 @@ import { OrganizationsPage } from "./pages/organizations/organizations";
 import { ProjectPage } from "./pages/projects/project";
 import { EditProjectPage, NewProjectPage } from "./pages/projects/project_form";
 import { ProjectsPage } from "./pages/projects/projects";
+import { NewCompanionPage } from "./pages/companions/companion_new";
+import { CompanionPage } from "./pages/companions/companion_page";
+import { CompanionsPage } from "./pages/companions/companions";
 
 export type NavSection = "organization" | "project";
 
@@ -43,5 +46,8 @@ export const ROUTES: DashboardRoute[] = [
   { path: PROJECT, title: "Project", page: ProjectPage, nav: { section: "project", label: "Overview", order: 10 } },
   { path: `${PROJECT}/edit`, title: "Project settings", page: EditProjectPage, memberRefused: "manageProjects" },
   // companions, knowledge, tools, FAQs, agents: (their helper adds lines here)
+  { path: `${PROJECT}/companions`, title: "Companions", page: CompanionsPage, nav: { section: "project", label: "Companions", order: 20 } },
+  { path: `${PROJECT}/companions/new`, title: "New companion", page: NewCompanionPage, memberRefused: "manageResources" },
+  { path: `${PROJECT}/companions/:companionId`, title: "Companion", page: CompanionPage },
   // sessions, usage: (their helper adds lines here)
 ];
