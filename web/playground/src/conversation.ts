@@ -4,7 +4,7 @@
 // transcript, the tool calls, the per-turn latency and the status line. End session ends it on the
 // server and then reads the session's record for the calls the server made itself.
 
-import { ApiError, call, messageOf } from "./api";
+import { ApiError, call, messageOf } from "../../common/api";
 import { byId, h, showError } from "./dom";
 import { LatencyLog, type Turn } from "./latency";
 import type { Choice } from "./pickers";

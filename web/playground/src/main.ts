@@ -1,13 +1,13 @@
 // The Playground page: sign in, pick a project and an agent, set the advanced settings, talk.
 import "./style.css";
 
-import { messageOf } from "./api";
+import { messageOf } from "../../common/api";
 import { Conversation } from "./conversation";
 import { byId, showError } from "./dom";
 import { Pickers, type Choice } from "./pickers";
 import type { AvatarView } from "./sdk";
 import { prefillFromAgent, readSettings } from "./settings_form";
-import { readWebConfig, restoreLocal, signInLocally, type SignedIn, type WebConfig } from "./sign_in";
+import { readWebConfig, restoreLocal, signInLocally, type SignedIn, type WebConfig } from "../../common/sign_in";
 
 let signedIn: SignedIn | null = null;
 let choice: Choice | null = null;
@@ -74,8 +74,8 @@ async function setUpSignIn(config: WebConfig): Promise<void> {
     );
     return;
   }
-  const { EntraSignIn } = await import("./entra"); // MSAL only where it is used
-  const entra = await EntraSignIn.create(config.entra);
+  const { EntraSignIn } = await import("../../common/entra"); // MSAL only where it is used
+  const entra = await EntraSignIn.create(config.entra, { signedOut: "/playground" });
   const current = entra.current();
   if (current) return onSignedIn(current);
   byId("entra-sign-in").hidden = false;

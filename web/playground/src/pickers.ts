@@ -2,7 +2,7 @@
 // list keys, so their calls name none and the project's default key (its oldest active one) is used.
 // Each list's failure is shown in words under its own picker.
 
-import { listAll, messageOf, type ProjectScope } from "./api";
+import { listAll, messageOf, type ProjectScope } from "../../common/api";
 import { byId, replaceOptions, showError } from "./dom";
 import type { AgentDefaults } from "./settings_form";
 

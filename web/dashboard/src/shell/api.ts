@@ -1,10 +1,10 @@
-// The dashboard's API client: the shared one (same origin, JSON, the published error body in words)
-// with the signed-in user's bearer token on every call and, on /public, the project's X-Project-Id.
-// Pages get it from useApi() (session.tsx).
-import { ApiError, call, errorOf, messageOf, type CallOptions, type Page } from "../../../playground/src/api";
-import type { SignedIn } from "../../../playground/src/sign_in";
+// The dashboard's API client: the shared one (web/common/api.ts: same origin, JSON, the published
+// error body in words, its field details) with the signed-in user's bearer token on every call and,
+// on /public, the project's X-Project-Id. Pages get it from useApi() (session.tsx).
+import { ApiError, call, messageOf, type CallOptions, type FieldError, type Page } from "../../../common/api";
+import type { SignedIn } from "../../../common/sign_in";
 
-export { ApiError, messageOf, type Page };
+export { ApiError, messageOf, type FieldError, type Page };
 
 export type RequestOptions = Pick<CallOptions, "method" | "body">;
 
@@ -31,35 +31,18 @@ export function apiFor(user: SignedIn, onUnauthorized: () => void): Api {
       throw failure;
     }
   }
-  async function upload<T>(projectId: string, path: string, body: Blob | FormData, options: { method?: string; contentType?: string } = {}): Promise<T> {
-    const headers: Record<string, string> = {
-      Accept: "application/json",
-      Authorization: `Bearer ${await user.accessToken()}`,
-      "X-Project-Id": projectId,
-    };
-    const type = options.contentType ?? (body instanceof Blob ? body.type : "");
-    if (type) headers["Content-Type"] = type; // FormData: the browser writes the multipart boundary
-    let response: Response;
-    try {
-      response = await fetch(path, { method: options.method ?? "POST", headers, body });
-    } catch (failure) {
-      throw new ApiError(0, "NetworkError", `Could not reach the app (${String(failure)}). Is it running?`);
-    }
-    const text = await response.text();
-    if (!response.ok) {
-      if (response.status === 401) onUnauthorized();
-      throw errorOf(response.status, text, response.headers.get("Retry-After"));
-    }
-    return (text ? JSON.parse(text) : undefined) as T;
-  }
   return {
-    upload,
     manage: (path, options = {}) => send(path, options),
     project: (projectId, path, options = {}) => send(path, { ...options, project: { projectId } }),
     page: (path, pageIndex, pageSize, projectId) => {
       const separator = path.includes("?") ? "&" : "?";
       const paged = `${path}${separator}pageIndex=${pageIndex}&pageSize=${pageSize}`;
       return send(paged, projectId ? { project: { projectId } } : {});
+    },
+    upload: (projectId, path, body, options = {}) => {
+      // A Blob's type is its Content-Type: slice() gives the same bytes under the type named.
+      const typed = body instanceof Blob && options.contentType ? body.slice(0, body.size, options.contentType) : body;
+      return send(path, { method: options.method ?? "POST", body: typed, project: { projectId } });
     },
   };
 }

@@ -38,14 +38,10 @@ export function Refused({ words }: { words: string }) {
   );
 }
 
-/** The field errors of a 400 (the body's `details`), by field path, when the API named them. */
+/** The field errors of a 400 (the body's `details`) by field path (`provider.endpoint`), to show each
+ * beside its input; the whole error still shows beside the submit button. */
 export function fieldErrors(failure: unknown): Record<string, string> {
-  const details = (failure as { details?: unknown } | null)?.details;
   const byField: Record<string, string> = {};
-  if (Array.isArray(details)) {
-    for (const detail of details as { field?: unknown; message?: unknown }[]) {
-      if (typeof detail.field === "string" && typeof detail.message === "string") byField[detail.field] = detail.message;
-    }
-  }
+  if (failure instanceof ApiError) for (const detail of failure.details) byField[detail.field] = detail.message;
   return byField;
 }

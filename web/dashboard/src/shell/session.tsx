@@ -2,7 +2,7 @@
 // nothing in the dashboard is keyed by email), the API client with their token, and sign-out.
 import { createContext, type ComponentChildren } from "preact";
 import { useContext, useMemo } from "preact/hooks";
-import type { SignedIn } from "../../../playground/src/sign_in";
+import type { SignedIn } from "../../../common/sign_in";
 import { apiFor, type Api } from "./api";
 
 export interface Session {

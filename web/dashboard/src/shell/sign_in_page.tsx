@@ -3,14 +3,14 @@
 // choice comes from GET /public/web-config.
 import type { ComponentChildren } from "preact";
 import { useCallback, useEffect, useState } from "preact/hooks";
-import type { EntraSignIn } from "../../../playground/src/entra";
+import type { EntraSignIn } from "../../../common/entra";
 import {
   readWebConfig,
   restoreLocal,
   signInLocally,
   type SignedIn,
   type WebConfig,
-} from "../../../playground/src/sign_in";
+} from "../../../common/sign_in";
 import { messageOf } from "./api";
 import { ErrorText } from "./errors";
 import { SessionProvider } from "./session";
@@ -37,8 +37,8 @@ export function SignInGate({ children }: { children: ComponentChildren }) {
         setPhase({ kind: "signed-out", config, entra: null, note: null });
         return;
       }
-      const { EntraSignIn } = await import("../../../playground/src/entra"); // MSAL only where used
-      const entra = await EntraSignIn.create(config.entra);
+      const { EntraSignIn } = await import("../../../common/entra"); // MSAL only where used
+      const entra = await EntraSignIn.create(config.entra, { signedOut: "/dashboard" });
       const current = entra.current();
       setPhase(current ? { kind: "signed-in", user: current, config, entra } : { kind: "signed-out", config, entra, note: null });
     })().catch((failure: unknown) => setPhase({ kind: "config-failed", error: messageOf(failure) }));

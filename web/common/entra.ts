@@ -1,6 +1,8 @@
 // Entra ID sign-in with MSAL for the browser (loaded only when the deployment signs in with Entra).
-// MSAL v5 returns to a redirect bridge page (redirect.html) that hands the answer back to this page, for
-// the popup and for the redirect flow alike; its cache is sessionStorage, never localStorage.
+// MSAL v5 returns to a redirect bridge page that hands the answer back to the page that asked, for the
+// popup and for the redirect flow alike; its cache is sessionStorage, never localStorage. The one bridge
+// is the Playground's /playground/redirect.html (web/playground/src/redirect.ts): the app registration
+// has a single redirect URI, which the dashboard uses too.
 
 import {
   InteractionRequiredAuthError,
@@ -12,13 +14,18 @@ import type { EntraConfig, SignedIn } from "./sign_in";
 
 const REDIRECT_PAGE = "/playground/redirect.html";
 
+export interface EntraPages {
+  /** Where a signed-out user lands: the page's own path ("/playground", "/dashboard"). */
+  signedOut: string;
+}
+
 export class EntraSignIn {
   private constructor(
     private readonly client: IPublicClientApplication,
     private readonly config: EntraConfig,
   ) {}
 
-  static async create(config: EntraConfig): Promise<EntraSignIn> {
+  static async create(config: EntraConfig, pages: EntraPages): Promise<EntraSignIn> {
     const authorityHost = new URL(config.authority).host;
     const client = new PublicClientApplication({
       auth: {
@@ -27,7 +34,7 @@ export class EntraSignIn {
         // Entra's own hosts are known to MSAL; another OpenID issuer must be named to be trusted.
         knownAuthorities: authorityHost.endsWith("login.microsoftonline.com") ? [] : [authorityHost],
         redirectUri: new URL(REDIRECT_PAGE, location.origin).href,
-        postLogoutRedirectUri: new URL("/playground", location.origin).href,
+        postLogoutRedirectUri: new URL(pages.signedOut, location.origin).href,
       },
       cache: { cacheLocation: "sessionStorage" },
     });

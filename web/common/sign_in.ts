@@ -1,6 +1,8 @@
-// Who is signed in, and their bearer token. Locally: the dev token (POST /manage/dev/token), kept in
-// sessionStorage (this tab only, gone when it closes; never localStorage). In Azure: Entra ID through
-// MSAL (./entra.ts), whose own cache is sessionStorage too.
+// Who is signed in, and their bearer token, for the app's own pages (the Playground, the dashboard).
+// Locally: the dev token (POST /manage/dev/token), kept in sessionStorage (this tab only, gone when it
+// closes; never localStorage), one sign-in for both pages of the tab. In Azure: Entra ID through MSAL
+// (./entra.ts), whose own cache is sessionStorage too. `email` and `name` are for display: the app
+// knows users by their token's stable subject.
 
 import { call } from "./api";
 
@@ -27,7 +29,7 @@ export interface SignedIn {
   signOut(): Promise<void>;
 }
 
-const LOCAL_KEY = "omniagent.playground.localSignIn";
+const LOCAL_KEY = "omniagent.playground.localSignIn"; // the Playground's name, kept: tabs signed in before stay so
 
 interface StoredLocal {
   email: string;
