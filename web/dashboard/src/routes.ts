@@ -11,7 +11,11 @@
 import type { ComponentType } from "preact";
 import type { AdminAction } from "./shell/roles";
 import type { RouteParams } from "./shell/router";
+import { BillingPage } from "./pages/organizations/billing";
+import { MembersPage } from "./pages/organizations/members";
 import { OrganizationsPage } from "./pages/organizations/organizations";
+import { SettingsPage } from "./pages/organizations/settings";
+import { ApiKeysPage } from "./pages/projects/api_keys";
 import { ProjectPage } from "./pages/projects/project";
 import { EditProjectPage, NewProjectPage } from "./pages/projects/project_form";
 import { ProjectsPage } from "./pages/projects/projects";
@@ -39,12 +43,16 @@ const ORG = "/orgs/:orgId";
 const PROJECT = "/orgs/:orgId/projects/:projectId";
 
 export const ROUTES: DashboardRoute[] = [
-  // shell helper: organizations and projects (members, settings, billing and API keys follow)
+  // shell helper: organizations, members, billing, settings, projects, API keys
   { path: "/", title: "Organizations", page: OrganizationsPage },
   { path: ORG, title: "Projects", page: ProjectsPage, nav: { section: "organization", label: "Projects", order: 10 } },
+  { path: `${ORG}/members`, title: "Members", page: MembersPage, nav: { section: "organization", label: "Members", order: 20, adminOnly: true } },
+  { path: `${ORG}/billing`, title: "Billing", page: BillingPage, memberRefused: "manageBilling", nav: { section: "organization", label: "Billing", order: 80, adminOnly: true } },
+  { path: `${ORG}/settings`, title: "Settings", page: SettingsPage, memberRefused: "manageSettings", nav: { section: "organization", label: "Settings", order: 90, adminOnly: true } },
   { path: `${ORG}/projects/new`, title: "New project", page: NewProjectPage, memberRefused: "manageProjects" },
   { path: PROJECT, title: "Project", page: ProjectPage, nav: { section: "project", label: "Overview", order: 10 } },
   { path: `${PROJECT}/edit`, title: "Project settings", page: EditProjectPage, memberRefused: "manageProjects" },
+  { path: `${PROJECT}/api-keys`, title: "API keys", page: ApiKeysPage, nav: { section: "project", label: "API keys", order: 90, adminOnly: true } },
   // companions, knowledge, tools, FAQs, agents: (their helper adds lines here)
   { path: `${PROJECT}/companions`, title: "Companions", page: CompanionsPage, nav: { section: "project", label: "Companions", order: 20 } },
   { path: `${PROJECT}/companions/new`, title: "New companion", page: NewCompanionPage, memberRefused: "manageResources" },

@@ -20,8 +20,10 @@ export interface PagedListProps<T> {
   /** Shown when the collection is empty. */
   empty: ComponentChildren;
   pageSize?: number;
-  /** Change it (a counter, a filter) to load again from the first page. */
+  /** Change it (a counter bumped after a change) to load the same page again. */
   reloadKey?: unknown;
+  /** Change it (a filter's value) to load again from the first page. */
+  resetKey?: unknown;
   testId?: string;
   caption?: string;
 }
@@ -29,12 +31,12 @@ export interface PagedListProps<T> {
 export function PagedList<T>(props: PagedListProps<T>) {
   const pageSize = props.pageSize ?? 20;
   const [pageIndex, setPageIndex] = useState(0);
-  const [seenKey, setSeenKey] = useState(props.reloadKey);
-  if (seenKey !== props.reloadKey) {
-    setSeenKey(props.reloadKey); // a new filter or a change: from the first page again
+  const [seenReset, setSeenReset] = useState(props.resetKey);
+  if (seenReset !== props.resetKey) {
+    setSeenReset(props.resetKey); // a new filter: from the first page again
     setPageIndex(0);
   }
-  const page = useLoad(() => props.load(pageIndex, pageSize), [pageIndex, pageSize, props.reloadKey]);
+  const page = useLoad(() => props.load(pageIndex, pageSize), [pageIndex, pageSize, props.reloadKey, props.resetKey]);
   const testId = props.testId ?? "list";
 
   if (page.error) return <ErrorBanner error={page.error} onRetry={page.reload} testId={`${testId}-error`} />;
