@@ -19,6 +19,9 @@ import { ApiKeysPage } from "./pages/projects/api_keys";
 import { ProjectPage } from "./pages/projects/project";
 import { EditProjectPage, NewProjectPage } from "./pages/projects/project_form";
 import { ProjectsPage } from "./pages/projects/projects";
+import { SessionPage } from "./pages/sessions/session";
+import { SessionsPage } from "./pages/sessions/sessions";
+import { OrganizationUsagePage, ProjectUsagePage } from "./pages/usage/usage";
 import { NewCompanionPage } from "./pages/companions/companion_new";
 import { CompanionPage } from "./pages/companions/companion_page";
 import { CompanionsPage } from "./pages/companions/companions";
@@ -57,5 +60,9 @@ export const ROUTES: DashboardRoute[] = [
   { path: `${PROJECT}/companions`, title: "Companions", page: CompanionsPage, nav: { section: "project", label: "Companions", order: 20 } },
   { path: `${PROJECT}/companions/new`, title: "New companion", page: NewCompanionPage, memberRefused: "manageResources" },
   { path: `${PROJECT}/companions/:companionId`, title: "Companion", page: CompanionPage },
-  // sessions, usage: (their helper adds lines here)
+  // sessions, usage (organization usage is billing: Admins only, and its API refuses Members)
+  { path: `${PROJECT}/sessions`, title: "Sessions", page: SessionsPage, nav: { section: "project", label: "Sessions", order: 80 } },
+  { path: `${PROJECT}/sessions/:sessionId`, title: "Session", page: SessionPage },
+  { path: `${PROJECT}/usage`, title: "Usage", page: ProjectUsagePage, nav: { section: "project", label: "Usage", order: 90 } },
+  { path: `${ORG}/usage`, title: "Organization usage", page: OrganizationUsagePage, nav: { section: "organization", label: "Organization usage", order: 70, adminOnly: true } },
 ];

@@ -1,0 +1,63 @@
+// The Sessions API's answers as the pages read them (api/sessions.py, shared/sessions/views.py):
+// times are seconds since the Unix epoch, costs USD (null while a session is live).
+
+export type SessionStatus = "pending" | "started" | "closed" | "failed";
+export type Dimension = "byo_llm_minutes" | "hosted_llm_minutes";
+
+export interface SessionSummary {
+  id: string;
+  companionId: string | null;
+  agentId: string | null;
+  externalClientId: string | null;
+  tags: Record<string, string>;
+  sessionType: string;
+  modality: "audio" | "text";
+  status: SessionStatus;
+  closeReason: string | null;
+  endReason: string | null;
+  cost: number | null;
+  billedMinutes: number;
+  dimension: Dimension | null;
+  createdAt: number;
+  startedAt: number | null;
+  closedAt: number | null;
+}
+
+export interface Citation {
+  title?: string | null;
+  url?: string | null;
+  text?: string | null;
+  [field: string]: unknown;
+}
+
+export interface ConversationItem {
+  role: "agent" | "user";
+  text: string;
+  timestamp: number;
+  turnId: string;
+  interrupted: boolean;
+  citations?: Citation[] | null;
+}
+
+export interface ToolCall {
+  call_id?: string;
+  name?: string;
+  arguments?: unknown;
+  result?: unknown;
+  error?: string | null;
+  duration_ms?: number;
+  attempts?: number;
+}
+
+export interface SessionDetail extends SessionSummary {
+  conversation: { items: ConversationItem[] };
+  toolCalls: ToolCall[];
+}
+
+export interface AgentSummary {
+  id: string;
+  name?: string | null;
+}
+
+export const STATUSES: SessionStatus[] = ["pending", "started", "closed", "failed"];
+export const SESSION_TYPES = ["websocket", "webrtc", "voip", "sip", "kiosk"];
