@@ -15,8 +15,11 @@ knowledge). What each page shows is checked against the API too. Screenshots of 
 from __future__ import annotations
 
 import base64
+import http.server
 import json
 import re
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +29,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.devhost.helpers import REPO_ROOT
 from tests.e2e import browser
+from tests.fakes.scripted_openai import embedding_vector
 from tests.management.manage_client import Caller, fresh_email
 
 playwright_driver = browser.playwright_driver
@@ -168,6 +172,119 @@ def test_a_companion_is_created_with_its_avatar_previewed_in_three_views_and_rea
     page.get_by_test_id("avatar-upload").click()
     expect(page.get_by_test_id("avatar-upload-form").get_by_test_id("avatar-chosen")).to_have_count(0, timeout=WAIT_MS)
     expect(status).to_have_attribute("data-status", "readyToUse", timeout=WAIT_MS)
+
+
+def _drop_files(page: Page, selector: str, files: list[tuple[str, bytes, str]]) -> None:
+    """One drop carrying several files at once."""
+    payload = [[name, base64.b64encode(data).decode(), mime] for name, data, mime in files]
+    page.evaluate(
+        """([selector, files]) => {
+            const transfer = new DataTransfer();
+            for (const [name, data, mime] of files) {
+                const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+                transfer.items.add(new File([bytes], name, { type: mime }));
+            }
+            const zone = document.querySelector(selector);
+            zone.dispatchEvent(new DragEvent("dragover", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+            zone.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+        }""",
+        [selector, payload],
+    )
+
+
+class _Documents(http.server.BaseHTTPRequestHandler):
+    body = b""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/markdown")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def document_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Documents)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def _slow_vector(text: str, dimensions: int) -> list[float]:
+    time.sleep(0.005)  # a batch of 64 passages takes a third of a second: the bar has steps to show
+    return embedding_vector(text, dimensions)
+
+
+CARE_GUIDE = "\n\n".join(
+    f"## Topic {n}\n\n" + " ".join(f"Sentence {n}.{m} about router {n} and its care." for m in range(12))
+    for n in range(150)
+)
+
+
+def test_knowledge_uploads_show_their_progress_to_ready_and_the_collection_is_searched(
+    platform, world, chromium, artifacts_dir, model, document_server
+):
+    model.embed_with(_slow_vector)
+    page = _signed_in(chromium, platform, world, "/knowledge")
+    expect(page.get_by_test_id("collections-empty")).to_be_visible()
+    page.get_by_test_id("collection-name").fill("Router manuals")
+    page.get_by_test_id("create-collection-submit").click()
+    expect(page.get_by_test_id("collections-row")).to_have_count(1)
+    page.get_by_test_id("collection-rename").click()
+    page.get_by_test_id("collection-rename-name").fill("Router handbook")
+    page.get_by_test_id("collection-rename-save").click()
+    expect(page.get_by_test_id("collection-link")).to_have_text("Router handbook")
+    [kb] = _public(platform, world, "GET", "/public/knowledge-bases").json()["items"]
+    assert kb["name"] == "Router handbook"
+    _shot(page, artifacts_dir, "05-knowledge")
+
+    page.get_by_test_id("collection-link").click()
+    expect(page.get_by_test_id("page-title")).to_have_text("Router handbook")
+    expect(page.get_by_test_id("upload-rules")).to_contain_text("50 MB")
+    # Three files dropped at once (one of a type no collection takes), then one by URL.
+    _drop_files(
+        page,
+        '[data-testid="files-drop-zone"]',
+        [
+            ("care-guide.md", CARE_GUIDE.encode(), "text/markdown"),
+            ("reset.md", b"# Resetting the router\n\nHold the reset button for ten seconds.", "text/markdown"),
+            ("firmware.bin", bytes(range(256)) * 8, "application/octet-stream"),
+        ],
+    )
+    _Documents.body = b"# Warranty\n\nEvery Contoso router has a two year warranty."
+    page.get_by_test_id("document-url").fill(f"{document_server}/warranty.md")
+    page.get_by_test_id("document-url-submit").click()
+    attempts = page.get_by_test_id("upload-attempt")
+    expect(attempts).to_have_count(4)
+    refused = page.locator('[data-testid="upload-attempt"][data-state="refused"]')
+    expect(refused).to_have_count(1, timeout=WAIT_MS)
+    expect(refused).to_contain_text("firmware.bin")
+    expect(page.locator('[data-testid="upload-attempt"][data-state="accepted"]')).to_have_count(3, timeout=WAIT_MS)
+    rows = page.get_by_test_id("files-row")
+    expect(rows).to_have_count(3, timeout=WAIT_MS)
+    _shot(page, artifacts_dir, "06-knowledge-uploading")
+    bars = page.get_by_test_id("file-progress")
+    expect(page.locator('[data-testid="file-progress"][data-status="ready"]')).to_have_count(3, timeout=120_000)
+    for index in range(3):
+        expect(bars.nth(index)).to_have_attribute("data-progress", "100")
+        expect(bars.nth(index).get_by_test_id("file-status-words")).to_contain_text("Ready:")
+    care = page.locator('[data-testid="files-row"]', has_text="care-guide.md").get_by_test_id("file-progress")
+    seen = [int(mark.split(":")[1]) for mark in care.get_attribute("data-seen").split()]
+    assert seen[0] == 0 and seen[-1] == 100 and any(0 < value < 100 for value in seen), seen  # it moved
+    files = _public(platform, world, "GET", f"/public/knowledge-bases/{kb['id']}/files").json()["items"]
+    assert sorted(f["originalName"] for f in files) == ["care-guide.md", "reset.md", "warranty.md"]
+    assert {f["status"] for f in files} == {"ready"}
+    _shot(page, artifacts_dir, "07-knowledge-ready")
+
+    page.get_by_test_id("knowledge-query").fill("how long is the warranty")
+    page.get_by_test_id("knowledge-search").click()
+    expect(page.get_by_test_id("knowledge-result").first).to_contain_text("two year warranty")
+    _shot(page, artifacts_dir, "08-knowledge-search")
 
 
 def _png(width: int, height: int) -> bytes:

@@ -25,6 +25,8 @@ import { OrganizationUsagePage, ProjectUsagePage } from "./pages/usage/usage";
 import { NewCompanionPage } from "./pages/companions/companion_new";
 import { CompanionPage } from "./pages/companions/companion_page";
 import { CompanionsPage } from "./pages/companions/companions";
+import { CollectionPage } from "./pages/knowledge/collection_page";
+import { KnowledgePage } from "./pages/knowledge/knowledge";
 
 export type NavSection = "organization" | "project";
 
@@ -60,6 +62,8 @@ export const ROUTES: DashboardRoute[] = [
   { path: `${PROJECT}/companions`, title: "Companions", page: CompanionsPage, nav: { section: "project", label: "Companions", order: 20 } },
   { path: `${PROJECT}/companions/new`, title: "New companion", page: NewCompanionPage, memberRefused: "manageResources" },
   { path: `${PROJECT}/companions/:companionId`, title: "Companion", page: CompanionPage },
+  { path: `${PROJECT}/knowledge`, title: "Knowledge", page: KnowledgePage, nav: { section: "project", label: "Knowledge", order: 30 } },
+  { path: `${PROJECT}/knowledge/:knowledgeBaseId`, title: "Knowledge collection", page: CollectionPage },
   // sessions, usage (organization usage is billing: Admins only, and its API refuses Members)
   { path: `${PROJECT}/sessions`, title: "Sessions", page: SessionsPage, nav: { section: "project", label: "Sessions", order: 80 } },
   { path: `${PROJECT}/sessions/:sessionId`, title: "Session", page: SessionPage },
