@@ -127,7 +127,10 @@ def test_an_admin_creates_an_organization_a_project_and_a_key_and_manages_member
     expect(page.get_by_test_id("copy-result")).to_have_text("Copied to the clipboard.")
     assert page.evaluate("navigator.clipboard.readText()") == key
     _shot(page, artifacts_dir, "06-key-shown-once")
-    assert requests.get(platform.url("/public/companions"), headers={"X-Api-Key": key}, timeout=30).status_code == 200
+    assert (
+        requests.get(platform.url("/public/companions"), headers={"X-Api-Key": key}, timeout=30).status_code
+        == 200
+    )
 
     # Listed masked afterwards: the key and the provider's secret are nowhere on the page.
     page.get_by_test_id("created-key-done").click()
@@ -145,7 +148,10 @@ def test_an_admin_creates_an_organization_a_project_and_a_key_and_manages_member
     page.get_by_test_id("revoke-key").click()
     page.get_by_test_id("revoke-confirm").click()
     expect(page.get_by_test_id("keys-empty")).to_be_visible()
-    assert requests.get(platform.url("/public/companions"), headers={"X-Api-Key": key}, timeout=30).status_code == 401
+    assert (
+        requests.get(platform.url("/public/companions"), headers={"X-Api-Key": key}, timeout=30).status_code
+        == 401
+    )
     assert admin.ok("GET", f"/manage/projects/{project['id']}/api-keys")["totalCount"] == 0
 
     # Members: invite a Member and an Admin, change a role, remove one.
@@ -161,7 +167,9 @@ def test_an_admin_creates_an_organization_a_project_and_a_key_and_manages_member
     expect(_rows(page, "members")).to_have_count(3)
 
     def row_of(email: str):
-        return _rows(page, "members").filter(has=page.get_by_test_id("member-email").get_by_text(email.lower()))
+        return _rows(page, "members").filter(
+            has=page.get_by_test_id("member-email").get_by_text(email.lower())
+        )
 
     expect(row_of(member_email).get_by_test_id("member-role")).to_have_value("member")
     row_of(member_email).get_by_test_id("member-role").select_option("admin")
@@ -172,7 +180,11 @@ def test_an_admin_creates_an_organization_a_project_and_a_key_and_manages_member
         members = admin.ok("GET", f"/manage/organizations/{org}/members")["items"]
         return {m["email"]: m["role"] for m in members}
 
-    assert roles() == {admin_email.lower(): "admin", member_email.lower(): "admin", other_email.lower(): "admin"}
+    assert roles() == {
+        admin_email.lower(): "admin",
+        member_email.lower(): "admin",
+        other_email.lower(): "admin",
+    }
     row_of(member_email).get_by_test_id("member-role").select_option("member")
     expect(row_of(member_email).get_by_test_id("member-role")).to_have_value("member")
     row_of(other_email).get_by_test_id("member-remove").click()
@@ -218,8 +230,12 @@ def test_a_member_sees_no_keys_members_settings_or_billing_and_is_told_why_when_
     admin_email, member_email = fresh_email("ada"), fresh_email("max")
     admin = Caller(platform, user_token(admin_email))
     org = admin.ok("POST", "/manage/organizations", 201, json={"name": "Bistro Nine"})["id"]
-    admin.ok("POST", f"/manage/organizations/{org}/members", 201, json={"email": member_email, "role": "member"})
-    project = admin.ok("POST", f"/manage/organizations/{org}/projects", 201, json={"name": "Production"})["id"]
+    admin.ok(
+        "POST", f"/manage/organizations/{org}/members", 201, json={"email": member_email, "role": "member"}
+    )
+    project = admin.ok("POST", f"/manage/organizations/{org}/projects", 201, json={"name": "Production"})[
+        "id"
+    ]
     member = Caller(platform, user_token(member_email))
 
     page = _open(chromium, platform)
@@ -265,7 +281,8 @@ def test_a_member_sees_no_keys_members_settings_or_billing_and_is_told_why_when_
     for path, action in (("settings", "change settings"), ("billing", "manage billing")):
         page.goto(platform.url(f"/dashboard/orgs/{org}/{path}"))
         expect(page.get_by_test_id("refused-words")).to_have_text(
-            f"Your role in this organization (member) does not allow you to {action}: that needs the Admin role."
+            f"Your role in this organization (member) does not allow you to {action}: "
+            "that needs the Admin role."
         )
     _shot(page, artifacts_dir, "14-member-refused-billing")
     assert admin.ok("GET", f"/manage/organizations/{org}/projects")["totalCount"] == 1
