@@ -1,4 +1,4 @@
-"""``GET /public/web-config``: how the app's own browser pages (the Playground, later the dashboard) sign in.
+"""``GET /public/web-config``: how the app's own browser pages (the Playground, the dashboard) sign in.
 
 Public and unauthenticated: a page must read it before anyone has signed in, and it holds nothing
 secret (an Entra ID client id and authority are visible in every sign-in redirect anyway). Locally the
@@ -83,8 +83,9 @@ def entra_sign_in(auth: AuthSettings) -> EntraSignIn | None:
     "GET",
     "public/web-config",
     summary="How the app's browser pages sign in",
-    description="Read by the Playground (`/playground`) before sign-in: `signIn: local` locally (the dev "
-    "sign-in), `signIn: entra` in Azure with the Entra ID client id, authority and scopes derived from "
+    description="Read by the Playground (`/playground`) and the dashboard (`/dashboard`) before sign-in: "
+    "`signIn: local` locally (the dev sign-in), `signIn: entra` in Azure with the Entra ID client id, "
+    "authority and scopes derived from "
     "OMNI_AUTH_AUDIENCE and OMNI_AUTH_ISSUER. No authentication; nothing secret.",
     tag="Browser pages",
     auth="none",
