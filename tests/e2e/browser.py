@@ -56,10 +56,28 @@ def fake_microphone_wav(
     return target
 
 
+class _SharedDriver:
+    """One Playwright driver per test process: each module that takes the fixtures in defines its own
+    session fixture, and a second sync_playwright() while one runs fails ("Sync API inside the asyncio
+    loop"), so the modules share one, stopped when the last of them is torn down."""
+
+    instance: Playwright | None = None
+    users = 0
+
+
 @pytest.fixture(scope="session")
 def playwright_driver() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
+    if _SharedDriver.instance is None:
+        _SharedDriver.instance = sync_playwright().start()
+    _SharedDriver.users += 1
+    driver = _SharedDriver.instance
+    try:
         yield driver
+    finally:
+        _SharedDriver.users -= 1
+        if _SharedDriver.users == 0:
+            driver.stop()
+            _SharedDriver.instance = None
 
 
 def _launch(driver: Playwright, extra_args: list[str]) -> Browser:
