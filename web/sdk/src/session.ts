@@ -27,7 +27,9 @@ const SDK_BASE = sdkBase();
 function sdkBase(): string {
   const script = typeof document === "undefined" ? null : document.currentScript;
   if (script instanceof HTMLScriptElement && script.src) return new URL(".", script.src).href;
-  return new URL(".", import.meta.url).href;
+  // Through a variable: Vite rewrites `new URL(literal, import.meta.url)` into a bundled asset.
+  const moduleUrl = import.meta.url;
+  return new URL(".", moduleUrl).href;
 }
 
 type MicrophoneState = OmniagentStats["microphone"];

@@ -22,17 +22,21 @@ export interface SpeechAvatar {
 
 const REGIONAL_HOST = /^([a-z0-9]+)\.(api\.cognitive\.microsoft\.com|tts\.speech\.microsoft\.com)$/;
 
-/** The avatar's synthesis socket: Azure's regional one, or `endpoint`'s own (a custom domain, a stand-in). */
+/**
+ * The avatar's synthesis socket: Azure's regional host, or `endpoint`'s host (a custom domain, a
+ * private endpoint, a stand-in), where the SDK adds /tts/cognitiveservices/websocket/v1 itself. (From a
+ * host, not an endpoint URL: for an endpoint on that path the SDK first asks https://host:443 for a
+ * redirect, which only a public Azure host answers.)
+ */
 function speechConfigOf(credentials: SpeechAvatarCredentials): SpeechConfig {
   const endpoint = new URL(credentials.endpoint);
   let config: SpeechConfig;
   if (REGIONAL_HOST.test(endpoint.hostname)) {
     config = SpeechConfig.fromAuthorizationToken(credentials.authToken, credentials.region);
   } else {
-    const socket = new URL("/tts/cognitiveservices/websocket/v1", endpoint);
-    socket.protocol = endpoint.protocol === "http:" ? "ws:" : "wss:";
-    socket.searchParams.set("enableTalkingAvatar", "true");
-    config = SpeechConfig.fromEndpoint(socket);
+    const host = new URL(endpoint.origin);
+    host.protocol = endpoint.protocol === "http:" ? "ws:" : "wss:";
+    config = SpeechConfig.fromHost(host);
     config.authorizationToken = credentials.authToken;
   }
   config.speechSynthesisVoiceName = credentials.voice;
