@@ -145,7 +145,7 @@ window.omniagentEvents = [];
 window.statsAtSpeechStarted = [];
 window.avatarReadyCount = 0;
 const options = Object.assign(OPTIONS, {
-  mountContainer: document.getElementById("agent"),
+  mountContainer: document.getElementById("mount"),
   onData: (event) => {
     window.omniagentEvents.push(event);
     // onData runs after the SDK has handled the event: these are the counters right after the flush
@@ -182,8 +182,8 @@ def sdk_page_html(platform_origin: str, token: str, options: dict[str, Any], sta
     return (
         '<!doctype html><html><head><meta charset="utf-8"><title>Web SDK test page</title>'
         f"<style>body{{margin:0;background:rgb({background})}}"
-        f"#agent{{width:{BOX}px;height:{BOX}px;margin:24px}}</style></head>"
-        f'<body><div id="agent"></div>{scripts}</body></html>'
+        f"#mount{{width:{BOX}px;height:{BOX}px;margin:24px}}</style></head>"
+        f'<body><div id="mount"></div>{scripts}</body></html>'
     )
 
 
@@ -209,7 +209,7 @@ def open_sdk_page(
         before_load(page)
     origin = platform.url("/").rstrip("/")
     page.goto(server.add_page(sdk_page_html(origin, token, options or {}, standalone)))
-    page.wait_for_function("() => window.agent || window.initError", timeout=T * 1000)
+    page.wait_for_function("() => (window.agent && window.agent.stats) || window.initError", timeout=T * 1000)
     assert page.evaluate("() => window.initError || null") is None
     return page
 
@@ -253,7 +253,7 @@ def canvas_alpha(page: Page, points: list[tuple[float, float]]) -> list[int]:
     """The avatar canvas's alpha at each (fx, fy) (fractions of its size), read back from the canvas."""
     found: list[int] = page.evaluate(
         """(points) => {
-            const canvas = document.querySelector("#agent canvas");
+            const canvas = document.querySelector("#mount canvas");
             const context = canvas.getContext("2d");
             return points.map(([fx, fy]) => context.getImageData(
                 Math.min(canvas.width - 1, Math.floor(fx * canvas.width)),
