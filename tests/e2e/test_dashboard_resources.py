@@ -287,6 +287,113 @@ def test_knowledge_uploads_show_their_progress_to_ready_and_the_collection_is_se
     _shot(page, artifacts_dir, "08-knowledge-search")
 
 
+def _replace_schema(page: Page, text: str) -> None:
+    """Select all in the CodeMirror editor and put ``text`` in its place, as a paste does."""
+    page.get_by_test_id("schema-editor-content").click()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.insert_text(text)
+
+
+def test_a_tool_schema_is_checked_as_it_is_typed_and_its_signing_secret_is_shown_once_then_rotated(
+    platform, world, chromium, artifacts_dir
+):
+    page = _signed_in(chromium, platform, world, "/tools")
+    expect(page.get_by_test_id("functions-empty")).to_be_visible()
+    page.get_by_test_id("new-function").click()
+    expect(page.get_by_test_id("schema-valid")).to_be_visible()  # the starter schema
+    page.get_by_test_id("function-name").fill("lookup_order")
+    page.get_by_test_id("function-description").fill("Finds an order by its number.")
+
+    # Not JSON yet: the parser's complaint, with its place.
+    _replace_schema(page, '{"type": "object", "properties": ')
+    errors = page.get_by_test_id("schema-error")
+    expect(errors).to_have_count(1)
+    expect(errors.first).to_contain_text("Not valid JSON")
+    expect(errors.first).to_contain_text("Line 1")
+    expect(page.get_by_test_id("create-function")).to_be_disabled()
+
+    # JSON, but not a JSON Schema: the meta-schema's words at the offending keyword, underlined.
+    _replace_schema(page, '{"type": "object",\n "properties": {"orderId": {"type": "strin"}}}')
+    wrong = page.locator('[data-testid="schema-error"][data-pointer="/properties/orderId/type"]')
+    expect(wrong.first).to_contain_text("Line 2")
+    expect(wrong.first).to_contain_text("allowed values")
+    expect(page.locator(".cm-lintRange-error").first).to_be_visible()
+    _shot(page, artifacts_dir, "09-tool-schema-error")
+
+    # Typing the missing letter makes it valid.
+    page.keyboard.press("ControlOrMeta+End")
+    for _ in range(4):
+        page.keyboard.press("ArrowLeft")
+    page.keyboard.type("g")
+    expect(page.get_by_test_id("schema-valid")).to_be_visible()
+    expect(page.get_by_test_id("schema-errors")).to_have_count(0)
+
+    page.get_by_test_id("flow-explicit").check()
+    page.get_by_test_id("function-url").fill("http://127.0.0.1:9/orders")
+    page.get_by_test_id("create-function").click()
+    value = page.get_by_test_id("signing-secret-value")
+    expect(value).to_have_value(re.compile(r"^[A-Za-z0-9_-]{40,}$"))
+    secret = value.input_value()
+    page.get_by_test_id("copy-secret").click()
+    expect(page.get_by_test_id("copy-secret-result")).to_have_text("Copied to the clipboard.")
+    assert page.evaluate("navigator.clipboard.readText()") == secret
+    _shot(page, artifacts_dir, "10-tool-secret-once")
+    [function] = _public(platform, world, "GET", "/public/functions").json()["items"]
+    assert function["data"]["parameters"] == {"type": "object", "properties": {"orderId": {"type": "string"}}}
+    assert function["flow"] == "explicit" and function["hasSigningSecret"] and function.get("signingSecret") is None
+
+    # Gone once dismissed: the function's page never shows it; rotating shows a new one, once.
+    page.get_by_test_id("dismiss-secret").click()
+    expect(page.get_by_test_id("page-title")).to_have_text("lookup_order")
+    expect(page.get_by_test_id("signing-secret")).to_have_count(0)
+    assert secret not in page.content()
+    page.get_by_test_id("rotate-secret").click()
+    expect(value).to_have_value(re.compile(r"^[A-Za-z0-9_-]{40,}$"))
+    assert value.input_value() != secret
+    _shot(page, artifacts_dir, "11-tool-rotated")
+
+
+def test_a_faq_collection_is_an_editable_paged_list(platform, world, chromium, artifacts_dir):
+    page = _signed_in(chromium, platform, world, "/faqs")
+    page.get_by_test_id("faq-collection-name").fill("Opening hours")
+    page.get_by_test_id("create-faq-collection-submit").click()
+    expect(page.get_by_test_id("page-title")).to_have_text("Opening hours")
+    expect(page.get_by_test_id("faq-items-empty")).to_be_visible()
+    page.get_by_test_id("faq-question").fill("When are you open on Sundays?")
+    page.get_by_test_id("faq-answer").fill("We are closed on Sundays.")
+    page.get_by_test_id("faq-add").click()
+    expect(page.get_by_test_id("faq-item")).to_have_count(1)
+    expect(page.get_by_test_id("faq-question")).to_have_value("")
+    [collection] = _public(platform, world, "GET", "/public/faqs").json()["items"]
+    for n in range(11):
+        added = _public(
+            platform, world, "POST", f"/public/faqs/{collection['id']}/items",
+            json={"question": f"Question {n:02d}?", "answer": f"Answer {n:02d}."},
+        )
+        assert added.status_code == 201, added.text
+    page.reload()
+    expect(page.get_by_test_id("faq-items-position")).to_have_text("1–10 of 12 · page 1 of 2")
+    expect(page.get_by_test_id("faq-item")).to_have_count(10)
+
+    # Edited in place.
+    first = page.get_by_test_id("faq-item").first
+    first.get_by_test_id("faq-edit").click()
+    page.get_by_test_id("faq-edit-answer").fill("Closed on Sundays; open 9-17 on Saturdays.")
+    page.get_by_test_id("faq-edit-save").click()
+    expect(page.get_by_test_id("faq-item-answer").first).to_have_text("Closed on Sundays; open 9-17 on Saturdays.")
+    _shot(page, artifacts_dir, "12-faqs")
+
+    # The second page, and a delete there.
+    page.get_by_test_id("faq-items-next").click()
+    expect(page.get_by_test_id("faq-items-position")).to_have_text("11–12 of 12 · page 2 of 2")
+    page.get_by_test_id("faq-delete").last.click()
+    expect(page.get_by_test_id("faq-items-position")).to_have_text("11–11 of 11 · page 2 of 2")
+    items = _public(platform, world, "GET", f"/public/faqs/{collection['id']}").json()["items"]
+    assert len(items) == 11
+    assert items[0]["answer"] == "Closed on Sundays; open 9-17 on Saturdays." and items[0]["updatedAt"]
+    assert "Question 10?" not in [item["question"] for item in items]
+
+
 def _png(width: int, height: int) -> bytes:
     import io
 

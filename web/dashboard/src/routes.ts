@@ -27,6 +27,11 @@ import { CompanionPage } from "./pages/companions/companion_page";
 import { CompanionsPage } from "./pages/companions/companions";
 import { CollectionPage } from "./pages/knowledge/collection_page";
 import { KnowledgePage } from "./pages/knowledge/knowledge";
+import { FaqCollectionPage } from "./pages/tools/faq_collection";
+import { FaqsPage } from "./pages/tools/faqs";
+import { NewFunctionPage } from "./pages/tools/function_new";
+import { FunctionPage } from "./pages/tools/function_page";
+import { FunctionsPage } from "./pages/tools/functions";
 
 export type NavSection = "organization" | "project";
 
@@ -64,6 +69,11 @@ export const ROUTES: DashboardRoute[] = [
   { path: `${PROJECT}/companions/:companionId`, title: "Companion", page: CompanionPage },
   { path: `${PROJECT}/knowledge`, title: "Knowledge", page: KnowledgePage, nav: { section: "project", label: "Knowledge", order: 30 } },
   { path: `${PROJECT}/knowledge/:knowledgeBaseId`, title: "Knowledge collection", page: CollectionPage },
+  { path: `${PROJECT}/tools`, title: "Tools", page: FunctionsPage, nav: { section: "project", label: "Tools", order: 40 } },
+  { path: `${PROJECT}/tools/new`, title: "New function", page: NewFunctionPage, memberRefused: "manageResources" },
+  { path: `${PROJECT}/tools/:functionId`, title: "Function", page: FunctionPage },
+  { path: `${PROJECT}/faqs`, title: "FAQs", page: FaqsPage, nav: { section: "project", label: "FAQs", order: 50 } },
+  { path: `${PROJECT}/faqs/:faqCollectionId`, title: "FAQ collection", page: FaqCollectionPage },
   // sessions, usage (organization usage is billing: Admins only, and its API refuses Members)
   { path: `${PROJECT}/sessions`, title: "Sessions", page: SessionsPage, nav: { section: "project", label: "Sessions", order: 80 } },
   { path: `${PROJECT}/sessions/:sessionId`, title: "Session", page: SessionPage },
