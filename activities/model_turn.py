@@ -49,7 +49,7 @@ from shared.sessions.context import SessionContext, load_context, model_messages
 from shared.sessions.gateway import SessionGateway, session_gateway
 from shared.sessions.inbox import INBOX_TABLE, InboxEntry, read_after, split_at_turn
 from shared.sessions.lifecycle import SessionPlan
-from shared.sessions.records import TRANSCRIPTS_TABLE, TranscriptEntry, transcript_row
+from shared.sessions.records import TRANSCRIPTS_TABLE, TranscriptEntry, stored_citations, transcript_row
 from shared.sessions.speaking import BargeIn, ReplyIds, ReplyStream, now_stamp
 from shared.tools.records import ToolCall, outcome_from_answer, timed_out
 from shared.tools.tool_sockets import open_tool_sockets, stream_conversation
@@ -334,13 +334,16 @@ def _answer(turn: _Turn, question: str) -> dict[str, Any]:
         return {"toolCalls": [], "error": refused.code}
     if spoken.interrupted:
         calls = []  # an interrupted reply's tool calls are dropped
+    cited: list[dict[str, Any]] = []
     if spoken.text or not calls:
         turn.next_item(ids.item_id)
-        stream.finish(citations or [c.to_wire() for c in cited_passages(spoken.text, citable)])
+        cited = citations or [c.to_wire() for c in cited_passages(spoken.text, citable)]
+        stream.finish(cited)
     turn.remember(
         "assistant",
         text=spoken.text,
         tool_calls=[{"call_id": c.call_id, "name": c.name, "arguments": c.arguments} for c in calls],
+        citations=stored_citations(cited),
         interrupted=spoken.interrupted,
     )
     numbering = KnowledgeNumbering(len(citable) + 1)

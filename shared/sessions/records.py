@@ -159,8 +159,26 @@ class TranscriptEntry(BaseModel):
     text: str = ""
     tool_calls: list[dict[str, Any]] = Field(default_factory=list)
     tool_outcomes: list[dict[str, Any]] = Field(default_factory=list)
+    # The passages an assistant line cites, as its ``completed`` message listed them.
+    citations: list[dict[str, Any]] = Field(default_factory=list)
     interrupted: bool = False
     at: datetime
+
+
+# A cited passage's text as a transcript line keeps it: enough to recognise the passage, while a
+# line citing many passages stays far below a table property's 64 KB.
+CITATION_TEXT_CHARS = 400
+
+
+def stored_citations(citations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The citations of an answer as its transcript line stores them (each passage's text cut)."""
+    kept = []
+    for citation in citations:
+        text = citation.get("text")
+        if isinstance(text, str) and len(text) > CITATION_TEXT_CHARS:
+            citation = {**citation, "text": text[: CITATION_TEXT_CHARS - 1] + "…"}
+        kept.append(citation)
+    return kept
 
 
 # Within one round, what the model read comes before what it answered.

@@ -7,7 +7,7 @@ the session ends), createdAt, startedAt, closedAt`` (seconds since the Unix epoc
 session ``conversation.items [{role: agent|user, text, timestamp}]`` and ``functionMetrics``.
 Extensions: ``agentId``, ``endReason`` (our finer reason), ``billedMinutes``, ``dimension`` (the
 billing dimension), ``toolCalls`` (the audit of every tool call) and, on conversation items,
-``turnId`` and ``interrupted``.
+``turnId``, ``interrupted`` and ``citations``.
 """
 
 from __future__ import annotations
@@ -39,6 +39,12 @@ class ConversationItem(BaseModel):
     timestamp: int = Field(description="When, in seconds since the Unix epoch.")
     turnId: str = Field(description="Extension: the turn this line belongs to.")
     interrupted: bool = Field(description="Extension: the agent's reply was cut short by the user.")
+    citations: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Extension: the knowledge passages an agent's answer cites, as its `completed` "
+        "message listed them (`index`, `documentId`, `title`, `chunk`, and `text` cut to 400 characters); "
+        "empty otherwise.",
+    )
 
 
 class Conversation(BaseModel):
@@ -143,6 +149,7 @@ def detail_of(record: SessionRecord, transcript: Iterable[TranscriptEntry]) -> S
                 timestamp=int(entry.at.timestamp()),
                 turnId=entry.turn_id,
                 interrupted=entry.interrupted,
+                citations=entry.citations,
             )
         )
     return SessionDetail(

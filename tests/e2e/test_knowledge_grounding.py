@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import requests
+
 from tests.e2e.builders import new_agent
 from tests.e2e.session_client import SessionClient, open_connection
 from tests.e2e.test_knowledge_files import new_collection, upload_file, wait_until_done
@@ -28,12 +30,21 @@ def ready_collection(platform: Any, key: Any, name: str, data: bytes) -> tuple[s
 
 
 def ask(platform: Any, key: Any, agent_id: str, question: str) -> dict[str, Any]:
-    """The assistant's ``completed`` message (``data.message``) answering ``question``."""
+    """The assistant's ``completed`` message (``data.message``) answering ``question``; the session's
+    record shows the same citations on that answer's conversation item."""
     with SessionClient(open_connection(platform, key, agent_id)) as client:
         client.receive_until("avatar_state_changed", state="ready")
         client.say(question)
         message = client.reply()
         client.end()
+    session = requests.get(
+        platform.url(f"/public/sessions/{client.session_id}"), headers=key.headers, timeout=30
+    ).json()
+    [answer] = [i for i in session["conversation"]["items"] if i["text"] == message["content"]]
+    assert answer["citations"] == [
+        {**c, "text": c["text"] if len(c["text"]) <= 400 else c["text"][:399] + "…"}
+        for c in message["citations"] or []
+    ]
     return message
 
 

@@ -9,11 +9,13 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from shared.sessions.records import (
+    CITATION_TEXT_CHARS,
     SessionRecord,
     TranscriptEntry,
     close_reason_for,
     mark_ended,
     mark_started,
+    stored_citations,
 )
 from shared.sessions.views import (
     created_within,
@@ -45,7 +47,7 @@ def record(**changes) -> SessionRecord:
 
 
 def line(row: str, role: str, text: str, seconds: int, **changes) -> TranscriptEntry:
-    fields = {"tool_calls": [], "tool_outcomes": [], "interrupted": False, **changes}
+    fields = {"tool_calls": [], "tool_outcomes": [], "citations": [], "interrupted": False, **changes}
     # constructed: the "system" role is newer than some versions of TranscriptEntry
     return TranscriptEntry.model_construct(
         id=row, turn_id="t1", role=role, text=text, at=T0 + timedelta(seconds=seconds), **fields
@@ -172,12 +174,17 @@ def test_the_published_summary_and_detail():
         line("000001.01.1tool", "tool", "1", 12, tool_outcomes=[outcome]),
         line("000001.01.2assistant", "assistant", "It shipped.", 13, interrupted=True),
     ]
+    cited = {"index": 1, "documentId": "file_a", "title": "Orders", "chunk": 0, "text": "Order 42 shipped."}
+    transcript[-1] = line(
+        "000001.01.2assistant", "assistant", "It shipped [1].", 13, interrupted=True, citations=[cited]
+    )
     detail = detail_of(closed, transcript)
     assert [(i.role, i.text, i.timestamp - int(T0.timestamp())) for i in detail.conversation.items] == [
         ("user", "Order 42?", 10),
-        ("agent", "It shipped.", 13),
+        ("agent", "It shipped [1].", 13),
     ]
     assert detail.conversation.items[1].interrupted is True
+    assert [i.citations for i in detail.conversation.items] == [[], [cited]]
     assert (detail.toolCalls, detail.functionMetrics) == ([outcome], [])
 
 
@@ -189,6 +196,16 @@ def test_the_creation_window_filter():
     assert not created_within(created, T0 + timedelta(seconds=1), None)
     assert created_within(created, T0.replace(tzinfo=None), None)  # no offset: UTC
     assert created_within(created, T0.astimezone(timezone(timedelta(hours=2))), None)
+
+
+def test_a_transcript_line_keeps_its_citations_with_their_text_cut():
+    long = {"index": 2, "documentId": "file_b", "title": "Handbook", "chunk": 3, "text": "x" * 5000}
+    short = {"index": 1, "documentId": "file_a", "title": "Orders", "chunk": 0, "text": "Order 42."}
+    kept = stored_citations([short, long])
+    assert kept[0] == short
+    assert {k: v for k, v in kept[1].items() if k != "text"} == {k: v for k, v in long.items() if k != "text"}
+    assert len(kept[1]["text"]) == CITATION_TEXT_CHARS and kept[1]["text"].endswith("…")
+    assert long["text"] == "x" * 5000  # the answer's own citations are not changed
 
 
 def test_the_tags_filter():
