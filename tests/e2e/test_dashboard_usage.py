@@ -1,11 +1,12 @@
 """The dashboard's Sessions and Usage pages (/dashboard) in real headless Chromium, over the real app:
 sessions run through the API first (a WebSocket client; the scripted OpenAI fake as the model, with
-an implicit tool the client answers), then an Admin finds them in the sessions list with its filters
-(status, channel, end user, agent, creation window, tags), opens one for its transcript, tool call,
-billed minutes, cost and price, and sees its minutes in the project's and the organization's usage:
-in the chart (stacked bars drawn in the dimension's colour) and in the table, with both dimensions'
-prices. A Member sees the project's sessions and usage but not the organization's billing: no
-navigation entry, and the API's own refusal when they open its URL.
+an implicit tool the client answers and a knowledge collection the answer cites), then an Admin finds
+them in the sessions list with its filters (status, channel, end user, agent, creation window, tags),
+opens one for its transcript with its citation, tool call, billed minutes, cost and price, and sees
+its minutes in the project's and the organization's usage: in the chart (stacked bars drawn in the
+dimension's colour) and in the table, with both dimensions' prices. A Member sees the project's
+sessions and usage but not the organization's billing: no navigation entry, and the API's own
+refusal when they open its URL.
 
 Everything shown is checked against the API's answers. Screenshots go to ``artifacts_dir``
 (dashboard-usage-*.png)."""
@@ -25,11 +26,15 @@ from playwright.sync_api import Browser, Page, expect
 from tests.e2e import browser
 from tests.e2e.builders import new_agent, new_weather_function
 from tests.e2e.session_client import SessionClient, open_connection
+from tests.e2e.test_knowledge_files import new_collection, upload_file, wait_until_done
 from tests.fakes.scripted_openai import RecordedRequest, TextReply, ToolCall, ToolCallsReply
+from tests.knowledge.documents import HANDBOOK, make_markdown
 from tests.management.manage_client import Caller, fresh_email
 
 QUESTION = "What is the weather in Paris?"
 WEATHER_ANSWER = "It is sunny in Paris today."
+DELIVERY_QUESTION = "How long does delivery to Canada take?"
+DELIVERY_ANSWER = "Delivery to Canada takes seven to ten business days [1]."
 FORECAST = {"forecast": "sunny", "celsius": 21}
 T = 30
 BYO_COLOUR = (0x24, 0x57, 0xD6)  # pages/usage/types.ts: byo_llm_minutes
@@ -69,8 +74,11 @@ def _model_answers(request: RecordedRequest) -> TextReply | ToolCallsReply:
     last = request.messages[-1] if request.messages else {}
     if last.get("role") == "tool":
         return TextReply(WEATHER_ANSWER)
-    if "weather" in str(last.get("content") or "").lower():
+    said = str(last.get("content") or "").lower()
+    if "weather" in said:
         return ToolCallsReply((ToolCall("get_weather", {"city": "Paris"}, id="call_weather_1"),))
+    if "delivery" in said:
+        return TextReply(DELIVERY_ANSWER)  # cites the first passage of the prompt (the handbook's)
     return TextReply("Hello!")
 
 
@@ -104,7 +112,11 @@ def world(platform, user_token, model) -> World:
 
     key, second_key = new_key("Scripted"), new_key("Second")
     function = new_weather_function(platform, key)
-    agent = new_agent(platform, key, name="Host", functions=[function["id"]])
+    handbook = new_collection(platform, key)
+    upload = upload_file(platform, key, handbook, "handbook.md", make_markdown(HANDBOOK))
+    assert upload.status_code == 201, upload.text
+    assert wait_until_done(platform, key, handbook, upload.json()["id"])[0]["status"] == "ready"
+    agent = new_agent(platform, key, name="Host", functions=[function["id"]], knowledgeBaseId=handbook)
 
     opened = open_connection(
         platform, key, agent["id"], externalClientId="guest-42", tags={"table": "7"}, modality="text"
@@ -116,6 +128,8 @@ def world(platform, user_token, model) -> World:
         assert (called["call_id"], called["name"]) == ("call_weather_1", "get_weather")
         client.command("send_function_output", call_id=called["call_id"], output=FORECAST)
         assert client.reply()["content"] == WEATHER_ANSWER
+        client.say(DELIVERY_QUESTION)
+        assert client.reply()["citations"]
         assert client.end()["reason"] == "client"
     answered = _session(platform, key, client.session_id)
 
@@ -256,11 +270,21 @@ def test_an_admin_finds_a_session_its_transcript_and_cost_and_its_minutes_in_the
     page.get_by_test_id("filter-apply").click()
     page.locator(f'[data-testid="session-link"]:has-text("{answered["id"]}")').click()
     expect(page.get_by_test_id("session-id")).to_have_text(answered["id"])
-    expect(page.get_by_test_id("transcript-user")).to_have_count(1)
-    expect(page.get_by_test_id("transcript-user")).to_contain_text(QUESTION)
-    expect(page.get_by_test_id("transcript-agent").last).to_contain_text(WEATHER_ANSWER)
+    expect(page.get_by_test_id("transcript-user").get_by_test_id("transcript-text")).to_have_text(
+        [QUESTION, DELIVERY_QUESTION]
+    )
     agent_lines = [i["text"] for i in answered["conversation"]["items"] if i["role"] == "agent"]
+    assert agent_lines[-2:] == [WEATHER_ANSWER, DELIVERY_ANSWER]
     expect(page.get_by_test_id("transcript-agent")).to_have_count(len(agent_lines))
+    expect(page.get_by_test_id("transcript-agent").nth(-2)).to_contain_text(WEATHER_ANSWER)
+    # The cited passage under the answer that cites it, and under no other.
+    [cited] = [i for i in answered["conversation"]["items"] if i["citations"]]
+    assert cited["text"] == DELIVERY_ANSWER and cited["citations"][0]["title"] == "Shipping"
+    delivery = page.get_by_test_id("transcript-agent").last
+    expect(delivery).to_contain_text(DELIVERY_ANSWER)
+    expect(page.get_by_test_id("citation")).to_have_count(len(cited["citations"]))
+    expect(delivery.get_by_test_id("citation").first).to_contain_text("Shipping")
+    expect(delivery.get_by_test_id("citation").first).to_contain_text("seven to ten business days")
     [call] = answered["toolCalls"]
     assert call["name"] == "get_weather"
     expect(page.get_by_test_id("tool-call")).to_have_count(1)

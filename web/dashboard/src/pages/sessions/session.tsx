@@ -115,7 +115,7 @@ function Transcript({ items }: { items: ConversationItem[] }) {
             {item.role === "agent" ? "Agent" : "User"} · {at(item.timestamp)}
             {item.interrupted && <span class="badge warn"> interrupted</span>}
           </div>
-          <p>{item.text}</p>
+          <p data-testid="transcript-text">{item.text}</p>
           {item.citations && item.citations.length > 0 && <Citations citations={item.citations} />}
         </li>
       ))}
@@ -127,10 +127,12 @@ function Citations({ citations }: { citations: Citation[] }) {
   return (
     <ol class="citations" data-testid="citations">
       {citations.map((citation, index) => {
-        const label = citation.title || citation.url || `Passage ${index + 1}`;
+        const number = typeof citation.index === "number" ? citation.index : index + 1;
+        const title = citation.title || citation.url || citation.documentId || "Passage";
         return (
-          <li key={index}>
-            {citation.url ? <a href={citation.url} target="_blank" rel="noreferrer">{label}</a> : label}
+          <li key={index} value={number} data-testid="citation">
+            <strong>{citation.url ? <a href={citation.url} target="_blank" rel="noreferrer">{title}</a> : title}</strong>
+            {citation.text && <span class="muted"> “{citation.text}”</span>}
           </li>
         );
       })}

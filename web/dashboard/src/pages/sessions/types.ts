@@ -23,11 +23,14 @@ export interface SessionSummary {
   closedAt: number | null;
 }
 
+/** A cited knowledge passage (the `completed` message's citations; `text` cut to 400 characters). */
 export interface Citation {
+  index?: number;
+  documentId?: string | null;
   title?: string | null;
   url?: string | null;
+  chunk?: number;
   text?: string | null;
-  [field: string]: unknown;
 }
 
 export interface ConversationItem {
@@ -36,7 +39,7 @@ export interface ConversationItem {
   timestamp: number;
   turnId: string;
   interrupted: boolean;
-  citations?: Citation[] | null;
+  citations?: Citation[];
 }
 
 export interface ToolCall {
