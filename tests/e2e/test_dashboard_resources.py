@@ -394,6 +394,88 @@ def test_a_faq_collection_is_an_editable_paged_list(platform, world, chromium, a
     assert "Question 10?" not in [item["question"] for item in items]
 
 
+def test_an_agent_is_assembled_with_a_voice_heard_its_channel_set_and_opened_in_the_playground(
+    platform, world, chromium, artifacts_dir, model
+):
+    companion = _public(platform, world, "POST", "/public/companions", json={"firstName": "Nora", "description": "A calm guide."})
+    function = _public(
+        platform, world, "POST", "/public/functions",
+        json={"data": {"name": "get_weather", "description": "Weather.", "parameters": {"type": "object"}}, "flow": "implicit"},
+    )
+    faq = _public(platform, world, "POST", "/public/faqs", json={"name": "Hours", "faqs": [{"question": "Open?", "answer": "Yes."}]})
+    kb = _public(platform, world, "POST", "/public/knowledge-bases", json={"name": "Manuals"})
+    assert {r.status_code for r in (companion, function, faq, kb)} == {201}
+
+    page = _signed_in(chromium, platform, world, "/agents")
+    expect(page.get_by_test_id("agents-empty")).to_be_visible()
+    page.get_by_test_id("new-agent").click()
+    page.get_by_test_id("agent-name").fill("Website concierge")
+    page.get_by_test_id("agent-companion").select_option(companion.json()["id"])
+    page.get_by_test_id("agent-voice").select_option("coral")
+    page.get_by_test_id("voice-sample-play").click()
+    sample = page.get_by_test_id("voice-sample-audio")
+    expect(sample).to_have_attribute("data-voice", "coral")
+    duration = page.wait_for_function(
+        "el => el.readyState >= 1 && el.duration > 0 ? el.duration : null", arg=sample.element_handle()
+    ).json_value()
+    assert duration > 1  # a real WAV the browser decoded
+    assert model.speeches[-1].voice == "coral" and "Coral" in model.speeches[-1].input
+    page.get_by_test_id("agent-greeting").fill("Welcome to Contoso!")
+    page.get_by_test_id("agent-functions-get_weather").check()
+    page.get_by_test_id("agent-faqs-Hours").check()
+    page.get_by_test_id("agent-knowledge").select_option(kb.json()["id"])
+    page.get_by_test_id("agent-temperature").fill("0.4")
+    page.get_by_test_id("agent-max-tokens").fill("400")
+    _shot(page, artifacts_dir, "13-new-agent")
+
+    # A language the API does not know: refused in its words, the form kept as typed.
+    page.get_by_test_id("agent-language").fill("Klingon")
+    page.get_by_test_id("create-agent").click()
+    expect(page.get_by_test_id("create-agent-error")).to_contain_text("language")
+    expect(page.get_by_test_id("agent-name")).to_have_value("Website concierge")
+    expect(page.get_by_test_id("agent-temperature")).to_have_value("0.4")
+    page.get_by_test_id("agent-language").fill("en")
+    page.get_by_test_id("create-agent").click()
+    expect(page.get_by_test_id("page-title")).to_have_text("Website concierge")
+    [agent] = _public(platform, world, "GET", "/public/agents").json()["items"]
+    assert (agent["companionId"], agent["voiceId"], agent["greeting"]) == (companion.json()["id"], "coral", "Welcome to Contoso!")
+    assert agent["functions"] == [function.json()["id"]] and agent["faqCollections"] == [faq.json()["id"]]
+    assert agent["knowledgeBaseId"] == kb.json()["id"]
+    assert agent["providerSettings"]["temperature"] == 0.4 and agent["providerSettings"]["maxOutputTokens"] == 400
+
+    # The webrtc channel's own settings.
+    expect(page.get_by_test_id("channel-state")).to_contain_text("not configured")
+    page.get_by_test_id("channel-video-policy").select_option("deferred")
+    page.get_by_test_id("channel-override-instructions").check()
+    page.get_by_test_id("channel-instructions").fill("Keep answers short on the web.")
+    page.get_by_test_id("channel-save").click()
+    expect(page.get_by_test_id("channel-saved")).to_be_visible()
+    expect(page.get_by_test_id("channel-state")).to_contain_text("configured (chanconfig_")
+    channel = _public(platform, world, "GET", f"/public/agents/{agent['id']}/channels/webrtc").json()
+    assert channel["videoPolicy"] == "deferred"
+    assert channel["providerSettings"]["instructions"] == "Keep answers short on the web."
+    page.get_by_test_id("channel-websocket").click()
+    expect(page.get_by_test_id("channel-state")).to_contain_text("not configured")
+    expect(page.get_by_test_id("channel-video-policy")).to_have_count(0)
+    _shot(page, artifacts_dir, "14-agent")
+
+    # One click: the Playground, signed in, with this organization, project and agent chosen (another
+    # project and another agent exist, so nothing is chosen for being the only one).
+    world.admin.ok("POST", f"/manage/organizations/{world.organization_id}/projects", 201, json={"name": "Staging"})
+    other = _public(
+        platform, world, "POST", "/public/agents",
+        json={"name": "Another", "companionId": companion.json()["id"], "voiceId": "ash", "providerSettings": {}},
+    )
+    assert other.status_code == 201, other.text
+    page.get_by_test_id("open-in-playground").click()
+    expect(page).to_have_url(re.compile(r"/playground\?"))
+    expect(page.get_by_label("Organization")).to_have_value(world.organization_id)
+    expect(page.get_by_label("Project", exact=True)).to_have_value(world.project_id)
+    expect(page.get_by_label("Agent", exact=True)).to_have_value(agent["id"])
+    expect(page.get_by_role("button", name="Connect")).to_be_enabled()
+    _shot(page, artifacts_dir, "15-playground")
+
+
 def _png(width: int, height: int) -> bytes:
     import io
 

@@ -32,6 +32,9 @@ import { FaqsPage } from "./pages/tools/faqs";
 import { NewFunctionPage } from "./pages/tools/function_new";
 import { FunctionPage } from "./pages/tools/function_page";
 import { FunctionsPage } from "./pages/tools/functions";
+import { NewAgentPage } from "./pages/agents/agent_new";
+import { AgentPage } from "./pages/agents/agent_page";
+import { AgentsPage } from "./pages/agents/agents";
 
 export type NavSection = "organization" | "project";
 
@@ -74,6 +77,9 @@ export const ROUTES: DashboardRoute[] = [
   { path: `${PROJECT}/tools/:functionId`, title: "Function", page: FunctionPage },
   { path: `${PROJECT}/faqs`, title: "FAQs", page: FaqsPage, nav: { section: "project", label: "FAQs", order: 50 } },
   { path: `${PROJECT}/faqs/:faqCollectionId`, title: "FAQ collection", page: FaqCollectionPage },
+  { path: `${PROJECT}/agents`, title: "Agents", page: AgentsPage, nav: { section: "project", label: "Agents", order: 60 } },
+  { path: `${PROJECT}/agents/new`, title: "New agent", page: NewAgentPage, memberRefused: "manageResources" },
+  { path: `${PROJECT}/agents/:agentId`, title: "Agent", page: AgentPage },
   // sessions, usage (organization usage is billing: Admins only, and its API refuses Members)
   { path: `${PROJECT}/sessions`, title: "Sessions", page: SessionsPage, nav: { section: "project", label: "Sessions", order: 80 } },
   { path: `${PROJECT}/sessions/:sessionId`, title: "Session", page: SessionPage },
