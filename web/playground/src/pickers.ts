@@ -2,7 +2,7 @@
 // list keys, so their calls name none and the project's default key (its oldest active one) is used.
 // Each list's failure is shown in words under its own picker.
 
-import { listAll, messageOf, type ProjectScope } from "../../common/api";
+import { call, listAll, messageOf, type ProjectScope } from "../../common/api";
 import { byId, replaceOptions, showError } from "./dom";
 import type { AgentDefaults } from "./settings_form";
 
@@ -33,7 +33,21 @@ export interface Choice {
   agent: Agent;
 }
 
+/** What the page's URL asks to have chosen: the dashboard's "Open in Playground" links to
+ * /playground?project=<projectId>&agent=<agentId> (org= may name the organization too). Used once. */
+interface Wanted {
+  organization: string | null;
+  project: string | null;
+  agent: string | null;
+}
+
+function wantedFromUrl(): Wanted {
+  const query = new URLSearchParams(location.search);
+  return { organization: query.get("org"), project: query.get("project"), agent: query.get("agent") };
+}
+
 export class Pickers {
+  private readonly wanted: Wanted = wantedFromUrl();
   private readonly organizationSelect = byId<HTMLSelectElement>("organization");
   private readonly projectSelect = byId<HTMLSelectElement>("project");
   private readonly keySelect = byId<HTMLSelectElement>("api-key");
@@ -70,9 +84,23 @@ export class Pickers {
       this.organizations.map((org) => ({ value: org.id, label: `${org.name} (${org.role === "admin" ? "Admin" : "Member"})` })),
       "Choose an organization",
     );
-    if (this.organizations.length === 1) {
-      this.organizationSelect.value = this.organizations[0].id;
+    const wanted = await this.wantedOrganization();
+    if (wanted || this.organizations.length === 1) {
+      this.organizationSelect.value = wanted ?? this.organizations[0].id;
       await this.loadProjects();
+    }
+  }
+
+  /** The organization of the project the URL names (looked up when the URL does not say). */
+  private async wantedOrganization(): Promise<string | null> {
+    const known = (id: string | null | undefined) => (id && this.organizations.some((org) => org.id === id) ? id : null);
+    if (known(this.wanted.organization)) return this.wanted.organization;
+    if (!this.wanted.project) return null;
+    try {
+      const project = await call<{ organizationId: string }>(`/manage/projects/${encodeURIComponent(this.wanted.project)}`, { token: await this.token() });
+      return known(project.organizationId);
+    } catch {
+      return null; // not theirs, or gone: the pickers start unchosen
     }
   }
 
@@ -106,8 +134,10 @@ export class Pickers {
       }
       showError(slot, null);
       replaceOptions(this.projectSelect, projects.map((project) => ({ value: project.id, label: project.name })), "Choose a project");
-      if (projects.length === 1) {
-        this.projectSelect.value = projects[0].id;
+      const wanted = projects.find((project) => project.id === this.wanted.project)?.id;
+      this.wanted.project = null;
+      if (wanted || projects.length === 1) {
+        this.projectSelect.value = wanted ?? projects[0].id;
         await this.loadKeysAndAgents();
       }
     } catch (failure) {
@@ -154,7 +184,9 @@ export class Pickers {
       }
       showError(slot, null);
       replaceOptions(this.agentSelect, this.agents.map((agent) => ({ value: agent.id, label: agent.name || agent.id })), "Choose an agent");
-      if (this.agents.length === 1) this.agentSelect.value = this.agents[0].id;
+      const wanted = this.agents.find((agent) => agent.id === this.wanted.agent)?.id;
+      if (wanted) this.wanted.agent = null;
+      if (wanted || this.agents.length === 1) this.agentSelect.value = wanted ?? this.agents[0].id;
       this.changed(this.choice());
     } catch (failure) {
       showError(slot, `The agents could not be listed: ${messageOf(failure)}`);
