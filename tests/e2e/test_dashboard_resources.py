@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import http.server
-import json
 import re
 import threading
 import time
@@ -38,6 +37,7 @@ artifacts_dir = browser.artifacts_dir
 
 AVATAR = REPO_ROOT / "docs" / "samples" / "avatar.png"
 WAIT_MS = 30_000
+TIMES, DASH = "\u00d7", "\u2013"  # multiplication sign and en dash, as the pages write sizes and ranges
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,9 @@ def world(platform, user_token, model) -> World:
     admin_email = fresh_email("ada")
     admin = Caller(platform, user_token(admin_email))
     org = admin.ok("POST", "/manage/organizations", 201, json={"name": "Contoso"})["id"]
-    project = admin.ok("POST", f"/manage/organizations/{org}/projects", 201, json={"name": "Production"})["id"]
+    project = admin.ok("POST", f"/manage/organizations/{org}/projects", 201, json={"name": "Production"})[
+        "id"
+    ]
     provider = {
         "type": "openai-compatible",
         "baseUrl": model.base_url,
@@ -100,18 +102,7 @@ def _public(platform, world: World, method: str, path: str, **kwargs) -> request
 
 def _drop_file(page: Page, selector: str, path: Path, mime: str) -> None:
     """A real drop event on the zone carrying the file (as a person dragging it from their desktop)."""
-    data = base64.b64encode(path.read_bytes()).decode()
-    page.evaluate(
-        """([selector, name, mime, data]) => {
-            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
-            const transfer = new DataTransfer();
-            transfer.items.add(new File([bytes], name, { type: mime }));
-            const zone = document.querySelector(selector);
-            zone.dispatchEvent(new DragEvent("dragover", { dataTransfer: transfer, bubbles: true, cancelable: true }));
-            zone.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
-        }""",
-        [selector, path.name, mime, data],
-    )
+    _drop_files(page, selector, [(path.name, path.read_bytes(), mime)])
 
 
 def test_a_companion_is_created_with_its_avatar_previewed_in_three_views_and_ready_to_use(
@@ -139,17 +130,17 @@ def test_a_companion_is_created_with_its_avatar_previewed_in_three_views_and_rea
     square = tmp_path / "square.png"
     square.write_bytes(_png(800, 800))
     page.get_by_test_id("avatar-file").set_input_files(str(square))
-    expect(page.get_by_test_id("avatar-refused")).to_contain_text("800×800")
+    expect(page.get_by_test_id("avatar-refused")).to_contain_text(f"800{TIMES}800")
     expect(page.get_by_test_id("avatar-refused")).to_contain_text("16:9")
     _shot(page, artifacts_dir, "02-avatar-refused")
 
     # Dropped onto the zone: checked, then shown in the three views before upload.
     _drop_file(page, '[data-testid="avatar-drop-zone"]', AVATAR, "image/png")
-    expect(page.get_by_test_id("avatar-checked")).to_contain_text("1280×720")
+    expect(page.get_by_test_id("avatar-checked")).to_contain_text(f"1280{TIMES}720")
     for view in ("round", "rectangle", "silhouette"):
-        expect(page.get_by_test_id("avatar-local-preview").get_by_test_id(f"avatar-view-{view}")).to_have_attribute(
-            "data-state", "drawn"
-        )
+        expect(
+            page.get_by_test_id("avatar-local-preview").get_by_test_id(f"avatar-view-{view}")
+        ).to_have_attribute("data-state", "drawn")
     _shot(page, artifacts_dir, "03-new-companion-preview")
     page.get_by_test_id("create-companion").click()
 
@@ -170,26 +161,29 @@ def test_a_companion_is_created_with_its_avatar_previewed_in_three_views_and_rea
     page.get_by_test_id("avatar-upload-form").get_by_test_id("avatar-file").set_input_files(str(AVATAR))
     expect(page.get_by_test_id("avatar-upload-form").get_by_test_id("avatar-checked")).to_be_visible()
     page.get_by_test_id("avatar-upload").click()
-    expect(page.get_by_test_id("avatar-upload-form").get_by_test_id("avatar-chosen")).to_have_count(0, timeout=WAIT_MS)
+    expect(page.get_by_test_id("avatar-upload-form").get_by_test_id("avatar-chosen")).to_have_count(
+        0, timeout=WAIT_MS
+    )
     expect(status).to_have_attribute("data-status", "readyToUse", timeout=WAIT_MS)
+
+
+DROP_SCRIPT = """([selector, files]) => {
+    const transfer = new DataTransfer();
+    for (const [name, data, mime] of files) {
+        const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+        transfer.items.add(new File([bytes], name, { type: mime }));
+    }
+    const zone = document.querySelector(selector);
+    for (const type of ["dragover", "drop"]) {
+        zone.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }
+}"""
 
 
 def _drop_files(page: Page, selector: str, files: list[tuple[str, bytes, str]]) -> None:
     """One drop carrying several files at once."""
     payload = [[name, base64.b64encode(data).decode(), mime] for name, data, mime in files]
-    page.evaluate(
-        """([selector, files]) => {
-            const transfer = new DataTransfer();
-            for (const [name, data, mime] of files) {
-                const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
-                transfer.items.add(new File([bytes], name, { type: mime }));
-            }
-            const zone = document.querySelector(selector);
-            zone.dispatchEvent(new DragEvent("dragover", { dataTransfer: transfer, bubbles: true, cancelable: true }));
-            zone.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
-        }""",
-        [selector, payload],
-    )
+    page.evaluate(DROP_SCRIPT, [selector, payload])
 
 
 class _Documents(http.server.BaseHTTPRequestHandler):
@@ -252,7 +246,11 @@ def test_knowledge_uploads_show_their_progress_to_ready_and_the_collection_is_se
         '[data-testid="files-drop-zone"]',
         [
             ("care-guide.md", CARE_GUIDE.encode(), "text/markdown"),
-            ("reset.md", b"# Resetting the router\n\nHold the reset button for ten seconds.", "text/markdown"),
+            (
+                "reset.md",
+                b"# Resetting the router\n\nHold the reset button for ten seconds.",
+                "text/markdown",
+            ),
             ("firmware.bin", bytes(range(256)) * 8, "application/octet-stream"),
         ],
     )
@@ -264,12 +262,16 @@ def test_knowledge_uploads_show_their_progress_to_ready_and_the_collection_is_se
     refused = page.locator('[data-testid="upload-attempt"][data-state="refused"]')
     expect(refused).to_have_count(1, timeout=WAIT_MS)
     expect(refused).to_contain_text("firmware.bin")
-    expect(page.locator('[data-testid="upload-attempt"][data-state="accepted"]')).to_have_count(3, timeout=WAIT_MS)
+    expect(page.locator('[data-testid="upload-attempt"][data-state="accepted"]')).to_have_count(
+        3, timeout=WAIT_MS
+    )
     rows = page.get_by_test_id("files-row")
     expect(rows).to_have_count(3, timeout=WAIT_MS)
     _shot(page, artifacts_dir, "06-knowledge-uploading")
     bars = page.get_by_test_id("file-progress")
-    expect(page.locator('[data-testid="file-progress"][data-status="ready"]')).to_have_count(3, timeout=120_000)
+    expect(page.locator('[data-testid="file-progress"][data-status="ready"]')).to_have_count(
+        3, timeout=120_000
+    )
     for index in range(3):
         expect(bars.nth(index)).to_have_attribute("data-progress", "100")
         expect(bars.nth(index).get_by_test_id("file-status-words")).to_contain_text("Ready:")
@@ -340,7 +342,11 @@ def test_a_tool_schema_is_checked_as_it_is_typed_and_its_signing_secret_is_shown
     _shot(page, artifacts_dir, "10-tool-secret-once")
     [function] = _public(platform, world, "GET", "/public/functions").json()["items"]
     assert function["data"]["parameters"] == {"type": "object", "properties": {"orderId": {"type": "string"}}}
-    assert function["flow"] == "explicit" and function["hasSigningSecret"] and function.get("signingSecret") is None
+    assert (
+        function["flow"] == "explicit"
+        and function["hasSigningSecret"]
+        and function.get("signingSecret") is None
+    )
 
     # Gone once dismissed: the function's page never shows it; rotating shows a new one, once.
     page.get_by_test_id("dismiss-secret").click()
@@ -367,12 +373,15 @@ def test_a_faq_collection_is_an_editable_paged_list(platform, world, chromium, a
     [collection] = _public(platform, world, "GET", "/public/faqs").json()["items"]
     for n in range(11):
         added = _public(
-            platform, world, "POST", f"/public/faqs/{collection['id']}/items",
+            platform,
+            world,
+            "POST",
+            f"/public/faqs/{collection['id']}/items",
             json={"question": f"Question {n:02d}?", "answer": f"Answer {n:02d}."},
         )
         assert added.status_code == 201, added.text
     page.reload()
-    expect(page.get_by_test_id("faq-items-position")).to_have_text("1–10 of 12 · page 1 of 2")
+    expect(page.get_by_test_id("faq-items-position")).to_have_text(f"1{DASH}10 of 12 · page 1 of 2")
     expect(page.get_by_test_id("faq-item")).to_have_count(10)
 
     # Edited in place.
@@ -380,14 +389,16 @@ def test_a_faq_collection_is_an_editable_paged_list(platform, world, chromium, a
     first.get_by_test_id("faq-edit").click()
     page.get_by_test_id("faq-edit-answer").fill("Closed on Sundays; open 9-17 on Saturdays.")
     page.get_by_test_id("faq-edit-save").click()
-    expect(page.get_by_test_id("faq-item-answer").first).to_have_text("Closed on Sundays; open 9-17 on Saturdays.")
+    expect(page.get_by_test_id("faq-item-answer").first).to_have_text(
+        "Closed on Sundays; open 9-17 on Saturdays."
+    )
     _shot(page, artifacts_dir, "12-faqs")
 
     # The second page, and a delete there.
     page.get_by_test_id("faq-items-next").click()
-    expect(page.get_by_test_id("faq-items-position")).to_have_text("11–12 of 12 · page 2 of 2")
+    expect(page.get_by_test_id("faq-items-position")).to_have_text(f"11{DASH}12 of 12 · page 2 of 2")
     page.get_by_test_id("faq-delete").last.click()
-    expect(page.get_by_test_id("faq-items-position")).to_have_text("11–11 of 11 · page 2 of 2")
+    expect(page.get_by_test_id("faq-items-position")).to_have_text(f"11{DASH}11 of 11 · page 2 of 2")
     items = _public(platform, world, "GET", f"/public/faqs/{collection['id']}").json()["items"]
     assert len(items) == 11
     assert items[0]["answer"] == "Closed on Sundays; open 9-17 on Saturdays." and items[0]["updatedAt"]
@@ -397,12 +408,30 @@ def test_a_faq_collection_is_an_editable_paged_list(platform, world, chromium, a
 def test_an_agent_is_assembled_with_a_voice_heard_its_channel_set_and_opened_in_the_playground(
     platform, world, chromium, artifacts_dir, model
 ):
-    companion = _public(platform, world, "POST", "/public/companions", json={"firstName": "Nora", "description": "A calm guide."})
-    function = _public(
-        platform, world, "POST", "/public/functions",
-        json={"data": {"name": "get_weather", "description": "Weather.", "parameters": {"type": "object"}}, "flow": "implicit"},
+    companion = _public(
+        platform,
+        world,
+        "POST",
+        "/public/companions",
+        json={"firstName": "Nora", "description": "A calm guide."},
     )
-    faq = _public(platform, world, "POST", "/public/faqs", json={"name": "Hours", "faqs": [{"question": "Open?", "answer": "Yes."}]})
+    function = _public(
+        platform,
+        world,
+        "POST",
+        "/public/functions",
+        json={
+            "data": {"name": "get_weather", "description": "Weather.", "parameters": {"type": "object"}},
+            "flow": "implicit",
+        },
+    )
+    faq = _public(
+        platform,
+        world,
+        "POST",
+        "/public/faqs",
+        json={"name": "Hours", "faqs": [{"question": "Open?", "answer": "Yes."}]},
+    )
     kb = _public(platform, world, "POST", "/public/knowledge-bases", json={"name": "Manuals"})
     assert {r.status_code for r in (companion, function, faq, kb)} == {201}
 
@@ -438,10 +467,17 @@ def test_an_agent_is_assembled_with_a_voice_heard_its_channel_set_and_opened_in_
     page.get_by_test_id("create-agent").click()
     expect(page.get_by_test_id("page-title")).to_have_text("Website concierge")
     [agent] = _public(platform, world, "GET", "/public/agents").json()["items"]
-    assert (agent["companionId"], agent["voiceId"], agent["greeting"]) == (companion.json()["id"], "coral", "Welcome to Contoso!")
+    assert (agent["companionId"], agent["voiceId"], agent["greeting"]) == (
+        companion.json()["id"],
+        "coral",
+        "Welcome to Contoso!",
+    )
     assert agent["functions"] == [function.json()["id"]] and agent["faqCollections"] == [faq.json()["id"]]
     assert agent["knowledgeBaseId"] == kb.json()["id"]
-    assert agent["providerSettings"]["temperature"] == 0.4 and agent["providerSettings"]["maxOutputTokens"] == 400
+    assert (
+        agent["providerSettings"]["temperature"] == 0.4
+        and agent["providerSettings"]["maxOutputTokens"] == 400
+    )
 
     # The webrtc channel's own settings.
     expect(page.get_by_test_id("channel-state")).to_contain_text("not configured")
@@ -461,10 +497,20 @@ def test_an_agent_is_assembled_with_a_voice_heard_its_channel_set_and_opened_in_
 
     # One click: the Playground, signed in, with this organization, project and agent chosen (another
     # project and another agent exist, so nothing is chosen for being the only one).
-    world.admin.ok("POST", f"/manage/organizations/{world.organization_id}/projects", 201, json={"name": "Staging"})
+    world.admin.ok(
+        "POST", f"/manage/organizations/{world.organization_id}/projects", 201, json={"name": "Staging"}
+    )
     other = _public(
-        platform, world, "POST", "/public/agents",
-        json={"name": "Another", "companionId": companion.json()["id"], "voiceId": "ash", "providerSettings": {}},
+        platform,
+        world,
+        "POST",
+        "/public/agents",
+        json={
+            "name": "Another",
+            "companionId": companion.json()["id"],
+            "voiceId": "ash",
+            "providerSettings": {},
+        },
     )
     assert other.status_code == 201, other.text
     page.get_by_test_id("open-in-playground").click()
@@ -474,6 +520,55 @@ def test_an_agent_is_assembled_with_a_voice_heard_its_channel_set_and_opened_in_
     expect(page.get_by_label("Agent", exact=True)).to_have_value(agent["id"])
     expect(page.get_by_role("button", name="Connect")).to_be_enabled()
     _shot(page, artifacts_dir, "15-playground")
+
+
+def test_a_member_browses_the_resources_without_the_controls_to_change_them(
+    platform, world, user_token, chromium, artifacts_dir
+):
+    member_email = fresh_email("max")
+    world.admin.ok(
+        "POST",
+        f"/manage/organizations/{world.organization_id}/members",
+        201,
+        json={"email": member_email, "role": "member"},
+    )
+    companion = _public(
+        platform, world, "POST", "/public/companions", json={"firstName": "Nora", "description": "A guide."}
+    ).json()
+    agent = _public(
+        platform,
+        world,
+        "POST",
+        "/public/agents",
+        json={"name": "Concierge", "companionId": companion["id"], "voiceId": "ash", "providerSettings": {}},
+    ).json()
+    member = World(member_email, Caller(platform, user_token(member_email)), *_scope(world))
+    page = _signed_in(chromium, platform, member, "/companions")
+    expect(page.get_by_test_id("companions-row")).to_have_count(1)
+    expect(page.get_by_test_id("new-companion")).to_have_count(0)
+    page.get_by_test_id("companion-link").click()
+    expect(page.get_by_test_id("companion-description")).to_have_text("A guide.")
+    expect(page.get_by_test_id("avatar-upload-form")).to_have_count(0)
+    expect(page.get_by_test_id("companion-delete")).to_have_count(0)
+    for area, control in (
+        ("knowledge", "create-collection"),
+        ("tools", "new-function"),
+        ("faqs", "create-faq-collection"),
+    ):
+        page.get_by_test_id(f"nav-{area}").click()
+        expect(page.get_by_test_id("page-title")).to_be_visible()
+        expect(page.get_by_test_id(control)).to_have_count(0)
+    page.get_by_test_id("nav-agents").click()
+    expect(page.get_by_test_id("agents-row")).to_have_count(1)
+    expect(page.get_by_test_id("new-agent")).to_have_count(0)
+    expect(page.get_by_test_id("open-in-playground")).to_have_attribute("href", re.compile(agent["id"]))
+    _shot(page, artifacts_dir, "16-member-agents")
+    page.goto(platform.url(world.base() + "/agents/new"))  # typed by hand: refused in the API's words
+    expect(page.get_by_test_id("refused-words")).to_contain_text("needs the Admin role")
+
+
+def _scope(world: World) -> tuple[str, str, str]:
+    return world.organization_id, world.project_id, world.key
 
 
 def _png(width: int, height: int) -> bytes:
