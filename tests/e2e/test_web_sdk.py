@@ -135,6 +135,7 @@ def test_a_page_hears_the_greeting_speaks_and_gets_a_transcript_and_a_spoken_ans
     assert names.count("audio_received") == played["chunksReceived"] > 0
     assert played["microphone"] == "on" and played["audioChunksSent"] > 25  # >1 s of 40 ms chunks
     assert played["firstPlayedAt"] is not None and played["renderer"] == "canvas"
+    assert played["framesSpeaking"] > 0  # the avatar's mouth moved with the voice it played
     assert "speech_started" in names
     assert names.index("speech_started") < names.index("audio_received", names.index("speech_started"))
     assert users[:1] == ["What are your hours on Saturday?"]
@@ -201,6 +202,8 @@ def test_an_implicit_tool_is_answered_with_send_command(platform, model, model_k
         page.context.close()
 
     assert seen["microphone"] == "off" and seen["audioChunksSent"] == 0  # a text token opens no microphone
+    assert seen["chunksReceived"] == 0 and seen["framesSpeaking"] == 0  # silent: the avatar only idles
+    assert seen["framesDrawn"] > 0
     tool_results = [m for m in model.chat_requests[-1].messages if m["role"] == "tool"]
     assert [(m["tool_call_id"], json.loads(m["content"])) for m in tool_results] == [
         ("call_weather", {"sky": "sunny", "celsius": 24})

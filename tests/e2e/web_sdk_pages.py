@@ -165,8 +165,11 @@ OmniagentSDK.init(TOKEN, options).then(
 """
 
 
-def sdk_page_html(platform_origin: str, token: str, options: dict[str, Any], standalone: bool = False) -> str:
-    """A page that uses nothing but the SDK: the ES module (``import { init }``) or the standalone script."""
+def sdk_page_html(
+    platform_origin: str, token: str, options: dict[str, Any], standalone: bool = False, prelude: str = ""
+) -> str:
+    """A page that uses nothing but the SDK: the ES module (``import { init }``) or the standalone script;
+    ``prelude``: a script the page runs before the SDK loads (a measurement's hooks)."""
     setup = _SETUP.replace("OPTIONS", json.dumps(options))
     if standalone:
         call = _STANDALONE_INIT.replace("TOKEN", json.dumps(token))
@@ -183,7 +186,7 @@ def sdk_page_html(platform_origin: str, token: str, options: dict[str, Any], sta
         '<!doctype html><html><head><meta charset="utf-8"><title>Web SDK test page</title>'
         f"<style>body{{margin:0;background:rgb({background})}}"
         f"#mount{{width:{BOX}px;height:{BOX}px;margin:24px}}</style></head>"
-        f'<body><div id="mount"></div>{scripts}</body></html>'
+        f'<body><div id="mount"></div><script>{prelude}</script>{scripts}</body></html>'
     )
 
 
@@ -196,6 +199,7 @@ def open_sdk_page(
     *,
     standalone: bool = False,
     before_load: Callable[[Page], None] | None = None,
+    prelude: str = "",
     **context_options: Any,
 ) -> Page:
     """A new page (its own context) that loads the SDK from the platform and calls ``init``; answers once
@@ -208,7 +212,7 @@ def open_sdk_page(
     if before_load:
         before_load(page)
     origin = platform.url("/").rstrip("/")
-    page.goto(server.add_page(sdk_page_html(origin, token, options or {}, standalone)))
+    page.goto(server.add_page(sdk_page_html(origin, token, options or {}, standalone, prelude)))
     page.wait_for_function("() => (window.agent && window.agent.stats) || window.initError", timeout=T * 1000)
     assert page.evaluate("() => window.initError || null") is None
     return page

@@ -17,6 +17,7 @@ const CHIN = 0.74;
 const JAW_LEFT = 0.32;
 const JAW_RIGHT = 0.68;
 const MAX_JAW_OPEN = 0.045; // of the drawn height
+const SPEAKING_JAW = 0.05; // a jaw this open counts as speaking (stats.framesSpeaking)
 
 export function loadImage(url: string | null): Promise<HTMLImageElement | null> {
   if (!url) return Promise.resolve(null);
@@ -44,6 +45,8 @@ export class AvatarCanvas {
   private jaw = 0; // smoothed jaw opening, 0..1
   private readonly startedAt = performance.now();
   framesDrawn = 0;
+  /** Frames drawn with the mouth open (the agent's voice playing): the motion follows the audio. */
+  framesSpeaking = 0;
   private firstFrame: (() => void) | null = null;
 
   constructor(
@@ -115,6 +118,7 @@ export class AvatarCanvas {
     else this.drawInitials(width, height);
     c.restore();
     this.framesDrawn += 1;
+    if (this.jaw > SPEAKING_JAW) this.framesSpeaking += 1;
     if (this.firstFrame) {
       const done = this.firstFrame;
       this.firstFrame = null;

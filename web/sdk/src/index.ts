@@ -98,6 +98,8 @@ export interface OmniagentStats {
   /** Socket (re)connections opened after the first. */
   readonly reconnects: number;
   readonly framesDrawn: number;
+  /** Frames drawn with the avatar's mouth open, moved by the agent's voice as it plays. */
+  readonly framesSpeaking: number;
   readonly view: AvatarView;
   /** `canvas` (drawn from the companion's image) or `speech-avatar` (Azure's video). */
   readonly renderer: "canvas" | "speech-avatar";

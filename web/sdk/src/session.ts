@@ -100,6 +100,7 @@ class Session implements OmniagentInstance {
       microphone: this.microphoneState,
       reconnects: this.connection.reconnects,
       framesDrawn: this.avatar.framesDrawn,
+      framesSpeaking: this.avatar.framesSpeaking,
       view: this.view,
       renderer: this.speechAvatar ? "speech-avatar" : "canvas",
       ended: this.ended,
