@@ -1,7 +1,7 @@
 // A function's fields: what the model sees (name, description, the parameters' JSON Schema edited in
 // CodeMirror and checked as you type) and how it runs (implicit: the client answers it; explicit: the
 // platform calls its URL, signing each call).
-import { SchemaEditor } from "./schema_editor";
+import { LazySchemaEditor as SchemaEditor } from "./schema_editor_lazy";
 import type { Flow, FunctionItem } from "./types";
 
 export interface FunctionDraft {
