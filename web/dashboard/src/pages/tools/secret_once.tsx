@@ -18,7 +18,8 @@ export function SecretOnce({ secret, onDismiss }: { secret: string; onDismiss: (
     <section class="card" aria-labelledby="secret-title" data-testid="signing-secret">
       <h2 id="secret-title">Signing secret</h2>
       <p class="notice">
-        Copy it now: it is shown only this once. Your endpoint checks each call's <code>x-omniagent-signature</code> (HMAC-SHA256 of the body with this key).
+        Copy it now: it is shown only this once. Your endpoint checks each call with it: <code>x-omniagent-signature</code> is{" "}
+        <code>sha256=</code> and the hex HMAC-SHA256, keyed with this secret, of <code>x-omniagent-timestamp</code>, a dot and the raw body.
       </p>
       <div class="secret">
         <input ref={field} type="text" readOnly value={secret} aria-label="Signing secret" onFocus={(e) => e.currentTarget.select()}
