@@ -30,13 +30,8 @@ export class LiveConnection {
   /** Resolves when the first socket opens; rejects if it closes first. */
   open(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const socket = this.attach(new WebSocket(this.url));
-      socket.addEventListener("open", () => resolve(), { once: true });
-      socket.addEventListener(
-        "close",
-        (closed) => reject(new Error(`Omniagent: the session socket did not open (${closed.code}).`)),
-        { once: true },
-      );
+      const failed = (code: number) => reject(new Error(`Omniagent: the session socket did not open (${code}).`));
+      this.connect(resolve, failed);
     });
   }
 
@@ -63,16 +58,24 @@ export class LiveConnection {
     return this.socket;
   }
 
-  private attach(socket: WebSocket): WebSocket {
-    this.socket = socket;
-    let opened = false;
-    socket.addEventListener("open", () => (opened = true));
-    socket.addEventListener("message", (message) => this.receive(message));
-    socket.addEventListener("close", (closed) => {
-      if (this.socket !== socket || this.closedByUs || !opened) return;
-      this.lost(closed.code, closed.reason);
+  /** A new socket to the URL: `opened` once it is open, `failed` if it closes before; a socket that
+   * closes after opening is a lost connection (unless we closed it). */
+  private connect(opened: () => void, failed: (code: number) => void): void {
+    const socket = new WebSocket(this.url);
+    this.socket = socket; // the current one, even while it opens: close() must reach it
+    let open = false;
+    socket.addEventListener("open", () => {
+      open = true;
+      opened();
     });
-    return socket;
+    socket.addEventListener("message", (message) => {
+      if (this.socket === socket) this.receive(message);
+    });
+    socket.addEventListener("close", (closed) => {
+      if (this.closedByUs) return;
+      if (!open) failed(closed.code);
+      else if (this.socket === socket) this.lost(closed.code, closed.reason);
+    });
   }
 
   private receive(message: MessageEvent): void {
@@ -119,22 +122,13 @@ export class LiveConnection {
     });
     this.retryTimer = window.setTimeout(() => {
       if (this.closedByUs) return;
-      const socket = new WebSocket(this.url);
-      let opened = false;
-      socket.addEventListener("open", () => {
-        opened = true;
-        this.socket = socket;
-        this.reconnects += 1;
-        this.handlers.onSdkEvent({ event: "reconnected", data: { attempts: attempt } });
-      });
-      socket.addEventListener("message", (message) => {
-        if (this.socket === socket) this.receive(message);
-      });
-      socket.addEventListener("close", (closed) => {
-        if (this.closedByUs) return;
-        if (!opened) this.retry(attempt + 1);
-        else if (this.socket === socket) this.lost(closed.code, closed.reason);
-      });
+      this.connect(
+        () => {
+          this.reconnects += 1;
+          this.handlers.onSdkEvent({ event: "reconnected", data: { attempts: attempt } });
+        },
+        () => this.retry(attempt + 1),
+      );
     }, delayMs);
   }
 }
