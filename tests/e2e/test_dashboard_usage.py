@@ -322,7 +322,7 @@ def test_an_admin_finds_a_session_its_transcript_and_cost_and_its_minutes_in_the
     _shot(page, artifacts_dir, "06-project-usage-by-hour")
 
     # The organization's usage (billing: the Admin's): the same minutes, every project.
-    page.get_by_test_id("nav-organization-usage").click()
+    page.get_by_test_id("nav-billing").click()
     expect(page.get_by_test_id("page-title")).to_have_text("Usage and billing of Bistro Nine")
     admin = Caller(platform, user_token(world.admin_email))
     organization_usage = admin.ok("GET", f"/manage/organizations/{world.organization_id}/usage")
@@ -338,7 +338,7 @@ def test_a_member_sees_the_project_usage_but_not_the_organization_billing(
     page.goto(platform.url(world.page_of("sessions")))
     expect(page.get_by_test_id("role")).to_have_text("Your role: Member")
     _expect_listed(page, [world.unconnected["id"], world.answered["id"]])
-    expect(page.get_by_test_id("nav-organization-usage")).to_have_count(0)
+    expect(page.get_by_test_id("nav-billing")).to_have_count(0)
     page.get_by_test_id("nav-usage").click()
     expect(page.get_by_test_id("price-byo_llm_minutes")).to_have_text("$0.01 per active minute")
     _shot(page, artifacts_dir, "08-member-project-usage")
@@ -349,5 +349,5 @@ def test_a_member_sees_the_project_usage_but_not_the_organization_billing(
         "and usage: that needs the Admin role."
     )
     expect(page.get_by_test_id("usage-chart")).to_have_count(0)
-    expect(page.get_by_test_id("nav-organization-usage")).to_have_count(0)
+    expect(page.get_by_test_id("nav-billing")).to_have_count(0)
     _shot(page, artifacts_dir, "09-member-organization-usage-refused")

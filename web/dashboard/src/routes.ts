@@ -11,7 +11,6 @@
 import type { ComponentType } from "preact";
 import type { AdminAction } from "./shell/roles";
 import type { RouteParams } from "./shell/router";
-import { BillingPage } from "./pages/organizations/billing";
 import { MembersPage } from "./pages/organizations/members";
 import { OrganizationsPage } from "./pages/organizations/organizations";
 import { SettingsPage } from "./pages/organizations/settings";
@@ -60,7 +59,6 @@ export const ROUTES: DashboardRoute[] = [
   { path: "/", title: "Organizations", page: OrganizationsPage },
   { path: ORG, title: "Projects", page: ProjectsPage, nav: { section: "organization", label: "Projects", order: 10 } },
   { path: `${ORG}/members`, title: "Members", page: MembersPage, nav: { section: "organization", label: "Members", order: 20, adminOnly: true } },
-  { path: `${ORG}/billing`, title: "Billing", page: BillingPage, memberRefused: "manageBilling", nav: { section: "organization", label: "Billing", order: 80, adminOnly: true } },
   { path: `${ORG}/settings`, title: "Settings", page: SettingsPage, memberRefused: "manageSettings", nav: { section: "organization", label: "Settings", order: 90, adminOnly: true } },
   { path: `${ORG}/projects/new`, title: "New project", page: NewProjectPage, memberRefused: "manageProjects" },
   { path: PROJECT, title: "Project", page: ProjectPage, nav: { section: "project", label: "Overview", order: 10 } },
@@ -84,5 +82,7 @@ export const ROUTES: DashboardRoute[] = [
   { path: `${PROJECT}/sessions`, title: "Sessions", page: SessionsPage, nav: { section: "project", label: "Sessions", order: 80 } },
   { path: `${PROJECT}/sessions/:sessionId`, title: "Session", page: SessionPage },
   { path: `${PROJECT}/usage`, title: "Usage", page: ProjectUsagePage, nav: { section: "project", label: "Usage", order: 90 } },
-  { path: `${ORG}/usage`, title: "Organization usage", page: OrganizationUsagePage, nav: { section: "organization", label: "Organization usage", order: 70, adminOnly: true } },
+  // Billing is the organization's usage at its prices: one page (its API refuses Members in its own words).
+  { path: `${ORG}/usage`, title: "Billing", page: OrganizationUsagePage, nav: { section: "organization", label: "Billing", order: 80, adminOnly: true } },
+  { path: `${ORG}/billing`, title: "Billing", page: OrganizationUsagePage },
 ];

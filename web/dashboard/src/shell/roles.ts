@@ -11,7 +11,6 @@ export const ADMIN_ACTIONS = {
   manageProjects: "create, edit or delete projects",
   manageApiKeys: "manage API keys",
   manageSettings: "change settings",
-  manageBilling: "manage billing",
   manageResources: "create, change or delete the project's resources",
 } as const;
 
