@@ -56,28 +56,13 @@ def fake_microphone_wav(
     return target
 
 
-class _SharedDriver:
-    """One Playwright driver per test process: each module that takes the fixtures in defines its own
-    session fixture, and a second sync_playwright() while one runs fails ("Sync API inside the asyncio
-    loop"), so the modules share one, stopped when the last of them is torn down."""
-
-    instance: Playwright | None = None
-    users = 0
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_driver() -> Iterator[Playwright]:
-    if _SharedDriver.instance is None:
-        _SharedDriver.instance = sync_playwright().start()
-    _SharedDriver.users += 1
-    driver = _SharedDriver.instance
-    try:
+    """One driver per test module, stopped at the module's end: a running sync Playwright keeps an
+    asyncio loop in the main thread, and tests after it that call ``asyncio.run`` would fail; two at
+    once fail too ("Sync API inside the asyncio loop"). Modules run one after the other, so never two."""
+    with sync_playwright() as driver:
         yield driver
-    finally:
-        _SharedDriver.users -= 1
-        if _SharedDriver.users == 0:
-            driver.stop()
-            _SharedDriver.instance = None
 
 
 def _launch(driver: Playwright, extra_args: list[str]) -> Browser:
@@ -88,7 +73,7 @@ def _launch(driver: Playwright, extra_args: list[str]) -> Browser:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(playwright_driver: Playwright) -> Iterator[Browser]:
     """A browser without a microphone (text sessions, screenshots)."""
     browser = _launch(playwright_driver, [])
