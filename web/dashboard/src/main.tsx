@@ -8,6 +8,7 @@ import { Layout } from "./shell/layout";
 import { Link, match, usePath, type RouteParams } from "./shell/router";
 import { ScopeProvider, useScope } from "./shell/scope";
 import { SignInGate } from "./shell/sign_in_page";
+import "../../common/theme.css";
 import "./style.css";
 
 function Router() {

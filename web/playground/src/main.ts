@@ -1,4 +1,5 @@
 // The Playground page: sign in, pick a project and an agent, set the advanced settings, talk.
+import "../../common/theme.css";
 import "./style.css";
 
 import { messageOf } from "../../common/api";
