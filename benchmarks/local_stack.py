@@ -79,3 +79,35 @@ def create_project_key(host: DevHost, provider: dict[str, Any]) -> Key:
         timeout=T,
     ).json()
     return Key(key["key"])
+
+
+def scripted_speech_provider(base_url: str) -> dict[str, Any]:
+    """An OpenAI-compatible key's provider on the scripted model fake, with speech both ways."""
+    return {
+        "type": "openai-compatible",
+        "baseUrl": base_url,
+        "model": "gpt-scripted",
+        "transcriptionModel": "whisper-1",
+        "speechModel": "tts-1",
+    }
+
+
+def create_agent(host: DevHost, key: Key) -> str:
+    """A new companion and an agent of it that does not end for inactivity within a benchmark."""
+    companion = requests.post(
+        host.url("/public/companions"), json={"description": "A benchmark."}, headers=key.headers, timeout=T
+    ).json()
+    body = {
+        "companionId": companion["id"],
+        "voiceId": "alloy",
+        "providerSettings": {},
+        "inactivity": {"timeoutSeconds": 3600, "countdownSeconds": 10},
+    }
+    answer = requests.post(host.url("/public/agents"), headers=key.headers, json=body, timeout=T)
+    return str(answer.json()["id"])
+
+
+def percentiles(seconds: list[float]) -> tuple[float, float]:
+    """p50 and p95 in milliseconds."""
+    ms = sorted(value * 1000 for value in seconds)
+    return ms[len(ms) // 2], ms[max(0, int(len(ms) * 0.95) - 1)]

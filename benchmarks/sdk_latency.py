@@ -36,7 +36,14 @@ from playwright.sync_api import sync_playwright
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks.local_stack import Key, create_project_key, local_stack  # noqa: E402
+from benchmarks.local_stack import (  # noqa: E402
+    Key,
+    create_agent,
+    create_project_key,
+    local_stack,
+    percentiles,
+    scripted_speech_provider,
+)
 from shared.audio.pcm import encode_chunk  # noqa: E402
 from tests.devhost.helpers import DevHost  # noqa: E402
 from tests.e2e.browser import chromium_executable, fake_microphone_wav  # noqa: E402
@@ -76,20 +83,6 @@ WebSocket.prototype.send = function (frame) {
   return send.call(this, frame);
 };
 """
-
-
-def _agent(host: DevHost, key: Key) -> str:
-    companion = requests.post(
-        host.url("/public/companions"), json={"description": "A benchmark."}, headers=key.headers, timeout=T
-    ).json()
-    body = {
-        "companionId": companion["id"],
-        "voiceId": "alloy",
-        "providerSettings": {},
-        "inactivity": {"timeoutSeconds": 3600, "countdownSeconds": 10},
-    }
-    answer = requests.post(host.url("/public/agents"), headers=key.headers, json=body, timeout=T)
-    return str(answer.json()["id"])
 
 
 def _connection(host: DevHost, key: Key, agent_id: str, channel_type: str) -> dict[str, Any]:
@@ -173,32 +166,21 @@ def _sdk_turns(host: DevHost, key: Key, agent_id: str, turns: int, scratch: Path
     return latencies
 
 
-def _percentiles(seconds: list[float]) -> tuple[float, float]:
-    ms = sorted(value * 1000 for value in seconds)
-    return ms[len(ms) // 2], ms[max(0, int(len(ms) * 0.95) - 1)]
-
-
 def main(turns: int) -> None:
     if not (REPO_ROOT / "web/dist/sdk/v1/omniagent.js").is_file():
         raise SystemExit("The Web SDK is not built: run ./dev web first.")
     with tempfile.TemporaryDirectory() as scratch, ScriptedOpenAI() as model:
         model.always_text("Noted.")
         model.transcribe_as("What are your hours on Saturday?")
-        provider = {
-            "type": "openai-compatible",
-            "baseUrl": model.base_url,
-            "model": "gpt-scripted",
-            "transcriptionModel": "whisper-1",
-            "speechModel": "tts-1",
-        }
+        provider = scripted_speech_provider(model.base_url)
         with local_stack(Path(scratch) / "stack") as host:
             key = create_project_key(host, provider)
-            agent_id = _agent(host, key)
+            agent_id = create_agent(host, key)
             websocket = _websocket_turns(host, key, agent_id, turns)
             sdk = _sdk_turns(host, key, agent_id, turns, Path(scratch))
 
-    sdk_p50, sdk_p95 = _percentiles(sdk)
-    ws_p50, ws_p95 = _percentiles(websocket)
+    sdk_p50, sdk_p95 = percentiles(sdk)
+    ws_p50, ws_p95 = percentiles(websocket)
     figures = {
         "turns": turns,
         "sdk_speech_end_to_played_p50_ms": sdk_p50,

@@ -30,7 +30,15 @@ import requests
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks.local_stack import Key, counted_local_stack, create_project_key, local_stack  # noqa: E402
+from benchmarks.local_stack import (  # noqa: E402
+    Key,
+    counted_local_stack,
+    create_agent,
+    create_project_key,
+    local_stack,
+    percentiles,
+    scripted_speech_provider,
+)
 from shared.audio.pcm import encode_chunk  # noqa: E402
 from shared.audio.turn_detection import DetectorState, TurnDetectionSettings, detect  # noqa: E402
 from tests.devhost.helpers import DevHost  # noqa: E402
@@ -44,21 +52,6 @@ COUNTED_TURNS = 30
 SESSIONS, MESSAGES = 20, 10
 SPEECH = REPO_ROOT / "tests/fixtures/speech/what_are_your_hours.pcm"
 CHUNK = 3200  # 100 ms of PCM16 16 kHz
-
-
-def _agent(host: DevHost, key: Key) -> str:
-    companion = requests.post(
-        host.url("/public/companions"), json={"description": "A benchmark."}, headers=key.headers, timeout=T
-    ).json()
-    body = {
-        "companionId": companion["id"],
-        "voiceId": "alloy",
-        "providerSettings": {},
-        "inactivity": {"timeoutSeconds": 3600, "countdownSeconds": 10},
-    }
-    return str(
-        requests.post(host.url("/public/agents"), headers=key.headers, json=body, timeout=T).json()["id"]
-    )
 
 
 def _connect(host: DevHost, key: Key, agent_id: str, **body: str) -> SessionClient:
@@ -94,7 +87,7 @@ def _floor(client: SessionClient, count: int = 200) -> float:
         client.send({"type": "benchmark_ping", "data": {}})
         client.receive_until("error")
         times.append(time.perf_counter() - sent)
-    return _percentiles(times)[0]
+    return percentiles(times)[0]
 
 
 class Microphone:
@@ -142,7 +135,7 @@ def _concurrent(host: DevHost, provider: dict[str, str]) -> float:
     clients = []
     for _ in range(SESSIONS):
         key = create_project_key(host, provider)
-        clients.append(_connect(host, key, _agent(host, key), modality="text"))
+        clients.append(_connect(host, key, create_agent(host, key), modality="text"))
 
     def talk(client: SessionClient) -> list[float]:
         return [_first_delta(client, f"Concurrent message {n}.") for n in range(MESSAGES)]
@@ -152,24 +145,18 @@ def _concurrent(host: DevHost, provider: dict[str, str]) -> float:
     for client in clients:
         client.end()
         client.close()
-    return _percentiles(results)[0]
+    return percentiles(results)[0]
 
 
 def main(turns: int) -> None:
     with tempfile.TemporaryDirectory() as scratch, ScriptedOpenAI() as model:
         model.always_text("Noted.")
-        provider = {
-            "type": "openai-compatible",
-            "baseUrl": model.base_url,
-            "model": "gpt-scripted",
-            "transcriptionModel": "whisper-1",
-            "speechModel": "tts-1",
-        }
+        provider = scripted_speech_provider(model.base_url)
         # Latency on the plain stack; counts on a second one whose storage goes through a counting
         # proxy (the proxy's own time would distort the latency).
         with local_stack(Path(scratch) / "plain") as host:
             key = create_project_key(host, provider)
-            agent_id = _agent(host, key)
+            agent_id = create_agent(host, key)
             with _connect(host, key, agent_id, modality="text") as client:
                 floor = _floor(client)
                 latencies = [_first_delta(client, f"Message number {turn}.") for turn in range(1, turns + 1)]
@@ -179,14 +166,14 @@ def main(turns: int) -> None:
                 microphone = Microphone(client)
                 audio = [_speech_turn(client, microphone, speech) for _ in range(AUDIO_TURNS)]
                 client.end()
-            one = _percentiles(latencies)[0]
+            one = percentiles(latencies)[0]
             many = _concurrent(host, provider)
         with counted_local_stack(Path(scratch) / "counted") as (host, counter):
             episodes, operations = _counted_turns(host, counter, provider)
 
-    p50, p95 = _percentiles(latencies)
-    early, late = _percentiles(latencies[2:20])[0], _percentiles(latencies[180:200])[0]  # ms
-    audio_p50, audio_p95 = _percentiles(audio)
+    p50, p95 = percentiles(latencies)
+    early, late = percentiles(latencies[2:20])[0], percentiles(latencies[180:200])[0]  # ms
+    audio_p50, audio_p95 = percentiles(audio)
     figures = {
         "turns": turns,
         "turn_p50_ms": p50,
@@ -225,7 +212,7 @@ def _counted_turns(
     episode has finished (both counts stop moving)."""
     key = create_project_key(host, provider)
     episodes, operations = [], []
-    with _connect(host, key, _agent(host, key), modality="text") as client:
+    with _connect(host, key, create_agent(host, key), modality="text") as client:
         before = settled(host, client.session_id, counter)
         for turn in range(1, COUNTED_TURNS + 1):
             _first_delta(client, f"Message number {turn}.")
@@ -238,11 +225,6 @@ def _counted_turns(
             before = after
         client.end()
     return episodes, operations
-
-
-def _percentiles(seconds: list[float]) -> tuple[float, float]:
-    ms = sorted(value * 1000 for value in seconds)
-    return ms[len(ms) // 2], ms[max(0, int(len(ms) * 0.95) - 1)]
 
 
 if __name__ == "__main__":
