@@ -4,6 +4,8 @@
 // the Web PubSub connection string and the Marketplace app's client secret live in Key Vault and reach the
 // app as Key Vault references. Knowledge is indexed in Azure AI Search, reached with the app's identity.
 // The tool-socket worker (workers/tool_sockets) runs beside it as a container app (service `toolsockets`).
+// The Entra ID app registration people sign in with (the dashboard, the Playground) is created here too,
+// with the Microsoft Graph Bicep extension (bicepconfig.json), unless authAudience names one already.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -74,7 +76,7 @@ param omniSecretsKey string
 @description('OMNI_AUTH_ISSUER: issuer of the Entra ID access tokens /manage accepts. Default: v2.0 tokens of the deploying tenant (https://login.microsoftonline.com/<tenant id>/v2.0 in the public cloud).')
 param authIssuer string = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
 
-@description('OMNI_AUTH_AUDIENCE: audience of the /manage bearer tokens, from the dashboard\'s app registration (its application (client) id for v2.0 tokens). Empty: /manage accepts no bearer tokens until it is set (azd env set OMNI_AUTH_AUDIENCE <value>).')
+@description('OMNI_AUTH_AUDIENCE: audience of the /manage bearer tokens, the application (client) id of an app registration you made yourself (v2.0 tokens, SPA redirect URI https://<function app host>/playground/redirect.html). Empty (the default): this template creates the app registration (modules/entra-app*.bicep) and uses its id; given, no app registration is created.')
 param authAudience string = ''
 
 @description('Turn on purge protection of the Key Vault (irreversible; a deleted vault and its name are then kept for 90 days).')
@@ -149,6 +151,10 @@ var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(r
 var toolSocketsAppName = 'ca-toolsockets-${resourceToken}'
 // What the container app runs until the first `azd deploy` pushes the worker's image.
 var toolSocketsPlaceholderImage = 'mcr.microsoft.com/azuredocs/containerapps-helloworld:latest'
+// The sign-in app registration: ours unless authAudience names the deployer's own.
+var createAppRegistration = empty(authAudience)
+var appRegistrationName = 'omniagent-${resourceToken}'
+var appRegistrationDisplayName = 'Omniagent (${environmentName})'
 
 resource rg 'Microsoft.Resources/resourceGroups@2022-09-01' = {
   name: 'rg-${environmentName}'
@@ -254,6 +260,18 @@ module toolSocketsEnv 'modules/toolsockets-env.bicep' = {
   }
 }
 
+// The app registration's first pass, before the function app: its appId is the app's OMNI_AUTH_AUDIENCE.
+// The second pass (appRegistrationSettings) follows the function app, whose host name it needs.
+module appRegistration 'modules/entra-app.bicep' = if (createAppRegistration) {
+  name: 'entra-app'
+  scope: rg
+  params: {
+    uniqueName: appRegistrationName
+    displayName: appRegistrationDisplayName
+  }
+}
+var authAudienceValue = createAppRegistration ? appRegistration.outputs.appId : authAudience
+
 // Only with durableBackend scheduler. With storage the task hub lives in the storage account, which the
 // identity already reaches (rbac.bicep).
 module durableTask 'modules/durabletask.bicep' = if (useScheduler) {
@@ -303,7 +321,7 @@ module api 'modules/functionapp.bicep' = {
       // Resolved by the platform with the app's identity; the value never appears in the app settings.
       OMNI_SECRETS_KEY: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretsKeySecretUri})'
       OMNI_AUTH_ISSUER: authIssuer
-      OMNI_AUTH_AUDIENCE: authAudience
+      OMNI_AUTH_AUDIENCE: authAudienceValue
       WEBPUBSUB_CONNECTION_STRING: '@Microsoft.KeyVault(SecretUri=${webPubSub.outputs.connectionStringSecretUri})'
       WEBPUBSUB_HUB: webPubSubHubName
       OMNI_HOSTED_OPENAI_ENDPOINT: hostedOpenAiEndpoint
@@ -332,6 +350,18 @@ module webPubSubHub 'modules/webpubsub-hub.bicep' = {
   params: {
     webPubSubName: webPubSub.outputs.name
     hubName: webPubSubHubName
+    functionAppHostName: api.outputs.defaultHostName
+  }
+}
+
+// After the function app: the registration's redirect URI, Application ID URI, scope and service principal.
+module appRegistrationSettings 'modules/entra-app-settings.bicep' = if (createAppRegistration) {
+  name: 'entra-app-settings'
+  scope: rg
+  params: {
+    uniqueName: appRegistrationName
+    displayName: appRegistrationDisplayName
+    appId: appRegistration.outputs.appId
     functionAppHostName: api.outputs.defaultHostName
   }
 }
@@ -378,6 +408,11 @@ output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.uri
 output AZURE_WEBPUBSUB_NAME string = webPubSub.outputs.name
 output AZURE_WEBPUBSUB_HOSTNAME string = webPubSub.outputs.hostName
 output AZURE_SEARCH_ENDPOINT string = search.outputs.endpoint
+// The sign-in app registration's client id (= OMNI_AUTH_AUDIENCE). Deliberately not named
+// OMNI_AUTH_AUDIENCE: azd writes outputs into the environment's .env, and main.parameters.json would then
+// pass it back as authAudience, which turns the app registration off on the next provision.
+output AZURE_AUTH_CLIENT_ID string = authAudienceValue
+output AZURE_AUTH_REDIRECT_URI string = 'https://${api.outputs.defaultHostName}/playground/redirect.html'
 // For the SaaS offer's technical configuration in Partner Center.
 output MARKETPLACE_LANDING_PAGE_URL string = '${api.outputs.uri}/marketplace/landing'
 output MARKETPLACE_WEBHOOK_URL string = '${api.outputs.uri}/marketplace/webhook'
