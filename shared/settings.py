@@ -143,6 +143,9 @@ class Settings:
     webpubsub_hub: str = "omniagent"
     # How long a tool call may take (the published default is 10 s).
     tool_timeout_seconds: float = 10.0
+    # How long a webrtc session whose last connection closed waits for a new one with the same token
+    # (the Web SDK's reconnect: 5 tries, backoff from 0.4 s, about 12 s in all) before it ends.
+    reconnect_grace_seconds: float = 20.0
     # Live sessions (pending or started) an organization may have per transport (channelType); the
     # published limit is 5 each (WebRTC, WebSocket, VoIP, SIP).
     max_concurrent_sessions_per_transport: int = 5
@@ -220,6 +223,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         webpubsub_connection_string=env.get("WEBPUBSUB_CONNECTION_STRING") or None,
         webpubsub_hub=env.get("WEBPUBSUB_HUB", "omniagent"),
         tool_timeout_seconds=_positive_number(env, "OMNI_TOOL_TIMEOUT_SECONDS", 10.0),
+        reconnect_grace_seconds=_positive_number(env, "OMNI_RECONNECT_GRACE_SECONDS", 20.0),
         max_concurrent_sessions_per_transport=_optional_whole_number(
             env, "OMNI_MAX_CONCURRENT_SESSIONS_PER_TRANSPORT"
         )

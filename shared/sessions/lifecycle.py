@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, fields, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-EndReason = Literal["client", "inactivity", "error", "billing", "max_duration"]
-WakeReason = Literal["warn", "inactivity", "max_duration"]
+# ``connection_lost``: a webrtc session's last connection closed and no new one came within its grace.
+EndReason = Literal["client", "inactivity", "error", "billing", "max_duration", "connection_lost"]
+WakeReason = Literal["warn", "inactivity", "max_duration", "reconnect_grace"]
 
 # A long session restarts its history every this many turns (continue_as_new), so replays stay short:
 # the SDK parses every history event on every replay. Measured on the local stack (benchmarks/
@@ -24,6 +25,9 @@ TURNS_PER_EXECUTION = 5
 MAX_TOOL_ROUNDS = 5
 DEFAULT_MAX_DURATION_SECONDS = 3600
 DEFAULT_TOOL_TIMEOUT_SECONDS = 10.0
+# Transports whose lost connection may be replaced (the Web SDK reconnects with the same token); on the
+# others closing the socket ends the session at once (as published for WebSocket sessions).
+RECONNECTING_CHANNELS = frozenset({"webrtc"})
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,9 @@ class SessionPlan:
     idle_timeout_disabled: bool = False
     max_duration_seconds: int = DEFAULT_MAX_DURATION_SECONDS
     tool_timeout_seconds: float = DEFAULT_TOOL_TIMEOUT_SECONDS
+    # How long the session waits for a new connection once its last one closed (0: it does not wait,
+    # the channel ends it at once: see ``reconnect_grace``).
+    reconnect_grace_seconds: float = 0.0
     greeting: str | None = None  # the agent's ``greeting`` (extension): said as it is
     # The connection's ``initialSpeech``: how to open the session, an instruction the agent follows
     # in its own words (published), not a line to read out.
@@ -80,6 +87,8 @@ class SessionProgress:
     turns: int = 0
     warned: bool = False
     unread: bool = False  # entries after the cursor are known to wait (take them before waiting again)
+    # Since when the session has had no connection (its channel state said so), None while it has one.
+    disconnected_at: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -103,6 +112,36 @@ def on_user_activity(progress: SessionProgress, now: datetime) -> SessionProgres
     return replace(progress, last_activity_at=now.isoformat(), warned=False)
 
 
+def reconnect_grace(channel_type: str, configured_seconds: float) -> float:
+    """The plan's grace for a lost connection: the configured one for transports that reconnect."""
+    return configured_seconds if channel_type in RECONNECTING_CHANNELS else 0.0
+
+
+def on_connection(progress: SessionProgress, lost_at: str | None) -> SessionProgress:
+    """What the channel state said about the session's connections: none since ``lost_at`` (ISO 8601,
+    UTC), or some (None). Not user activity: the inactivity clock goes on while the client is away."""
+    if lost_at is None:
+        return replace(progress, disconnected_at=None)
+    lost = datetime.fromisoformat(lost_at)
+    if datetime.fromisoformat(progress.started_at).tzinfo is None:  # keep the orchestrator's own form
+        lost = lost.astimezone(UTC).replace(tzinfo=None) if lost.tzinfo else lost
+    elif lost.tzinfo is None:
+        lost = lost.replace(tzinfo=UTC)
+    return replace(progress, disconnected_at=lost.isoformat())
+
+
+def grace_deadline(plan: SessionPlan, progress: SessionProgress) -> datetime | None:
+    """When a session without a connection ends for it (None: it has one, or does not wait)."""
+    if progress.disconnected_at is None or plan.reconnect_grace_seconds <= 0:
+        return None
+    return datetime.fromisoformat(progress.disconnected_at) + timedelta(seconds=plan.reconnect_grace_seconds)
+
+
+def grace_over(plan: SessionPlan, progress: SessionProgress, now: datetime) -> bool:
+    deadline = grace_deadline(plan, progress)
+    return deadline is not None and now >= deadline
+
+
 def next_wake(plan: SessionPlan, progress: SessionProgress) -> tuple[datetime, WakeReason]:
     """When the session must act by itself if the user says nothing, and why."""
     started = datetime.fromisoformat(progress.started_at)
@@ -110,6 +149,8 @@ def next_wake(plan: SessionPlan, progress: SessionProgress) -> tuple[datetime, W
     candidates: list[tuple[datetime, WakeReason]] = [
         (started + timedelta(seconds=plan.max_duration_seconds), "max_duration")
     ]
+    if (deadline := grace_deadline(plan, progress)) is not None:
+        candidates.append((deadline, "reconnect_grace"))
     if not plan.idle_timeout_disabled:
         end_at = last + timedelta(seconds=plan.inactivity_timeout_seconds)
         candidates.append((end_at, "inactivity"))
