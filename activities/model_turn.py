@@ -142,11 +142,13 @@ def _take_inbox(turn: _Turn) -> dict[str, Any]:
     """Apply what precedes the turn's entry; answer ``question`` (None: nothing to answer)."""
     cursor = turn.request.get("cursor", "")
     read = split_at_turn(read_after(turn.inbox, turn.plan.session_id, cursor), cursor)
-    ending, opening = read.end_reason, None
+    ending, opening, reconnected = read.end_reason, None, False
     for entry in read.before:
         if entry.kind == "connected" and not turn.context.greeted:
             failed_sockets, opening = _open(turn)
             ending = failed_sockets or ending
+        elif entry.kind == "connected":
+            reconnected = True
         elif entry.kind == "settings" and entry.settings:
             turn.context.instructions = entry.settings.get("instructions", turn.context.instructions)
             turn.context.temperature = entry.settings.get("temperature", turn.context.temperature)
@@ -159,10 +161,23 @@ def _take_inbox(turn: _Turn) -> dict[str, Any]:
         "ending": ending,
         "question": None,
     }
+    if read.connection_changed or turn.request.get("checkConnection"):
+        taken["connection"] = _connection(turn, reconnected)
     if read.turn is None:
         return {**taken, "question": opening}  # the opening instruction, when the user has not spoken
     text = _hear_message(turn, read.turn) if read.turn.kind == "message" else _transcribe(turn, read.turn)
     return {**taken, "question": text or None}
+
+
+def _connection(turn: _Turn, reconnected: bool) -> dict[str, Any]:
+    """Whether the session has a client, as its channel state says (the inbox entries only woke it:
+    their order across connections is not guaranteed). A client that connected again is told the
+    session is ready: no marker and no greeting again (it has them), nothing else to wait for."""
+    state = turn.gateway().channel_state(turn.plan.session_id)
+    lost_at = state.disconnected_at if state is not None and not state.connections else None
+    if reconnected and state is not None and state.connections:
+        turn.send([protocol.avatar_state("ready")])
+    return {"lostAt": lost_at.isoformat() if lost_at else None}
 
 
 def _open(turn: _Turn) -> tuple[str | None, str | None]:

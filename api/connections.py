@@ -44,7 +44,7 @@ from shared.sessions.client_token import (
 )
 from shared.sessions.configuration import session_speech
 from shared.sessions.gateway import SESSION_INDEX_TABLE, SessionIndexEntry
-from shared.sessions.lifecycle import SessionPlan
+from shared.sessions.lifecycle import SessionPlan, reconnect_grace
 from shared.sessions.limits import session_limits
 from shared.sessions.records import SESSIONS_TABLE, SessionRecord, mark_ended
 from shared.speech_avatar import SpeechAvatarCredentials, mint_speech_avatar
@@ -364,6 +364,7 @@ def _start_session(
         greeting=agent.greeting,
         initial_speech=body.initialSpeech,
         tool_timeout_seconds=platform.settings.tool_timeout_seconds,
+        reconnect_grace_seconds=reconnect_grace(body.channelType, platform.settings.reconnect_grace_seconds),
         disclaimer=agent.disclaimer.model_dump(by_alias=True),
         inline_agent=agent.model_dump(mode="json", include=set(AgentFields.model_fields)) if inline else None,
         companion_id=agent.companion_id,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import azure.durable_functions as df
@@ -24,6 +25,7 @@ from shared.platform import Platform, get_platform
 from shared.sessions import protocol
 from shared.sessions.connection import session_group
 from shared.sessions.gateway import SessionGateway, session_gateway
+from shared.sessions.lifecycle import RECONNECTING_CHANNELS
 from shared.sessions.records import SESSIONS_TABLE, SessionRecord, mark_started
 from shared.storage import NotFound
 from shared.webpubsub_events import access_keys, signature_is_valid
@@ -73,32 +75,45 @@ def _handle_event(req: func.HttpRequest, durable: DurableClient) -> func.HttpRes
         case "azure.webpubsub.sys.connected":
             # The session greets its client once the connection is open: events sent to the
             # session's group before that would reach nobody.
-            _signal(gateway, session_id, protocol.ClientConnected())
-            _mark_started(platform, gateway, session_id)
+            _on_connected(platform, gateway, session_id, connection_id)
             return func.HttpResponse(status_code=200)
         case "azure.webpubsub.sys.disconnected":
-            _signal(gateway, session_id, protocol.ClientDisconnected())  # as published: the session ends
+            # A websocket session ends (as published); a webrtc one waits for a new connection.
+            try:
+                gateway.client_disconnected(session_id, connection_id, _reconnects(platform, session_id))
+            except ApiError as refused:
+                log.info("disconnect of session %s not delivered: %s", session_id, refused.code)
             return func.HttpResponse(status_code=200)
         case _:
             log.info("Web PubSub event %s ignored", event_type)
             return func.HttpResponse(status_code=200)
 
 
-def _signal(gateway: SessionGateway, session_id: str, signal: protocol.ChannelSignal) -> None:
-    try:
-        gateway.deliver(session_id, signal)
-    except ApiError as refused:
-        log.info("%s for session %s not delivered: %s", type(signal).__name__, session_id, refused.code)
-
-
-def _mark_started(platform: Platform, gateway: SessionGateway, session_id: str) -> None:
+def _on_connected(platform: Platform, gateway: SessionGateway, session_id: str, connection_id: str) -> None:
+    """The session is ``started`` (its record says which transport: whether a lost connection may be
+    replaced), then the connection is counted and the session hears it."""
     try:
         project_id = gateway.live_session(session_id).entity.project_id
-        mark_started(
+        record = mark_started(
             platform.repository(SESSIONS_TABLE, SessionRecord), project_id, session_id, datetime.now(UTC)
         )
+        gateway.client_connected(session_id, connection_id, record.channel_type in RECONNECTING_CHANNELS)
     except (ApiError, NotFound):
         log.info("session %s ended before its connection was recorded", session_id)
+
+
+def _reconnects(platform: Platform, session_id: str) -> Callable[[str], bool]:
+    """Whether the session's transport reconnects, from its record (for a session that never counted
+    a connection; the channel state knows it after the first)."""
+
+    def of_project(project_id: str) -> bool:
+        try:
+            record = platform.repository(SESSIONS_TABLE, SessionRecord).get(project_id, session_id).entity
+        except NotFound:
+            return False
+        return record.channel_type in RECONNECTING_CHANNELS
+
+    return of_project
 
 
 def _on_message(gateway: SessionGateway, session_id: str, body: bytes) -> func.HttpResponse:

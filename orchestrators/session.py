@@ -27,7 +27,9 @@ from shared.sessions.lifecycle import (
     SessionPlan,
     SessionProgress,
     begin,
+    grace_over,
     next_wake,
+    on_connection,
     on_user_activity,
     seconds_left,
 )
@@ -67,6 +69,11 @@ def session(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict
                     remaining = seconds_left(plan, progress, context.current_utc_datetime)
                     yield _send(context, plan, [protocol.inactivity_warning(remaining)])
                     continue
+                if why == "reconnect_grace":
+                    # Storage decides, not the timer: the round takes the inbox and reads the channel
+                    # state (a connection may have come as the grace ran out); the end is below.
+                    progress = replace(progress, unread=True)
+                    continue
                 end_reason = why
                 break
             timer.cancel()
@@ -94,6 +101,9 @@ def session(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict
         ending = ending or taken.get("ending")
         if ending in IMMEDIATE_END_REASONS:
             end_reason = ending
+            break
+        if grace_over(plan, progress, context.current_utc_datetime):
+            end_reason = "connection_lost"
             break
         if not taken.get("answered"):
             continue
@@ -124,9 +134,13 @@ def _turn(
         "turnId": turn_id,
         "round": 0,
         "cursor": progress.inbox_cursor,
+        # Without a client, every round reads the channel state: has a connection come back?
+        "checkConnection": progress.disconnected_at is not None,
     }
     result = yield context.call_activity(names.RUN_MODEL_TURN, request)
     progress = replace(progress, inbox_cursor=result["cursor"], unread=bool(result.get("more")))
+    if "connection" in result:
+        progress = on_connection(progress, result["connection"]["lostAt"])
     if result.get("active"):
         progress = on_user_activity(progress, context.current_utc_datetime)
     taken = {"answered": result.get("question") is not None, "ending": result.get("ending")}

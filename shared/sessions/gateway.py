@@ -2,9 +2,11 @@
 
 Each session has one channel-state row (table ``sessionindex``, partition = row = the session id): its
 project, whether it is live, and its listening state (server turn detection over the microphone stream
-and the utterance being heard). One point read of it answers "which session, and is it live?" for
-every frame; audio chunks change it with its ETag, so chunks keep their order and a devhost crash
-between two chunks loses nothing (the utterance's audio is in Table storage as it arrives).
+and the utterance being heard), and its client connections. One point read of it answers "which
+session, and is it live?" for every frame; audio chunks change it with its ETag, so chunks keep their
+order and a devhost crash between two chunks loses nothing (the utterance's audio is in Table storage
+as it arrives). Connections are counted in it by id (changed with its ETag on connect and disconnect
+only, never on the way of a frame), so a reconnecting session hears only that its last one went.
 
 Commands go to the session's inbox, then one ``inbox`` event carrying the entry as its payload.
 """
@@ -15,6 +17,7 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -28,8 +31,6 @@ from shared.concurrency import update_with_retry
 from shared.platform import get_platform
 from shared.sessions.inbox import INBOX_TABLE, InboxEntry, new_entry
 from shared.sessions.protocol import (
-    ChannelSignal,
-    ClientConnected,
     Command,
     SendAudio,
     SendFunctionOutput,
@@ -54,6 +55,11 @@ class SessionIndexEntry(BaseModel):
     utterance_id: str | None = None  # the utterance being heard, if any
     next_seq: int = 0
     awaited_calls: list[str] = []  # implicit function calls whose output the client owes
+    connections: list[str] = []  # the client connections open now (Web PubSub connection ids)
+    # Whether a lost connection may be replaced (the transport reconnects: webrtc); None until a
+    # connection said so.
+    reconnects: bool | None = None
+    disconnected_at: datetime | None = None  # since when a reconnecting session has had no connection
 
 
 @dataclass(frozen=True)
@@ -89,9 +95,7 @@ class SessionGateway:
             raise conflict("SessionEnded", f"Session '{session_id}' has ended.")
         return stored
 
-    def deliver(
-        self, session_id: str, command: Command | ChannelSignal, project_id: str | None = None
-    ) -> Delivered:
+    def deliver(self, session_id: str, command: Command, project_id: str | None = None) -> Delivered:
         """Into the session's inbox, then a wake-up. Audio goes through turn detection first: only the
         start of speech (barge-in) and the end of an utterance reach the inbox. Raises ``AudioError``
         for audio that is not base64 PCM16."""
@@ -181,6 +185,55 @@ class SessionGateway:
 
         self._change(session_id, claim, project_id)
 
+    def client_connected(self, session_id: str, connection_id: str, reconnects: bool) -> None:
+        """A client connection opened: counted, then a ``connected`` entry (the first opens the session;
+        a later one is told the session is ready, and ends a reconnecting session's wait)."""
+
+        def add(state: SessionIndexEntry) -> SessionIndexEntry:
+            others = [c for c in state.connections if c != connection_id]
+            update = {
+                "connections": [*others, connection_id],
+                "reconnects": reconnects,
+                "disconnected_at": None,
+            }
+            return state.model_copy(update=update)
+
+        self._change(session_id, add)
+        self._enqueue(session_id, new_entry("connected"), wake=True)
+
+    def client_disconnected(
+        self, session_id: str, connection_id: str, reconnects: Callable[[str], bool]
+    ) -> None:
+        """A client connection closed. A session that does not reconnect ends (the client's end: closing
+        the socket ends a WebSocket session, as published); one that does hears it (``disconnected``)
+        only when its last connection is gone, and waits for a new one. ``reconnects(project_id)`` says
+        which, for a session none of whose connections was counted yet."""
+        heard: list[tuple[bool, bool]] = []  # (reconnects, the last one went): the attempt written
+
+        def drop(state: SessionIndexEntry) -> SessionIndexEntry:
+            waits = state.reconnects if state.reconnects is not None else reconnects(state.project_id)
+            left = [c for c in state.connections if c != connection_id]
+            lost = waits and not left and state.disconnected_at is None
+            heard.append((waits, lost))
+            since = datetime.now(UTC) if lost else state.disconnected_at
+            return state.model_copy(
+                update={"connections": left, "reconnects": waits, "disconnected_at": since}
+            )
+
+        self._change(session_id, drop)
+        waits, lost = heard[-1]
+        if not waits:
+            self._enqueue(session_id, new_entry("end"), wake=True)
+        elif lost:
+            self._enqueue(session_id, new_entry("disconnected"), wake=True)
+
+    def channel_state(self, session_id: str) -> SessionIndexEntry | None:
+        """The session's channel state as stored (live or not), None if there is none."""
+        try:
+            return self._index.get(session_id, session_id).entity
+        except (NotFound, ValueError):
+            return None
+
     def close(self, session_id: str) -> None:
         """The channel refuses the session's frames from now on; closing it again changes nothing."""
         try:
@@ -225,7 +278,7 @@ def session_gateway(raise_event: RaiseEvent) -> SessionGateway:
     )
 
 
-def _entry_for(command: Command | ChannelSignal) -> InboxEntry:
+def _entry_for(command: Command) -> InboxEntry:
     if isinstance(command, SendMessage):
         return new_entry(
             "message",
@@ -239,6 +292,4 @@ def _entry_for(command: Command | ChannelSignal) -> InboxEntry:
     if isinstance(command, SetSettings):
         settings = command.model_dump(include={"instructions", "temperature"}, exclude_none=True)
         return new_entry("settings", settings=settings)
-    if isinstance(command, ClientConnected):
-        return new_entry("connected")
-    return new_entry("end")  # EndSession, ClientDisconnected: the client's end
+    return new_entry("end")  # EndSession: the client's end

@@ -24,7 +24,11 @@ INBOX_TABLE = "sessioninbox"
 # ``message``: send_message (user or system); ``speech_start``: the user started speaking (barge-in,
 # user activity, no wake-up); ``utterance``: an utterance ended (its audio is in the utterance buffer);
 # ``settings``: set_settings' instructions / temperature; ``end``: the client (or the platform) ends it.
-EntryKind = Literal["connected", "message", "speech_start", "utterance", "tool_result", "settings", "end"]
+# ``connected``: a client connection opened; ``disconnected``: a reconnecting session's last one closed.
+# Both only wake the session: its channel state (the live connection ids) says whether it has a client.
+EntryKind = Literal[
+    "connected", "disconnected", "message", "speech_start", "utterance", "tool_result", "settings", "end"
+]
 
 
 class InboxEntry(BaseModel):
@@ -81,6 +85,10 @@ class InboxRead:
             if entry.kind == "end":
                 return entry.reason or "client"
         return None
+
+    @property
+    def connection_changed(self) -> bool:
+        return any(entry.kind in ("connected", "disconnected") for entry in self.before)
 
     @property
     def user_active(self) -> bool:

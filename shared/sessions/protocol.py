@@ -13,7 +13,6 @@ beyond the published ones are marked ``extension`` there and stay in the same en
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -77,7 +76,8 @@ class SetSettings(_Data):
 
 
 class EndSession(_Data):
-    """Extension: end the session now (closing the socket does the same)."""
+    """Extension: end the session now (closing the socket does the same for a websocket session; a
+    webrtc session waits for a new connection first, as long as its reconnect grace)."""
 
 
 COMMANDS: dict[str, type[_Data]] = {
@@ -90,18 +90,7 @@ COMMANDS: dict[str, type[_Data]] = {
 EXTENSION_COMMANDS = frozenset({"end_session"})
 
 
-@dataclass(frozen=True)
-class ClientConnected:
-    """Not a command: the channel's word that a client's connection is open (so it can be greeted)."""
-
-
-@dataclass(frozen=True)
-class ClientDisconnected:
-    """Not a command: the client's connection closed (the session ends, as published)."""
-
-
 Command = SendMessage | SendAudio | SendFunctionOutput | SetSettings | EndSession
-ChannelSignal = ClientConnected | ClientDisconnected
 
 
 def parse_command(raw: bytes | str) -> Command:
@@ -203,7 +192,10 @@ class InactivityWarning(_Data):
 class SessionEnded(_Data):
     """Extension: the session is over (the socket closes next)."""
 
-    reason: str
+    reason: str = Field(
+        description="`client`, `inactivity`, `max_duration`, `billing`, `error` or `connection_lost` "
+        "(a webrtc session's client did not reconnect within the grace)."
+    )
     billed_minutes: int
 
 

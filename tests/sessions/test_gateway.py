@@ -1,5 +1,6 @@
 """The session gateway's channel state against Azurite: closing races with audio and repeats harmlessly,
-an implicit call's output is taken once."""
+an implicit call's output is taken once, connections are counted by id and only the last one's loss
+is heard."""
 
 from __future__ import annotations
 
@@ -20,7 +21,13 @@ SESSION = "sess_gateway"
 
 
 @pytest.fixture
-def gateway(storage_settings) -> SessionGateway:
+def woken() -> list:
+    """The wake-ups the gateway raised: (session id, event name, payload)."""
+    return []
+
+
+@pytest.fixture
+def gateway(storage_settings, woken) -> SessionGateway:
     service = table_service(storage_settings)
     suffix = uuid.uuid4().hex
     index = TableRepository(service, f"index{suffix}", SessionIndexEntry)
@@ -28,7 +35,7 @@ def gateway(storage_settings) -> SessionGateway:
     return SessionGateway(
         index,
         TableRepository(service, f"inbox{suffix}", InboxEntry),
-        lambda *_: None,
+        lambda *call: woken.append(call),
         UtteranceBuffer.for_service(service, f"audio{suffix}"),
     )
 
@@ -63,3 +70,35 @@ def test_an_implicit_calls_output_is_taken_once_and_only_while_awaited(gateway):
     gateway.await_calls(SESSION, drop=["call_2"])  # timed out
     late = SendFunctionOutput(call_id="call_2", output={})
     assert _refusal(lambda: gateway.deliver(SESSION, late)) == "UnknownFunctionCall"
+
+
+def _woken(calls: list) -> list[str]:
+    return [payload["kind"] for _, _, payload in calls]
+
+
+def test_a_reconnecting_session_hears_only_that_its_last_connection_went_in_either_order(gateway, woken):
+    gateway.client_connected(SESSION, "conn_a", reconnects=True)
+    gateway.client_connected(SESSION, "conn_b", reconnects=True)  # the new one before the old one's end
+    gateway.client_disconnected(SESSION, "conn_a", lambda _: True)
+    assert _woken(woken) == ["connected", "connected"]
+    assert gateway.channel_state(SESSION).connections == ["conn_b"]
+    gateway.client_disconnected(SESSION, "conn_b", lambda _: True)
+    gateway.client_disconnected(SESSION, "conn_b", lambda _: True)  # delivered again: heard once
+    lost = gateway.channel_state(SESSION)
+    assert _woken(woken) == ["connected", "connected", "disconnected"]
+    assert lost.connections == [] and lost.disconnected_at is not None and lost.live
+    gateway.client_connected(SESSION, "conn_c", reconnects=True)
+    back = gateway.channel_state(SESSION)
+    assert back.connections == ["conn_c"] and back.disconnected_at is None
+    assert _woken(woken)[-1] == "connected"
+
+
+def test_a_session_that_does_not_reconnect_ends_when_a_connection_closes(gateway, woken):
+    asked: list[str] = []
+    gateway.client_disconnected(SESSION, "conn_a", lambda project: asked.append(project) or False)
+    assert asked == ["proj_a"]  # nothing counted yet: its record says the transport
+    gateway.client_connected(SESSION, "conn_b", reconnects=False)
+    gateway.client_connected(SESSION, "conn_c", reconnects=False)
+    gateway.client_disconnected(SESSION, "conn_b", lambda _: pytest.fail("the channel state knows"))
+    assert _woken(woken) == ["end", "connected", "connected", "end"]
+    assert gateway.channel_state(SESSION).disconnected_at is None
