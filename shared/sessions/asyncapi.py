@@ -32,7 +32,8 @@ The live session protocol of Omniagent: one WebSocket per session, JSON text fra
 WebSocket to its `url` (the access token is embedded; `authToken` is the same token for clients that
 send `Authorization: Bearer`). On the first connection the server sends `avatar_state_changed
 {state: preparing}`, the session marker (`message_received` with `message.type = session`),
-`avatar_state_changed {state: ready}`, then the agent's greeting if it has one.
+`avatar_state_changed {state: ready}`, then the agent's greeting if it has one. A later connection
+(a reconnect) gets `avatar_state_changed {state: ready}` only: no marker, no greeting again.
 
 **Audio.** `send_audio` and `audio_received` carry base64 PCM16 (signed 16-bit little endian),
 16 kHz, mono. The microphone is a continuous stream in chunks of any size with no end marker: keep
@@ -42,7 +43,9 @@ sending (silence too) after speech. The server detects turns (voice activity det
 cancelled, `reason: turn_detected`), and after `silence_duration_ms` of silence the utterance is
 transcribed (a user `completed` message) and answered.
 
-**Ending.** Closing the socket ends the session (reason `client`); so does the `end_session` command.
+**Ending.** Closing the socket ends a `websocket` session (reason `client`); so does the `end_session`
+command. A `webrtc` session whose last socket closed waits for a new one with the same token (its
+reconnect grace, 20 s by default) and goes on; if none comes it ends with reason `connection_lost`.
 Events and commands marked `x-omniagent-extension` go beyond the published protocol."""
 
 _NOTES = {

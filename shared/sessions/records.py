@@ -34,6 +34,7 @@ CLOSE_REASONS = {
     "max_duration": "max_duration",
     "billing": "billing",
     "error": "error",
+    "connection_lost": "connection_lost",
 }
 
 
@@ -56,7 +57,7 @@ class SessionRecord(BaseModel):
     started_at: datetime  # when the session was created (the published ``createdAt``)
     connected_at: datetime | None = None  # when its client first connected (the published ``startedAt``)
     ended_at: datetime | None = None
-    end_reason: str | None = None  # ours: client, inactivity, max_duration, billing, error
+    end_reason: str | None = None  # ours: client, inactivity, max_duration, billing, error, connection_lost
     close_reason: str | None = None  # the published one (``close_reason_for``)
     active_seconds: float = 0.0
     billed_minutes: int = 0

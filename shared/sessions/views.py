@@ -85,7 +85,8 @@ class SessionSummary(BaseModel):
         "when it ended with an error or its client never connected."
     )
     closeReason: str | None = Field(
-        description="Why it ended: `idle_timeout`, `client_closed`, `max_duration`, `billing` or `error`."
+        description="Why it ended: `idle_timeout`, `client_closed`, `max_duration`, `billing`, `error` or "
+        "`connection_lost` (a webrtc client that did not reconnect within the grace)."
     )
     cost: float | None = Field(
         description="USD for the agent's active time at the key's provider rate; null until it ends."
@@ -95,7 +96,8 @@ class SessionSummary(BaseModel):
     closedAt: int | None = Field(description="When it ended (epoch seconds).")
     agentId: str | None = Field(description="Extension: the agent (null for a per-session connection).")
     endReason: str | None = Field(
-        description="Extension: our reason: `client`, `inactivity`, `max_duration`, `billing` or `error`."
+        description="Extension: our reason: `client`, `inactivity`, `max_duration`, `billing`, `error` or "
+        "`connection_lost`."
     )
     billedMinutes: int = Field(description="Extension: active minutes billed (every started minute).")
     dimension: Dimension | None = Field(
