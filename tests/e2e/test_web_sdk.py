@@ -16,6 +16,8 @@ import pytest
 import requests
 from playwright.sync_api import Browser
 
+from shared.sessions.gateway import SESSION_INDEX_TABLE, SessionIndexEntry
+from shared.storage import TableRepository, table_service
 from tests.e2e import browser
 from tests.e2e.browser import chromium_executable
 from tests.e2e.builders import new_agent, new_weather_function
@@ -284,31 +286,126 @@ def test_a_dropped_connection_is_reopened_to_the_same_url_and_the_session_goes_o
     assert "session_ended" not in names and "error" not in names
 
 
-def test_a_session_the_platform_ends_when_the_socket_closes_is_reported_ended(
+def test_a_socket_the_page_closes_is_reopened_while_the_platform_waits_and_the_session_goes_on(
     platform, model, model_key, chromium, pages
 ):
-    """Closing the socket ends the session on the platform (as published): the platform refuses the
-    SDK's tries to reopen it, and after the last one the SDK reports the end and shows it."""
+    """A real close (the platform sees the connection go): a webrtc session waits for its client
+    (the reconnect grace), the SDK reopens the socket with the same token and the session goes on."""
     agent = new_agent(platform, model_key)
-    token, _ = webrtc_token(platform, model_key, agent["id"], connection_body={"modality": "text"})
+    model.reply_text("After the close.")
+    token, decoded = webrtc_token(platform, model_key, agent["id"], connection_body={"modality": "text"})
+    session_id = decoded["sessionId"]
     page = open_sdk_page(chromium, pages, platform, token)
     try:
         wait_for_event(page, "avatar_state_changed", state="ready")
+        before = _connections(platform, session_id)
         page.evaluate("() => window.agent._socket.close(4001, 'test')")
+        lost = wait_for_event(page, "connection_lost")
+        reconnected = wait_for_event(page, "reconnected")
+        after = _wait_for_connections(page, platform, session_id, lambda ids: ids and ids != before)
+        page.evaluate(SAY, "Still there?")
+        wait_for_event(
+            page, "message_received", role="assistant", action="completed", content="After the close."
+        )
+        names = _names(page)
+        states = [e["data"]["state"] for e in events(page) if e["event"] == "avatar_state_changed"]
+        seen = stats(page)
+        record = _record(platform, model_key, session_id)
+    finally:
+        page.context.close()
+
+    assert lost["event"] == "connection_lost" and reconnected["data"] == {"attempts": 1}
+    assert len(before) == len(after) == 1 and not set(before) & set(after)  # the old connection is gone
+    assert states == ["preparing", "ready", "ready"]  # ready again on the new socket, nothing more
+    assert seen["reconnects"] == 1 and not seen["ended"]
+    assert "session_ended" not in names and "error" not in names
+    assert record["status"] == "started"
+
+
+# Before the SDK loads: while ``awayFromPlatform`` is set, the page's sockets go to a closed port (the
+# network is gone); ``socketsToPlatform`` counts the ones that went to the platform.
+AWAY = """
+window.awayFromPlatform = false;
+window.socketsToPlatform = 0;
+const PlatformSocket = window.WebSocket;
+window.WebSocket = function (url, protocols) {
+  if (window.awayFromPlatform) return new PlatformSocket("ws://127.0.0.1:9/", protocols);
+  window.socketsToPlatform += 1;
+  return new PlatformSocket(url, protocols);
+};
+Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+window.WebSocket.prototype = PlatformSocket.prototype;
+"""
+
+
+def test_a_page_away_past_the_grace_finds_the_session_ended_and_reports_it(
+    own_platform_factory, model_key, chromium, pages
+):
+    """The page loses the network and the platform its connection; the session waits out its grace
+    (1 s here) and ends (``connection_lost``). When the network is back the platform refuses the SDK's
+    tries (the session is over), and after the last one the SDK reports the end and shows it."""
+    host = own_platform_factory(OMNI_RECONNECT_GRACE_SECONDS="1")
+    agent = new_agent(host, model_key)
+    token, decoded = webrtc_token(host, model_key, agent["id"], connection_body={"modality": "text"})
+    page = open_sdk_page(chromium, pages, host, token, prelude=AWAY)
+    try:
+        wait_for_event(page, "avatar_state_changed", state="ready")
+        page.evaluate("() => { window.awayFromPlatform = true; window.agent._socket.close(4001, 'test'); }")
         wait_for_event(page, "connection_lost")
+        record = _ended_record(page, host, model_key, decoded["sessionId"])
+        reached_before = page.evaluate(
+            "() => { window.awayFromPlatform = false; return window.socketsToPlatform; }"
+        )
         ended = wait_for_event(page, "session_ended", timeout=60)
+        reached = page.evaluate("() => window.socketsToPlatform") - reached_before
         seen = stats(page)
         ended_shown = page.is_visible(".omniagent-ended")
         events_seen = events(page)
     finally:
         page.context.close()
 
+    assert (record["status"], record["closeReason"], record["billedMinutes"]) == (
+        "closed",
+        "connection_lost",
+        1,
+    )
+    assert reached >= 1  # tries reached the platform, which refused them
     assert seen["ended"] and ended_shown
-    sdk_side = [e for e in events_seen if e["event"] in ("reconnecting", "error", "session_ended")]
+    sdk_side = [
+        e for e in events_seen if e["event"] in ("reconnecting", "reconnected", "error", "session_ended")
+    ]
     assert [e["data"].get("attempt") for e in sdk_side if e["event"] == "reconnecting"] == [1, 2, 3, 4, 5]
     assert [e["data"]["code"] for e in sdk_side if e["event"] == "error"] == ["ReconnectFailed"]
     assert sdk_side[-1] == ended == {"event": "session_ended", "data": {"reason": "connection_lost"}}
     assert seen["microphone"] == "off"
+
+
+def _record(host, key, session_id: str) -> dict:
+    response = requests.get(host.url(f"/public/sessions/{session_id}"), headers=key.headers, timeout=30)
+    assert response.status_code == 200, response.text
+    found: dict = response.json()
+    return found
+
+
+def _ended_record(page, host, key, session_id: str) -> dict:
+    for _ in range(150):  # the page's own timers run meanwhile (its sync API dispatches while waiting)
+        if (record := _record(host, key, session_id))["status"] not in ("pending", "started"):
+            return record
+        page.wait_for_timeout(200)
+    raise AssertionError(f"session {session_id} never ended")
+
+
+def _connections(platform, session_id: str) -> list[str]:
+    index = TableRepository(table_service(platform.settings.storage), SESSION_INDEX_TABLE, SessionIndexEntry)
+    return index.get(session_id, session_id).entity.connections
+
+
+def _wait_for_connections(page, platform, session_id: str, condition) -> list[str]:
+    for _ in range(150):
+        if condition(ids := _connections(platform, session_id)):
+            return ids
+        page.wait_for_timeout(200)
+    raise AssertionError(f"session {session_id}: connections stayed {ids}")
 
 
 def test_a_page_with_the_standalone_script_talks_through_the_global(
