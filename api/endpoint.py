@@ -238,7 +238,11 @@ def handle(
 ) -> func.HttpResponse:
     request_id = (req.headers.get(REQUEST_ID_HEADER) or "").strip()[:128] or uuid.uuid4().hex
     try:
-        principal = _authenticate(spec, req)
+        principal = (  # failed authentications are limited per client address (shared.auth.failed_attempts)
+            get_platform().failed_authentications.guard(req.headers, lambda: _authenticate(spec, req))
+            if spec.auth != "none"
+            else None
+        )
         if isinstance(principal, ApiKeyPrincipal):
             get_platform().rate_limiter.check(principal.rate_limit_key, rate_limit_bucket or "default")
         result = handler(RequestContext(req, spec, request_id, principal, durable))

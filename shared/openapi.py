@@ -218,6 +218,8 @@ def _responses(spec: EndpointSpec, schema_ref: dict[Any, Any]) -> dict[str, Any]
     statuses = set(spec.errors) | (
         _SIGNED_IN_ERRORS | {401, 429} if spec.auth == "api_key" else {401} if spec.auth == "user" else set()
     )
+    if spec.auth != "none":
+        statuses.add(429)  # too many failed authentications from the caller's address (/manage too)
     if spec.auth == "api_key" and "member" not in roles_allowed(public_action(spec.method, spec.path)):
         statuses.add(403)  # a signed-in Member calling an Admin-only operation
     for status in sorted(statuses):

@@ -16,6 +16,7 @@ from azure.storage.blob import BlobServiceClient
 from pydantic import BaseModel
 
 from shared.auth.api_keys import API_KEYS_TABLE, ApiKeyAuthenticator, ApiKeyRecord
+from shared.auth.failed_attempts import FailedAuthenticationLimiter
 from shared.auth.local_keys import local_key
 from shared.auth.tokens import TokenAuthenticator
 from shared.rate_limit import Limit, RateLimiter
@@ -74,6 +75,13 @@ class Platform:
                 # Documented for the connection endpoints: 1 request per 5 seconds per key.
                 "connections": Limit(capacity=1, per_second=1 / 5),
             }
+        )
+
+    @cached_property
+    def failed_authentications(self) -> FailedAuthenticationLimiter:
+        per_minute = self.settings.failed_authentications_per_minute
+        return FailedAuthenticationLimiter(
+            Limit(capacity=per_minute, per_second=per_minute / 60), self.settings.trusted_proxy_hops
         )
 
     @cached_property

@@ -138,6 +138,11 @@ class Settings:
     local_state_dir: str = ".devhost/local-secrets"
     # Requests per minute per API key on ordinary routes (a token bucket with this burst).
     rate_limit_per_minute: int = 600
+    # Failed authentications (401s) per minute per client address, also the burst
+    # (shared.auth.failed_attempts); the address is the X-Forwarded-For entry trusted_proxy_hops from
+    # the right (1: App Service's front end appends it; 0: ignore the header, one bucket for all).
+    failed_authentications_per_minute: int = 30
+    trusted_proxy_hops: int = 1
     # Azure Web PubSub (the WebSocket channel): locally the devhost's stand-in sets this.
     webpubsub_connection_string: str | None = None
     webpubsub_hub: str = "omniagent"
@@ -220,6 +225,11 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         secrets_key=secrets_key,
         local_state_dir=env.get("OMNI_LOCAL_STATE_DIR", ".devhost/local-secrets"),
         rate_limit_per_minute=int(rate_limit),
+        failed_authentications_per_minute=_optional_whole_number(
+            env, "OMNI_FAILED_AUTHENTICATIONS_PER_MINUTE"
+        )
+        or 30,
+        trusted_proxy_hops=_trusted_proxy_hops(env),
         webpubsub_connection_string=env.get("WEBPUBSUB_CONNECTION_STRING") or None,
         webpubsub_hub=env.get("WEBPUBSUB_HUB", "omniagent"),
         tool_timeout_seconds=_positive_number(env, "OMNI_TOOL_TIMEOUT_SECONDS", 10.0),
@@ -333,6 +343,14 @@ def _knowledge_index(env: Mapping[str, str]) -> KnowledgeIndexKind:
     if kind == "azure-search" and not env.get("OMNI_SEARCH_ENDPOINT"):
         raise SettingsError("OMNI_KNOWLEDGE_INDEX=azure-search needs OMNI_SEARCH_ENDPOINT.")
     return kind  # type: ignore[return-value]
+
+
+def _trusted_proxy_hops(env: Mapping[str, str]) -> int:
+    """OMNI_TRUSTED_PROXY_HOPS: proxies that append to X-Forwarded-For (0: trust none of it)."""
+    text = (env.get("OMNI_TRUSTED_PROXY_HOPS") or "1").strip()
+    if not text.isdigit() or int(text) > 5:
+        raise SettingsError(f"OMNI_TRUSTED_PROXY_HOPS must be a whole number from 0 to 5, not {text!r}.")
+    return int(text)
 
 
 def _optional_whole_number(env: Mapping[str, str], name: str) -> int | None:
