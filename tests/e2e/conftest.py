@@ -46,6 +46,9 @@ def platform(azurite, tmp_path_factory) -> Iterator[Platform]:
         "OMNI_TOOL_TIMEOUT_SECONDS": "3",  # keeps the tool timeout test short
         "OMNI_KNOWLEDGE_DIR": str(root / "knowledge"),
         "OMNI_KNOWLEDGE_ALLOWED_HOSTS": "127.0.0.1",  # the tests' document servers (any port)
+        # Every test calls from one address, and many check refusals: the per-address budget of failed
+        # authentications is tested on hosts of its own (test_failed_authentications.py).
+        "OMNI_FAILED_AUTHENTICATIONS_PER_MINUTE": "1000000",
     }
     host_port = free_port()  # the worker posts to the host, the host calls the worker: ports first
     worker = ToolSocketsWorker(f"http://127.0.0.1:{host_port}", root / "logs").start()
