@@ -20,6 +20,7 @@ from pydantic import Field, RootModel
 from api.endpoint import Reply, RequestContext, endpoint
 from shared import durable_names as names
 from shared.api_errors import invalid_field
+from shared.body_limits import AVATAR_BODY_BYTES
 from shared.catalog.usage import refuse_if_in_use
 from shared.companions.avatar import ACCEPTED_CONTENT_TYPES, MAX_AVATAR_BYTES, check_avatar
 from shared.companions.avatar_preparation import instance_id_for, new_job, silhouette_blob_name
@@ -283,6 +284,7 @@ def delete_companion(ctx: RequestContext) -> Reply:
     response=Companion,
     errors=(404, 412, 413, 415),
     durable_client=True,
+    max_body_bytes=AVATAR_BODY_BYTES,
     description="Extension. The body is the raw image: JPEG, PNG or WebP, judged by its bytes (not the "
     f"file name or Content-Type), at most {MAX_AVATAR_BYTES} bytes (413), 16:9 within ±2% and at "
     "least 1280x720 (400 naming the measured size). Replaces any previous avatar and its silhouette. "

@@ -6,6 +6,8 @@
 - a request id on every answer (``X-Request-Id``: the caller's, or a new one);
 - authentication (``X-Api-Key`` or ``Authorization: Bearer``; on ``/public`` a bearer with
   ``X-Project-Id``, ``shared.auth.project_members``) and the per-key (or per-user) rate limit;
+- the body's size, before anything reads or parses it (``max_body_bytes``, default 1 MiB: 413
+  naming the limit; ``shared.body_limits``);
 - body and query validation through the declared pydantic models (400 with field ``details``);
 - the error body for every ``ApiError``, the mapping of storage conflicts, and a bare 500 (with the
   request id, never the exception's text) for the unexpected.
@@ -37,6 +39,7 @@ from shared.api_errors import (
 )
 from shared.auth.principals import ApiKeyPrincipal, UserPrincipal
 from shared.auth.project_members import KEY_HEADER, PROJECT_HEADER, signed_in_principal
+from shared.body_limits import DEFAULT_MAX_BODY_BYTES, MAX_JSON_BODY_BYTES, check_body_size, too_large
 from shared.management.roles import public_action
 from shared.management.store import management_store
 from shared.openapi import AuthScheme, EndpointSpec
@@ -102,6 +105,8 @@ class RequestContext:
 
     def body(self, model: type[ModelT]) -> ModelT:
         raw = self.request.get_body()
+        if len(raw) > MAX_JSON_BODY_BYTES:  # a route taking larger uploads still parses no more JSON
+            raise too_large(len(raw), MAX_JSON_BODY_BYTES)
         if not raw.strip():
             raise validation_failed("A JSON request body is required.")
         try:
@@ -174,10 +179,13 @@ def endpoint(
     rate_limit_bucket: str | None = None,
     durable_client: bool = False,
     documented: bool = True,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> Callable[[Callable[[RequestContext], Any]], Callable[[RequestContext], Any]]:
     """Declare an endpoint; with ``durable_client`` (on a ``df.Blueprint``) the handler gets
     ``ctx.durable`` to start orchestrations and raise events. ``documented=False`` keeps a route that
-    is no customer API (the Marketplace's landing page and webhook) out of the OpenAPI document."""
+    is no customer API (the Marketplace's landing page and webhook) out of the OpenAPI document.
+    ``max_body_bytes``: the largest body taken (413 above, before parsing); raise it only for an
+    upload, whose own documented limit it should be."""
 
     def decorate(handler: Callable[[RequestContext], Any]) -> Callable[[RequestContext], Any]:
         spec = EndpointSpec(
@@ -198,6 +206,7 @@ def endpoint(
             body_content_types=body_content_types,
             other_bodies=other_bodies or {},
             response_media_type=response_media_type,
+            max_body_bytes=max_body_bytes,
         )
         if documented:
             ENDPOINTS.append(spec)
@@ -238,6 +247,8 @@ def handle(
 ) -> func.HttpResponse:
     request_id = (req.headers.get(REQUEST_ID_HEADER) or "").strip()[:128] or uuid.uuid4().hex
     try:
+        # Before authentication too: refusing costs nothing, and no storage read is spent on it.
+        check_body_size(req.headers, req.get_body(), spec.max_body_bytes)
         principal = (  # failed authentications are limited per client address (shared.auth.failed_attempts)
             get_platform().failed_authentications.guard(req.headers, lambda: _authenticate(spec, req))
             if spec.auth != "none"

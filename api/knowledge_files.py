@@ -18,6 +18,7 @@ from api.endpoint import Reply, RequestContext, endpoint
 from orchestrators.knowledge_ingestion import instance_id_for
 from shared import durable_names as names
 from shared.api_errors import conflict, invalid_field, not_found, unsupported_media_type
+from shared.body_limits import KNOWLEDGE_UPLOAD_BODY_BYTES, MAX_JSON_BODY_BYTES
 from shared.catalog.references import load
 from shared.catalog.tables import KNOWLEDGE_BASES
 from shared.concurrency import delete_condition, update_with_retry
@@ -120,10 +121,13 @@ def _read_upload(ctx: RequestContext) -> _Upload:
     other_successes={200: "The same content is already in the collection: the existing file."},
     errors=(404, 409, 413, 415),
     durable_client=True,
+    max_body_bytes=KNOWLEDGE_UPLOAD_BODY_BYTES,
     description="Published: `{url}` (a public http(s) address; the address rules of tool endpoints "
     "apply). Extensions: `{text, name}`, or multipart/form-data with the document in the part `file` "
     "(and an optional `name`). PDF and Word files up to 50 MB, HTML, Markdown and text up to 10 MB "
-    "(413), judged by content (415 for other types); at most 30 files per collection (409 "
+    f"(413; the multipart body at most {KNOWLEDGE_UPLOAD_BODY_BYTES} bytes, a JSON body at most "
+    f"{MAX_JSON_BODY_BYTES}: send larger text as a file), judged by content (415 for other types); "
+    "at most 30 files per collection (409 "
     "`TooManyFiles`). Answers 201 at once with `status: queued`; `progress` then moves to 100 and "
     "`status` to `ready` (or `failed`, with `error`). Content already in the collection answers 200 "
     "with the existing file.",

@@ -24,7 +24,8 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from api.endpoint import DurableClient
-from shared.api_errors import ApiError, payload_too_large, unauthorized, validation_failed
+from shared.api_errors import ApiError, unauthorized, validation_failed
+from shared.body_limits import check_body_size
 from shared.platform import get_platform
 from shared.sessions import protocol
 from shared.sessions.gateway import session_gateway
@@ -63,8 +64,7 @@ def _relay(req: func.HttpRequest, durable: DurableClient) -> None:
     if not secret or not hmac.compare_digest(given, f"Bearer {secret}".encode()):
         raise unauthorized("A valid bearer token is required.")
     body = req.get_body() or b""
-    if len(body) > MAX_BODY_BYTES:
-        raise payload_too_large(f"The body may hold at most {MAX_BODY_BYTES} bytes.")
+    check_body_size(req.headers, body, MAX_BODY_BYTES)  # the declared length first, before parsing
     try:
         event = json.loads(body)
     except (ValueError, RecursionError):

@@ -21,6 +21,7 @@ import azure.functions as func
 from api.endpoint import DurableClient
 from shared.api_errors import ApiError
 from shared.audio.errors import AudioError
+from shared.body_limits import DEFAULT_MAX_BODY_BYTES, check_body_size
 from shared.platform import Platform, get_platform
 from shared.sessions import protocol
 from shared.sessions.connection import session_group
@@ -53,6 +54,10 @@ async def webpubsub_events(req: func.HttpRequest, client: df.DurableOrchestratio
 
 
 def _handle_event(req: func.HttpRequest, durable: DurableClient) -> func.HttpResponse:
+    try:  # an event's body is a client frame (at most 64 KiB, protocol.MAX_FRAME_BYTES) or small JSON
+        check_body_size(req.headers, req.get_body(), DEFAULT_MAX_BODY_BYTES)
+    except ApiError as refused:
+        return func.HttpResponse(json.dumps(refused.body()), status_code=413, mimetype="application/json")
     platform = get_platform()
     connection_id = req.headers.get("ce-connectionId", "")
     keys = access_keys(platform.settings.webpubsub_connection_string or "")

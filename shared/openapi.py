@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from shared.auth.project_members import KEY_HEADER, PROJECT_HEADER
+from shared.body_limits import DEFAULT_MAX_BODY_BYTES
 from shared.management.roles import public_action, roles_allowed
 
 AuthScheme = Literal["api_key", "user", "none"]
@@ -43,6 +44,9 @@ class EndpointSpec:
     other_successes: dict[int, str] = field(default_factory=dict)
     # A success answered as bytes of this media type (e.g. `audio/wav`) instead of a JSON `response`.
     response_media_type: str | None = None
+    # The largest body the operation takes, refused with 413 before it is parsed (JSON: at most
+    # shared.body_limits.MAX_JSON_BODY_BYTES whatever this says).
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
     @property
     def path(self) -> str:
@@ -62,7 +66,8 @@ _ERROR_DESCRIPTIONS = {
     404: "No such resource in the caller's project or organization.",
     409: "The request conflicts with the resource's state.",
     412: "The `If-Match` ETag is stale: read the resource again.",
-    413: "The payload is too large.",
+    413: "The body is larger than the operation takes (`x-omniagent-max-body-bytes`); the "
+    "description names the limit in bytes. Nothing is written.",
     415: "The payload's type is not supported.",
     429: "Too many requests: retry after `Retry-After` seconds.",
     503: "A service the operation needs is unavailable: retry after `Retry-After` seconds.",
@@ -120,6 +125,7 @@ def build_document(specs: list[EndpointSpec], title: str, version: str) -> dict[
             content = {ct: {"schema": schema_ref[spec.body]} for ct in spec.body_content_types}
             content.update({ct: {"schema": schema_ref[model]} for ct, model in spec.other_bodies.items()})
             operation["requestBody"] = {"required": True, "content": content}
+            operation["x-omniagent-max-body-bytes"] = spec.max_body_bytes
         paths.setdefault(spec.path, {})[spec.method.lower()] = operation
 
     return {
@@ -222,6 +228,8 @@ def _responses(spec: EndpointSpec, schema_ref: dict[Any, Any]) -> dict[str, Any]
         statuses.add(429)  # too many failed authentications from the caller's address (/manage too)
     if spec.auth == "api_key" and "member" not in roles_allowed(public_action(spec.method, spec.path)):
         statuses.add(403)  # a signed-in Member calling an Admin-only operation
+    if spec.body is not None:
+        statuses.add(413)  # over the operation's x-omniagent-max-body-bytes
     for status in sorted(statuses):
         responses[str(status)] = {
             "description": _ERROR_DESCRIPTIONS.get(status, "Error."),
