@@ -15,7 +15,7 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -36,6 +36,10 @@ from .timers import TimerScheduler
 from .webpubsub import StandInConfig, WebPubSubStandIn
 
 log = logging.getLogger("devhost")
+
+# The Functions host's request body limit: its app setting, and its default (100 MB).
+BODY_LIMIT_SETTING = "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"
+DEFAULT_BODY_LIMIT = 104_857_600
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,8 @@ class FunctionHost:
         # The Web PubSub stand-in, when the app's connection string points at this host.
         wps_config = StandInConfig.from_environment(os.environ, port)
         self.webpubsub = WebPubSubStandIn(wps_config, self.base_url) if wps_config else None
+        # As the Functions host: a body over this is refused (413) before it is buffered whole.
+        self.max_body_bytes = _body_limit(os.environ)
 
     # -- the aiohttp application ---------------------------------------------------------------
 
@@ -193,7 +199,9 @@ class FunctionHost:
     async def _invoke_http(
         self, function: HttpFunction, request: web.Request, params: dict[str, str]
     ) -> web.Response:
-        body = await request.read()
+        body = await _read_capped(request, self.max_body_bytes)
+        if body is None:
+            return _body_too_large(self.max_body_bytes)
         http_request = func.HttpRequest(
             method=request.method,
             url=str(request.url),
@@ -246,6 +254,33 @@ class FunctionHost:
         result = await self._call(function.user_function, {function.trigger_param: argument})
         encoded = ActivityTriggerConverter.encode(result, expected_type=None)
         return str(encoded.value)
+
+
+def _body_limit(environ: Mapping[str, str]) -> int:
+    value = environ.get(BODY_LIMIT_SETTING, "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_BODY_LIMIT
+
+
+async def _read_capped(request: web.Request, limit: int) -> bytes | None:
+    """The body, or None when it is over ``limit``: refused by its ``Content-Length`` before any of
+    it is read, else (chunked) as soon as what arrived passes the limit, never buffered beyond it."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            return None  # aiohttp discards the rest of the body before the connection is reused
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _body_too_large(limit: int) -> web.Response:
+    # The app's published error body (code, description, type, numericType), not text/plain.
+    description = f"The request body is larger than this host takes ({limit} bytes, {BODY_LIMIT_SETTING})."
+    body = {"code": "PayloadTooLarge", "description": description, "type": 2, "numericType": 2}
+    return web.json_response(body, status=413)
 
 
 def _admin_error(status: int, message: str) -> web.Response:

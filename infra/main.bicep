@@ -317,6 +317,9 @@ module api 'modules/functionapp.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     appSettings: union(durableAppSettings, {
       OMNI_ENVIRONMENT: 'azure'
+      // The host's request body limit (default 100 MB): the largest body any route takes, the knowledge
+      // upload (shared/body_limits.py HOST_MAX_BODY_BYTES); the app refuses the rest by route, before parsing.
+      FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '52494336'
       OMNI_STORAGE_ACCOUNT_NAME: storage.outputs.name
       // Resolved by the platform with the app's identity; the value never appears in the app settings.
       OMNI_SECRETS_KEY: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretsKeySecretUri})'
