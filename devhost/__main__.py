@@ -11,6 +11,7 @@ from pathlib import Path
 from aiohttp import web
 
 from .app_loader import AppLoadError, load_app, load_local_settings
+from .host_keys import KEYS_FILE, HostKeys, HostKeysError
 from .server import FunctionHost
 from .webpubsub import ensure_connection_string
 
@@ -28,10 +29,12 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["WEBSITE_HOSTNAME"] = f"localhost:{args.port}"
         ensure_connection_string(os.environ, data_dir, args.port)
         index = load_app(app_dir)
-    except AppLoadError as error:
+        keys = HostKeys.load_or_create(data_dir)
+    except (AppLoadError, HostKeysError) as error:
         print(f"devhost: {error}", file=sys.stderr)
         return 2
-    host = FunctionHost(index, data_dir, args.port)
+    host = FunctionHost(index, data_dir, args.port, keys)
+    _print_keys(keys, data_dir)
     print(
         f"devhost: serving {app_dir} on http://{args.host}:{args.port} (task hub '{index.task_hub_name}', "
         f"state in {data_dir})",
@@ -66,6 +69,19 @@ def _serve(args: argparse.Namespace) -> int:
         )
     web.run_app(host.web_app(), host=args.host, port=args.port, print=None, access_log=None)
     return 0
+
+
+def _print_keys(keys: HostKeys, data_dir: Path) -> None:
+    """The keys go to stderr (kept out of stdout, which scripts may read), as the host's admin needs them."""
+    print(
+        f"devhost: master key (x-functions-key header or ?code=, for /admin/* and the durable API): "
+        f"{keys.master}\n"
+        f"devhost: durabletask_extension system key (the durable API only; in its status URLs): "
+        f"{keys.durable}\n"
+        f"devhost: keys kept in {data_dir / KEYS_FILE} (delete it for new ones)",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _token(args: argparse.Namespace) -> int:

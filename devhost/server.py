@@ -31,6 +31,7 @@ from .app_loader import DurableFunction, FunctionIndex, HttpFunction, TimerFunct
 from .durable.engine import ActivityNotFound, DurableEngine, FunctionCatalog
 from .durable.management_api import RPC_PREFIX, WEBHOOK_PREFIX, ManagementApi, client_binding_data
 from .durable.store import TaskHubStore
+from .host_keys import HostKeys
 from .routes import RouteTable
 from .timers import TimerScheduler
 from .webpubsub import StandInConfig, WebPubSubStandIn
@@ -54,8 +55,10 @@ class InvocationContext:
 
 
 class FunctionHost:
-    def __init__(self, index: FunctionIndex, data_dir: Path, port: int) -> None:
+    def __init__(self, index: FunctionIndex, data_dir: Path, port: int, keys: HostKeys | None = None) -> None:
         self.index = index
+        # The master key and the durable system key: made on the first start, kept in the data dir.
+        self.keys = keys or HostKeys.load_or_create(data_dir)
         self.port = port
         self.base_url = f"http://127.0.0.1:{port}"
         self._threads = ThreadPoolExecutor(max_workers=16, thread_name_prefix="function")
@@ -85,10 +88,14 @@ class FunctionHost:
 
     def web_app(self) -> web.Application:
         app = web.Application(client_max_size=100 * 1024 * 1024)
-        app.router.add_get("/admin/host/status", self._host_status)
-        app.router.add_get("/admin/durable/instances/{instance_id}/replays", self._replay_stats)
-        app.router.add_post("/admin/functions/{name}", self._run_function_now)
-        ManagementApi(self.engine, self.index.task_hub_name).register(app.router)
+        # As the host: /admin/* needs the master key, but the ping answers anyone (a health probe).
+        app.router.add_route("GET", "/admin/host/ping", self._ping)
+        app.router.add_route("POST", "/admin/host/ping", self._ping)
+        admin = self.keys.require_master
+        app.router.add_get("/admin/host/status", admin(self._host_status))
+        app.router.add_get("/admin/durable/instances/{instance_id}/replays", admin(self._replay_stats))
+        app.router.add_post("/admin/functions/{name}", admin(self._run_function_now))
+        ManagementApi(self.engine, self.index.task_hub_name, self.keys).register(app.router)
         if self.webpubsub is not None:
             self.webpubsub.register(app)
         app.router.add_route("*", "/{tail:.*}", self._dispatch_http)
@@ -105,6 +112,9 @@ class FunctionHost:
         await self.engine.stop()
         self._threads.shutdown(wait=False, cancel_futures=True)
         self.store.close()
+
+    async def _ping(self, _request: web.Request) -> web.Response:
+        return web.Response(status=200, headers={"Cache-Control": "no-store"})
 
     async def _host_status(self, _request: web.Request) -> web.Response:
         return web.json_response({"state": "Running", "functions": self.function_names()})
@@ -213,7 +223,7 @@ class FunctionHost:
         kwargs: dict[str, Any] = {function.trigger_param: http_request}
         if function.client_param:
             kwargs[function.client_param] = client_binding_data(
-                self._origin(request), self.index.task_hub_name
+                self._origin(request), self.index.task_hub_name, self.keys
             )
         if function.accepts_context:
             kwargs["context"] = InvocationContext(uuid.uuid4().hex, function.name, str(self.index.app_dir))

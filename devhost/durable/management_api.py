@@ -2,8 +2,9 @@
 
 Served twice by the same handlers: at ``/runtime/webhooks/durabletask/...`` (the public webhook
 URLs that ``create_check_status_response`` hands out) and at ``/durabletask/...`` (the ``rpcBaseUrl``
-the Python SDK's durable client calls). ``taskHub``, ``connection`` and ``code`` query parameters are
-accepted and ignored: devhost serves one task hub and does not enforce keys, as ``func start``.
+the Python SDK's durable client calls). Every route needs the ``durabletask_extension`` system key or
+the master key (``devhost/host_keys.py``); the URLs handed out carry the system key. ``taskHub`` and
+``connection`` are accepted and ignored: devhost serves one task hub.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from ..host_keys import KEY_QUERY, RPC_USER, HostKeys
 from .engine import ClientOutcome, DurableEngine
 from .history import format_for_api
 from .store import Instance
@@ -24,10 +26,15 @@ RUNNING_STATUSES = {"Pending", "Running", "ContinuedAsNew", "Suspended"}
 _DEFAULT_PAGE_SIZE = 100
 
 
-def management_urls(base_url: str, task_hub: str, instance_id: str) -> dict[str, str]:
+def required_query(task_hub: str, keys: HostKeys) -> str:
+    """What the host's binding calls ``requiredQueryStringParameters``: the system key as ``code``."""
+    return f"taskHub={quote(task_hub)}&connection=Storage&{KEY_QUERY}={quote(keys.durable)}"
+
+
+def management_urls(base_url: str, task_hub: str, instance_id: str, keys: HostKeys) -> dict[str, str]:
     """The payload of ``create_http_management_payload``: every URL for one instance."""
     root = f"{base_url}{WEBHOOK_PREFIX}/instances/{quote(instance_id, safe='')}"
-    query = f"taskHub={quote(task_hub)}&connection=Storage&code=devhost"
+    query = required_query(task_hub, keys)
     return {
         "id": instance_id,
         "statusQueryGetUri": f"{root}?{query}",
@@ -41,10 +48,16 @@ def management_urls(base_url: str, task_hub: str, instance_id: str) -> dict[str,
     }
 
 
-def client_binding_data(base_url: str, task_hub: str) -> str:
-    """The JSON the Functions host gives a ``durableClient`` binding (``DurableOrchestrationBindings``)."""
+def client_binding_data(base_url: str, task_hub: str, keys: HostKeys) -> str:
+    """The JSON the Functions host gives a ``durableClient`` binding (``DurableOrchestrationBindings``).
+
+    ``rpcBaseUrl`` carries the system key as its userinfo (sent as Basic auth): the SDK appends paths
+    and queries to it, so it cannot carry ``code``.
+    """
     placeholder = "INSTANCEID"
-    query = f"taskHub={quote(task_hub)}&connection=Storage&code=devhost"
+    query = required_query(task_hub, keys)
+    scheme, _, authority = base_url.partition("://")
+    rpc_base_url = f"{scheme}://{RPC_USER}:{keys.durable}@{authority}{RPC_PREFIX}/"
     return json.dumps(
         {
             "taskHubName": task_hub,
@@ -55,8 +68,8 @@ def client_binding_data(base_url: str, task_hub: str) -> str:
                 f"{{functionName}}[/{{instanceId}}]?timeout={{timeoutInSeconds}}&pollingInterval="
                 f"{{intervalInSeconds}}&{query}",
             },
-            "managementUrls": management_urls(base_url, task_hub, placeholder),
-            "rpcBaseUrl": f"{base_url}{RPC_PREFIX}/",
+            "managementUrls": management_urls(base_url, task_hub, placeholder, keys),
+            "rpcBaseUrl": rpc_base_url,
             "baseUrl": f"{base_url}{WEBHOOK_PREFIX}",
             "requiredQueryStringParameters": query,
             "httpBaseUrl": f"{base_url}{WEBHOOK_PREFIX}",
@@ -106,26 +119,29 @@ def _origin(request: web.Request) -> str:
 
 
 class ManagementApi:
-    def __init__(self, engine: DurableEngine, task_hub: str) -> None:
+    def __init__(self, engine: DurableEngine, task_hub: str, keys: HostKeys) -> None:
         self.engine = engine
         self.task_hub = task_hub
+        self.keys = keys
 
     def register(self, router: web.UrlDispatcher) -> None:
+        # Every handler behind the key check, so no route of this API can be reached without it.
+        guard = self.keys.require_durable
         for prefix in (WEBHOOK_PREFIX, RPC_PREFIX):
-            router.add_post(prefix + "/orchestrators/{name}", self.start)
-            router.add_post(prefix + "/orchestrators/{name}/{instance_id}", self.start)
-            router.add_get(prefix + "/instances", self.list_instances)
-            router.add_get(prefix + "/instances/", self.list_instances)
-            router.add_delete(prefix + "/instances", self.purge_many)
-            router.add_delete(prefix + "/instances/", self.purge_many)
-            router.add_get(prefix + "/instances/{instance_id}", self.status)
-            router.add_delete(prefix + "/instances/{instance_id}", self.purge)
-            router.add_post(prefix + "/instances/{instance_id}/raiseEvent/{event_name}", self.raise_event)
-            router.add_post(prefix + "/instances/{instance_id}/terminate", self.terminate)
-            router.add_post(prefix + "/instances/{instance_id}/suspend", self.suspend)
-            router.add_post(prefix + "/instances/{instance_id}/resume", self.resume)
-            router.add_post(prefix + "/instances/{instance_id}/rewind", self.not_supported)
-            router.add_post(prefix + "/instances/{instance_id}/restart", self.not_supported)
+            router.add_post(prefix + "/orchestrators/{name}", guard(self.start))
+            router.add_post(prefix + "/orchestrators/{name}/{instance_id}", guard(self.start))
+            for instances in (prefix + "/instances", prefix + "/instances/"):
+                router.add_get(instances, guard(self.list_instances))
+                router.add_delete(instances, guard(self.purge_many))
+            instance = prefix + "/instances/{instance_id}"
+            router.add_get(instance, guard(self.status))
+            router.add_delete(instance, guard(self.purge))
+            router.add_post(instance + "/raiseEvent/{event_name}", guard(self.raise_event))
+            router.add_post(instance + "/terminate", guard(self.terminate))
+            router.add_post(instance + "/suspend", guard(self.suspend))
+            router.add_post(instance + "/resume", guard(self.resume))
+            router.add_post(instance + "/rewind", guard(self.not_supported))
+            router.add_post(instance + "/restart", guard(self.not_supported))
 
     # -- handlers ------------------------------------------------------------------------------
 
@@ -142,7 +158,7 @@ class ManagementApi:
             return web.json_response({"Message": detail, "ExceptionMessage": detail}, status=400)
         if outcome is ClientOutcome.CONFLICT:
             return web.json_response({"Message": detail, "ExceptionMessage": detail}, status=409)
-        urls = management_urls(_origin(request), self.task_hub, detail)
+        urls = management_urls(_origin(request), self.task_hub, detail, self.keys)
         return web.json_response(urls, status=202, headers={"Location": urls["statusQueryGetUri"]})
 
     async def status(self, request: web.Request) -> web.Response:

@@ -31,6 +31,8 @@ ORCHESTRATION_TIMEOUT_S = 60.0
 POLL_INTERVAL_S = 0.2
 TERMINAL_STATUSES = frozenset({"Completed", "Failed", "Terminated", "Canceled"})
 DURABLE_WEBHOOKS = "/runtime/webhooks/durabletask"
+# Where devhost keeps its host keys (the shape of the Functions host's secrets/host.json).
+HOST_KEYS_FILE = "host-keys.json"
 
 # Environment variables handed to every host; one of them collides with local.settings.json
 # on purpose (an existing environment variable must win over local.settings.json).
@@ -61,6 +63,33 @@ class DevHost:
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
+
+    def host_keys(self) -> dict[str, str]:
+        """The master key and system keys the host made on its first start ({} before that).
+
+        Read from the data dir each time: a host started on the same data dir keeps its keys.
+        """
+        path = self.data_dir / HOST_KEYS_FILE
+        if not path.exists():
+            return {}
+        stored = json.loads(path.read_text())
+        keys = {"master": stored["masterKey"]["value"]}
+        keys.update({key["name"]: key["value"] for key in stored.get("systemKeys", [])})
+        return keys
+
+    @property
+    def master_key(self) -> str:
+        return self.host_keys()["master"]
+
+    @property
+    def durable_key(self) -> str:
+        """The ``durabletask_extension`` system key: the durable HTTP API only, as in the host."""
+        return self.host_keys()["durabletask_extension"]
+
+    def admin_headers(self) -> dict[str, str]:
+        """The master key as the host reads it: ``/admin/*`` and the durable HTTP API need it."""
+        master = self.host_keys().get("master")
+        return {"x-functions-key": master} if master else {}
 
     def _log_paths(self) -> tuple[Path, Path]:
         return (
@@ -112,7 +141,9 @@ class DevHost:
                     + self.output()
                 )
             try:
-                response = requests.get(self.url("/admin/host/status"), timeout=2)
+                response = requests.get(
+                    self.url("/admin/host/status"), headers=self.admin_headers(), timeout=2
+                )
                 if response.status_code == 200 and response.json().get("state") == "Running":
                     return
                 last_error = f"HTTP {response.status_code}: {response.text[:500]}"

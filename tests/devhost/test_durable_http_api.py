@@ -29,7 +29,12 @@ def _unique(prefix: str) -> str:
 
 
 def _instances_url(host) -> str:
-    return host.url(f"{DURABLE_WEBHOOKS}/instances")
+    """The instances route of the HTTP API, with the host's durable key (``code``), as the host wants."""
+    return host.url(f"{DURABLE_WEBHOOKS}/instances?code={host.durable_key}")
+
+
+def _instance_url(host, instance_id: str, action: str = "") -> str:
+    return host.url(f"{DURABLE_WEBHOOKS}/instances/{instance_id}{action}?code={host.durable_key}")
 
 
 def _start_waiting_instance(host, instance_id: str | None = None) -> dict:
@@ -167,7 +172,7 @@ def test_show_history_without_history_output_omits_activity_results(samples_host
 
 
 def test_status_of_an_unknown_instance_is_404(samples_host):
-    response = requests.get(f"{_instances_url(samples_host)}/{_unique('missing')}", timeout=30)
+    response = requests.get(_instance_url(samples_host, _unique("missing")), timeout=30)
     assert response.status_code == 404
 
 
@@ -188,7 +193,7 @@ def test_raise_event_via_send_event_post_uri_resumes_the_orchestration(samples_h
 
 
 def test_raise_event_to_unknown_instance_is_404(samples_host):
-    url = f"{_instances_url(samples_host)}/{_unique('missing')}/raiseEvent/Go"
+    url = _instance_url(samples_host, _unique("missing"), "/raiseEvent/Go")
     response = requests.post(url, json={"name": "nobody"}, timeout=30)
     assert response.status_code == 404
 
@@ -225,8 +230,8 @@ def test_terminate_a_completed_instance_is_410(samples_host):
 
 
 def test_terminate_an_unknown_instance_is_404(samples_host):
-    url = f"{_instances_url(samples_host)}/{_unique('missing')}/terminate?reason=nothing"
-    assert requests.post(url, timeout=30).status_code == 404
+    url = _instance_url(samples_host, _unique("missing"), "/terminate")
+    assert requests.post(url, params={"reason": "nothing"}, timeout=30).status_code == 404
 
 
 # ---------------------------------------------------------------------------
@@ -347,6 +352,7 @@ def test_start_orchestration_via_management_api(samples_host):
     instance_id = _unique("webhook-start")
     response = requests.post(
         samples_host.url(f"{DURABLE_WEBHOOKS}/orchestrators/fan_out_fan_in/{instance_id}"),
+        headers=samples_host.admin_headers(),
         json={"count": 4},
         timeout=30,
     )
@@ -364,7 +370,10 @@ def test_start_orchestration_via_management_api(samples_host):
 
 def test_start_unknown_orchestrator_via_management_api_is_400(samples_host):
     response = requests.post(
-        samples_host.url(f"{DURABLE_WEBHOOKS}/orchestrators/no_such_orchestrator"), json={}, timeout=30
+        samples_host.url(f"{DURABLE_WEBHOOKS}/orchestrators/no_such_orchestrator"),
+        headers=samples_host.admin_headers(),
+        json={},
+        timeout=30,
     )
     assert response.status_code == 400
 

@@ -12,7 +12,9 @@ import requests
 
 
 def test_host_status_reports_running(samples_host):
-    response = requests.get(samples_host.url("/admin/host/status"), timeout=10)
+    response = requests.get(
+        samples_host.url("/admin/host/status"), headers=samples_host.admin_headers(), timeout=10
+    )
     assert response.status_code == 200
     assert response.json()["state"] == "Running"
 

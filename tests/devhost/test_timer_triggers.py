@@ -387,12 +387,22 @@ def wait_for_runs(
 
 def run_now(host: DevHost, function: str, body: Any = None, raw: bytes | None = None) -> requests.Response:
     if raw is not None:
-        return requests.post(host.url(f"/admin/functions/{function}"), data=raw, timeout=10)
-    return requests.post(host.url(f"/admin/functions/{function}"), json=body, timeout=10)
+        return requests.post(
+            host.url(f"/admin/functions/{function}"), data=raw, headers=host.admin_headers(), timeout=10
+        )
+    return requests.post(
+        host.url(f"/admin/functions/{function}"), json=body, headers=host.admin_headers(), timeout=10
+    )
+
+
+def _host_status(host: DevHost) -> dict[str, Any]:
+    answer = requests.get(host.url("/admin/host/status"), headers=host.admin_headers(), timeout=10)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
 
 
 def test_timers_are_listed(timer_host: DevHost) -> None:
-    functions = requests.get(timer_host.url("/admin/host/status"), timeout=10).json()["functions"]
+    functions = _host_status(timer_host)["functions"]
     for name in ("every_two_seconds", "on_startup", "daily_report", "monitored", "failing", "runs"):
         assert name in functions
     output = timer_host.output()
@@ -410,7 +420,7 @@ def test_two_second_timer_runs_repeatedly(timer_host: DevHost) -> None:
 def test_failing_timer_keeps_its_schedule(timer_host: DevHost) -> None:
     wait_for_runs(timer_host, "failing", lambda r: len(r) >= 2, "2 runs of a failing timer")
     assert "Executed 'Functions.failing' (Failed" in timer_host.output()
-    assert requests.get(timer_host.url("/admin/host/status"), timeout=10).json()["state"] == "Running"
+    assert _host_status(timer_host)["state"] == "Running"
 
 
 def test_startup_timer_runs_once_at_start(timer_host: DevHost) -> None:

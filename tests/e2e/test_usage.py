@@ -175,7 +175,9 @@ def test_the_metering_timer_reports_settled_hours_to_the_marketplace(
     )
 
     host = own_platform_factory(**marketplace.devhost_env())
-    response = requests.post(host.url("/admin/functions/meter_usage"), json={"input": ""}, timeout=T)
+    response = requests.post(
+        host.url("/admin/functions/meter_usage"), json={"input": ""}, headers=host.admin_headers(), timeout=T
+    )
     assert response.status_code == 202, response.text
 
     deadline = time.monotonic() + 60

@@ -101,7 +101,9 @@ class StorageCounter:
 
 def episodes_of(host: Any, session_id: str) -> int:
     """The devhost's count of the session orchestrator's episodes (replays) since it started."""
-    answer = requests.get(host.url(f"/admin/durable/instances/{session_id}/replays"), timeout=30)
+    answer = requests.get(
+        host.url(f"/admin/durable/instances/{session_id}/replays"), headers=host.admin_headers(), timeout=30
+    )
     return int(answer.json()["episodes"]) if answer.status_code == 200 else 0
 
 
