@@ -46,6 +46,9 @@ def end_session(request: dict[str, Any]) -> dict[str, Any]:
     ended_at = datetime.fromisoformat(request["endedAt"]).astimezone(UTC)
     seconds = active_seconds(progress, ended_at)
     minutes = billed_minutes(seconds)
+    # First the channel refuses the session's connections and frames: once the record says it ended,
+    # the token must not open it again (a reconnecting client would find it still live otherwise).
+    _close_channel(platform, plan)
     # Its seat in the concurrency limit is free (before the record says it ended, so a client told
     # it ended can connect again at once); a re-run of this activity frees nothing twice.
     session_limits(platform).release(plan.organization_id, plan.channel_type, plan.session_id)
@@ -63,7 +66,6 @@ def end_session(request: dict[str, Any]) -> dict[str, Any]:
     record_session_usage(record, datetime.fromisoformat(progress.started_at), ended_at)
     _remember(platform, plan)
     close_tool_sockets(platform.settings, plan.session_id)  # its WebSocket tool servers' sockets
-    _close_channel(platform, plan)
     platform.session_connection.send(plan.session_id, [protocol.session_ended(request["reason"], minutes)])
     platform.session_connection.close(plan.session_id, reason=request["reason"])
     return {"activeSeconds": seconds, "billedMinutes": minutes}
