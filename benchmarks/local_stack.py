@@ -81,17 +81,6 @@ def create_project_key(host: DevHost, provider: dict[str, Any]) -> Key:
     return Key(key["key"])
 
 
-def scripted_speech_provider(base_url: str) -> dict[str, Any]:
-    """An OpenAI-compatible key's provider on the scripted model fake, with speech both ways."""
-    return {
-        "type": "openai-compatible",
-        "baseUrl": base_url,
-        "model": "gpt-scripted",
-        "transcriptionModel": "whisper-1",
-        "speechModel": "tts-1",
-    }
-
-
 def create_agent(host: DevHost, key: Key) -> str:
     """A new companion and an agent of it that does not end for inactivity within a benchmark."""
     companion = requests.post(

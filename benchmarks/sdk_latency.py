@@ -42,7 +42,6 @@ from benchmarks.local_stack import (  # noqa: E402
     create_project_key,
     local_stack,
     percentiles,
-    scripted_speech_provider,
 )
 from shared.audio.pcm import encode_chunk  # noqa: E402
 from tests.devhost.helpers import DevHost  # noqa: E402
@@ -172,7 +171,7 @@ def main(turns: int) -> None:
     with tempfile.TemporaryDirectory() as scratch, ScriptedOpenAI() as model:
         model.always_text("Noted.")
         model.transcribe_as("What are your hours on Saturday?")
-        provider = scripted_speech_provider(model.base_url)
+        provider = model.provider()
         with local_stack(Path(scratch) / "stack") as host:
             key = create_project_key(host, provider)
             agent_id = create_agent(host, key)

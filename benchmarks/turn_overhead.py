@@ -37,7 +37,6 @@ from benchmarks.local_stack import (  # noqa: E402
     create_project_key,
     local_stack,
     percentiles,
-    scripted_speech_provider,
 )
 from shared.audio.pcm import encode_chunk  # noqa: E402
 from shared.audio.turn_detection import DetectorState, TurnDetectionSettings, detect  # noqa: E402
@@ -151,7 +150,7 @@ def _concurrent(host: DevHost, provider: dict[str, str]) -> float:
 def main(turns: int) -> None:
     with tempfile.TemporaryDirectory() as scratch, ScriptedOpenAI() as model:
         model.always_text("Noted.")
-        provider = scripted_speech_provider(model.base_url)
+        provider = model.provider()
         # Latency on the plain stack; counts on a second one whose storage goes through a counting
         # proxy (the proxy's own time would distort the latency).
         with local_stack(Path(scratch) / "plain") as host:

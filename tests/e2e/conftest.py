@@ -105,15 +105,7 @@ def model() -> Iterator[ScriptedOpenAI]:
 @pytest.fixture
 def model_key(project_key_factory: Callable[..., ProjectKey], model: ScriptedOpenAI) -> ProjectKey:
     """A project key whose provider is the scripted model."""
-    return project_key_factory(
-        provider={
-            "type": "openai-compatible",
-            "baseUrl": model.base_url,
-            "model": "gpt-scripted",
-            "transcriptionModel": "whisper-1",
-            "speechModel": "tts-1",
-        }
-    )
+    return project_key_factory(provider=model.provider())
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -65,15 +65,7 @@ def world(platform, user_token, model) -> World:
     project = admin.ok("POST", f"/manage/organizations/{org}/projects", 201, json={"name": "Production"})[
         "id"
     ]
-    provider = {
-        "type": "openai-compatible",
-        "baseUrl": model.base_url,
-        "apiKey": "sk-scripted",
-        "model": "gpt-scripted",
-        "transcriptionModel": "whisper-1",
-        "speechModel": "tts-1",
-        "embeddingModel": "text-embedding-3-small",
-    }
+    provider = model.provider(apiKey="sk-scripted", embeddingModel="text-embedding-3-small")
     created = admin.ok(
         "POST", f"/manage/projects/{project}/api-keys", 201, json={"name": "Scripted", "provider": provider}
     )

@@ -80,14 +80,7 @@ def world(platform, user_token, model) -> World:
         "POST", f"/manage/organizations/{org}/members", 201, json={"email": member_email, "role": "member"}
     )
     project = admin.ok("POST", f"/manage/organizations/{org}/projects", 201, json={"name": "Website"})
-    provider = {
-        "type": "openai-compatible",
-        "baseUrl": model.base_url,
-        "apiKey": "sk-scripted",
-        "model": "gpt-scripted",
-        "transcriptionModel": "whisper-1",
-        "speechModel": "tts-1",
-    }
+    provider = model.provider(apiKey="sk-scripted")
     created = admin.ok(
         "POST",
         f"/manage/projects/{project['id']}/api-keys",

@@ -300,6 +300,18 @@ class ScriptedOpenAI(LoopbackServer):
         """For ``openai.OpenAI(base_url=...)`` and ``openai-compatible`` keys."""
         return f"{self.origin}/v1"
 
+    def provider(self, **extra: str) -> dict[str, Any]:
+        """A key's ``openai-compatible`` provider on this fake, which hears and speaks (the models it
+        serves); ``extra`` adds fields (``apiKey``, ``embeddingModel``...)."""
+        return {
+            "type": "openai-compatible",
+            "baseUrl": self.base_url,
+            "model": "gpt-scripted",
+            "transcriptionModel": "whisper-1",
+            "speechModel": "tts-1",
+            **extra,
+        }
+
     @property
     def azure_endpoint(self) -> str:
         """For ``openai.AzureOpenAI(azure_endpoint=...)`` and ``azure-openai`` keys."""
