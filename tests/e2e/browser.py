@@ -4,7 +4,7 @@ The Debian ``chromium`` package is used as it is (``executable_path``), never a 
 downloads. Its fake microphone plays a WAV file in a loop: ``fake_microphone_wav`` writes one from a
 speech fixture (PCM16 16 kHz) with silence around it, so the server hears one utterance per loop.
 
-Import the fixtures into a test module: ``from tests.e2e.browser import chromium_with_microphone, ...``.
+tests/e2e/conftest.py takes the fixtures in for every e2e module (each module gets its own, module-scoped).
 Screenshots go to ``artifacts_dir`` (``tests/artifacts/browser`` by default, kept after the run).
 """
 

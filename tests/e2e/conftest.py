@@ -22,6 +22,12 @@ from shared.ids import new_id
 from shared.settings import Settings, load_settings
 from shared.storage import TableRepository, table_service
 from tests.devhost.helpers import REPO_ROOT, DevHost, free_port
+from tests.e2e.browser import (  # noqa: F401 (the browser fixtures, for every e2e module; module-scoped)
+    artifacts_dir,
+    chromium,
+    chromium_with_microphone,
+    playwright_driver,
+)
 from tests.e2e.openapi_conformance import ConformanceChecker
 from tests.fakes.scripted_openai import ScriptedOpenAI
 from tests.fakes.tool_sockets_worker import ToolSocketsWorker

@@ -21,18 +21,12 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from tests.e2e import browser
 from tests.e2e.test_dashboard_resources import AVATAR, TIMES, WAIT_MS, _drop_file
 from tests.e2e.test_dashboard_shell import _open, _sign_in
 from tests.e2e.test_dashboard_usage import _check_usage_page, _expect_listed
 from tests.e2e.test_playground import GREETING, _connect, _end, _typed_turn
 from tests.fakes.scripted_openai import RecordedRequest, TextReply
 from tests.management.manage_client import Caller, fresh_email
-
-# The browser fixtures (tests/e2e/browser.py), taken into this module for pytest to find.
-playwright_driver = browser.playwright_driver
-chromium = browser.chromium
-artifacts_dir = browser.artifacts_dir
 
 ALLERGEN_GUIDE = (
     "# Allergens\n\nEvery dish on the Bistro Nine menu can be made gluten free on request.\n\n"

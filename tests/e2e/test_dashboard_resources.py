@@ -27,13 +27,8 @@ import requests
 from playwright.sync_api import Browser, Page, expect
 
 from tests.devhost.helpers import REPO_ROOT
-from tests.e2e import browser
 from tests.fakes.scripted_openai import embedding_vector
 from tests.management.manage_client import Caller, fresh_email
-
-playwright_driver = browser.playwright_driver
-chromium = browser.chromium
-artifacts_dir = browser.artifacts_dir
 
 AVATAR = REPO_ROOT / "docs" / "samples" / "avatar.png"
 WAIT_MS = 30_000

@@ -16,13 +16,7 @@ from pathlib import Path
 import requests
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e import browser
 from tests.management.manage_client import Caller, fresh_email
-
-# The browser fixtures (tests/e2e/browser.py), taken into this module for pytest to find.
-playwright_driver = browser.playwright_driver
-chromium = browser.chromium
-artifacts_dir = browser.artifacts_dir
 
 ADMIN_NAV = ("nav-members", "nav-billing", "nav-settings")
 

@@ -23,7 +23,6 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e import browser
 from tests.e2e.builders import new_agent, new_weather_function
 from tests.e2e.session_client import SessionClient, open_connection
 from tests.e2e.test_knowledge_files import new_collection, upload_file, wait_until_done
@@ -39,11 +38,6 @@ FORECAST = {"forecast": "sunny", "celsius": 21}
 T = 30
 BYO_COLOUR = (0x24, 0x57, 0xD6)  # pages/usage/types.ts: byo_llm_minutes
 HOSTED_COLOUR = (0xE0, 0x7A, 0x1F)  # hosted_llm_minutes
-
-# The browser fixtures (tests/e2e/browser.py), taken into this module for pytest to find.
-playwright_driver = browser.playwright_driver
-chromium = browser.chromium
-artifacts_dir = browser.artifacts_dir
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ import requests
 from PIL import Image, ImageDraw
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e import browser
 from tests.e2e.builders import new_agent, new_weather_function
 from tests.fakes.scripted_openai import RecordedRequest, TextReply, ToolCall, ToolCallsReply
 from tests.management.manage_client import Caller, fresh_email
@@ -33,12 +32,6 @@ HOURS_ANSWER = "We are open from nine to five on Saturdays."
 TYPED_ANSWER = "Our terrace seats twelve people."
 WEATHER_ANSWER = "It is sunny in Paris today."
 WAIT_MS = 60_000
-
-# The browser fixtures (tests/e2e/browser.py), taken into this module for pytest to find.
-playwright_driver = browser.playwright_driver
-chromium = browser.chromium
-chromium_with_microphone = browser.chromium_with_microphone
-artifacts_dir = browser.artifacts_dir
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,7 @@ import pytest
 import requests
 
 from tests.devhost.helpers import REPO_ROOT, free_port
-from tests.e2e import browser
 from tests.e2e.builders import create, new_agent
-
-playwright_driver = browser.playwright_driver
-chromium = browser.chromium
-artifacts_dir = browser.artifacts_dir
 
 SAMPLE = REPO_ROOT / "docs" / "samples" / "embed.html"
 T = 30

@@ -18,7 +18,6 @@ from playwright.sync_api import Browser
 
 from shared.sessions.gateway import SESSION_INDEX_TABLE, SessionIndexEntry
 from shared.storage import TableRepository, table_service
-from tests.e2e import browser
 from tests.e2e.browser import chromium_executable
 from tests.e2e.builders import new_agent, new_weather_function
 from tests.e2e.web_sdk_pages import (
@@ -32,12 +31,6 @@ from tests.e2e.web_sdk_pages import (
     wait_for_stats,
     webrtc_token,
 )
-
-# The browser fixtures (tests/e2e/browser.py), by name for pytest.
-playwright_driver = browser.playwright_driver
-chromium = browser.chromium
-chromium_with_microphone = browser.chromium_with_microphone
-artifacts_dir = browser.artifacts_dir
 
 HOURS = "what_are_your_hours.pcm"  # "What are your hours on Saturday?"
 

@@ -24,13 +24,9 @@ from typing import Any
 import pytest
 from aiohttp import WSMsgType, web
 
-from tests.e2e import browser
 from tests.e2e.builders import new_agent
 from tests.e2e.web_sdk_pages import SdkPageServer, open_sdk_page, stats, wait_for_event, webrtc_token
 from tests.fakes.speech_avatar import FakeSpeechAvatar
-
-playwright_driver = browser.playwright_driver
-chromium = browser.chromium
 
 SPEECH_KEY = "speech-key-0123456789abcdef"
 SYNTHESIS_PATH = "/tts/cognitiveservices/websocket/v1"

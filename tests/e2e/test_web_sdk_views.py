@@ -13,7 +13,6 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page
 
-from tests.e2e import browser
 from tests.e2e.builders import new_agent
 from tests.e2e.web_sdk_pages import (
     AVATAR_BACKGROUND,
@@ -29,11 +28,6 @@ from tests.e2e.web_sdk_pages import (
     wait_for_event,
     webrtc_token,
 )
-
-# The browser fixtures (tests/e2e/browser.py), by name for pytest.
-playwright_driver = browser.playwright_driver
-chromium = browser.chromium
-artifacts_dir = browser.artifacts_dir
 
 TEXT = {"modality": "text"}  # no microphone: these pages only look and listen
 CORNERS = [(0.01, 0.01), (0.99, 0.01), (0.01, 0.99), (0.99, 0.99)]
