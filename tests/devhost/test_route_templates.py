@@ -2,8 +2,8 @@
 
 import pytest
 
-from devhost.durable.engine import _retry_delay
 from devhost.durable.management_api import BadInput, payload_json
+from devhost.durable.scheduling import retry_delay
 from devhost.routes import RouteTable, RouteTemplateError, compile_route
 
 
@@ -72,4 +72,4 @@ def test_retry_delay_grows_by_the_backoff_coefficient_up_to_the_maximum_interval
         "backoffCoefficient": 2,
         "maxRetryIntervalInMilliseconds": 350,
     }
-    assert [_retry_delay(options, n).total_seconds() for n in (1, 2, 3, 4)] == [0.1, 0.2, 0.35, 0.35]
+    assert [retry_delay(options, n).total_seconds() for n in (1, 2, 3, 4)] == [0.1, 0.2, 0.35, 0.35]
