@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -59,6 +60,7 @@ log = logging.getLogger("omniagent.sessions")
 bp = df.Blueprint()
 
 WINDOW_TOKENS = 3000  # the prompt's recent turns; older ones are folded into its summary
+_reads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="model-turn-read")
 
 
 class _Turn:
@@ -66,11 +68,18 @@ class _Turn:
 
     def __init__(self, platform: Platform, plan: SessionPlan, request: dict[str, Any]) -> None:
         self.platform, self.plan, self.request = platform, plan, request
-        self.context: SessionContext = load_context(platform, plan)
-        self.config = self.context.config
         self.turn, self.round, self.turn_id = int(request["turn"]), int(request["round"]), request["turnId"]
         self.transcript = platform.repository(TRANSCRIPTS_TABLE, TranscriptEntry)
         self.inbox = platform.repository(INBOX_TABLE, InboxEntry)
+        # Round 0's inbox read and the context's (when this worker does not hold its version) are
+        # independent: the inbox is read meanwhile.
+        self.inbox_read: Future[list[InboxEntry]] | None = (
+            _reads.submit(read_after, self.inbox, plan.session_id, request.get("cursor", ""))
+            if self.round == 0
+            else None
+        )
+        self.context: SessionContext = load_context(platform, plan, request.get("contextVersion") or "")
+        self.config = self.context.config
         self.secret = open_secret(platform, self.config.sealed_provider_secret, self.config.key_record_id)
         self.lines: list[TranscriptEntry] = []  # written by save()
 
@@ -109,11 +118,12 @@ class _Turn:
         )
         self.context.window = window.to_json()
 
-    def save(self) -> None:
+    def save(self) -> str:
         """The round's transcript lines in one transaction (after the reply: nothing on the way to its
-        first delta), then the context. A round that dies before this is run again and writes them."""
+        first delta), then the context; answers the context's version for the next round. A round
+        that dies before this is run again and writes them."""
         self.transcript.upsert_all(self.plan.session_id, self.lines)
-        save_context(self.platform, self.plan, self.context)
+        return save_context(self.platform, self.plan, self.context)
 
     def next_item(self, item_id: str) -> str | None:
         previous, self.context.last_item_id = self.context.last_item_id, item_id
@@ -128,20 +138,18 @@ def run_model_turn(request: dict[str, Any]) -> dict[str, Any]:
         taken = _take_inbox(turn)
         turn.request["turnCursor"] = taken["cursor"]  # what arrives after it interrupts the reply
         if taken.get("question") is None:
-            turn.save()
-            return {**taken, "toolCalls": []}
+            return {**taken, "toolCalls": [], "contextVersion": turn.save()}
     else:
         taken = {"question": request.get("question") or ""}
         turn.remember("tool", tool_outcomes=_tool_outcomes(turn))
     result = _answer(turn, taken["question"])
-    turn.save()
-    return {**taken, **result}
+    return {**taken, **result, "contextVersion": turn.save()}
 
 
 def _take_inbox(turn: _Turn) -> dict[str, Any]:
     """Apply what precedes the turn's entry; answer ``question`` (None: nothing to answer)."""
-    cursor = turn.request.get("cursor", "")
-    read = split_at_turn(read_after(turn.inbox, turn.plan.session_id, cursor), cursor)
+    assert turn.inbox_read is not None
+    read = split_at_turn(turn.inbox_read.result(), turn.request.get("cursor", ""))
     ending, opening, reconnected = read.end_reason, None, False
     for entry in read.before:
         if entry.kind == "connected" and not turn.context.greeted:

@@ -134,6 +134,7 @@ def _turn(
         "turnId": turn_id,
         "round": 0,
         "cursor": progress.inbox_cursor,
+        "contextVersion": progress.context_version,
         # Without a client, every round reads the channel state: has a connection come back?
         "checkConnection": progress.disconnected_at is not None,
     }
@@ -187,9 +188,10 @@ def _turn(
             "waitedMs": waited_ms,
             "callOrder": [c["call_id"] for c in calls],
             "searched": searched,
+            "contextVersion": result.get("contextVersion", ""),
         }
         result = {**(yield context.call_activity(names.RUN_MODEL_TURN, request)), "cursor": result["cursor"]}
-    return progress, taken
+    return replace(progress, context_version=result.get("contextVersion", "")), taken
 
 
 def _await_implicit(

@@ -7,11 +7,15 @@ storage cost does not grow with the session, and an agent edit applies from the 
 The transcript stays complete in its table (``sessiontranscripts``); this is only what the prompt needs.
 
 Blob ``sessions/<session id>/context.json`` in container ``sessioncontext``. One writer at a time: the
-session's orchestrator runs one model round at a time.
+session's orchestrator runs one model round at a time. Each write answers the blob's ETag, which the
+orchestrator hands to the next round: a worker that wrote that very version keeps it in memory
+(``_Recent``) and reads nothing, any other worker (or a version it does not hold) reads the blob.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -97,8 +101,46 @@ def _name(session_id: str) -> str:
     return f"sessions/{session_id}/context.json"
 
 
-def load_context(platform: Platform, plan: SessionPlan) -> SessionContext:
-    """The session's context; on its first turn, the snapshot of its configuration."""
+class _Recent:
+    """The context versions this worker wrote last, by session (a bounded LRU): the bytes written and
+    their ETag. Only a version the orchestrator names is taken from here, so a round that ran on
+    another worker, or a write that was never confirmed (a crashed round), makes the next one read."""
+
+    SIZE = 256  # sessions; a context is at most a few tens of KB
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
+
+    def get(self, session_id: str, version: str) -> bytes | None:
+        with self._lock:
+            entry = self._entries.get(session_id)
+            if entry is None or entry[0] != version:
+                return None
+            self._entries.move_to_end(session_id)
+            return entry[1]
+
+    def put(self, session_id: str, version: str, data: bytes) -> None:
+        with self._lock:
+            self._entries[session_id] = (version, data)
+            self._entries.move_to_end(session_id)
+            while len(self._entries) > self.SIZE:
+                self._entries.popitem(last=False)
+
+    def drop(self, session_id: str) -> None:
+        with self._lock:
+            self._entries.pop(session_id, None)
+
+
+_recent = _Recent()
+
+
+def load_context(platform: Platform, plan: SessionPlan, version: str = "") -> SessionContext:
+    """The session's context at ``version`` (the ETag its last round wrote; "" before the first
+    write); on its first turn, the snapshot of its configuration."""
+    held = _recent.get(plan.session_id, version) if version else None
+    if held is not None:
+        return SessionContext.model_validate_json(held)
     store = platform.blob_store(CONTEXT_CONTAINER)
     try:
         return SessionContext.model_validate_json(store.get(_name(plan.session_id)).data)
@@ -106,12 +148,16 @@ def load_context(platform: Platform, plan: SessionPlan) -> SessionContext:
         return SessionContext(config=snapshot(platform, plan))
 
 
-def save_context(platform: Platform, plan: SessionPlan, context: SessionContext) -> None:
+def save_context(platform: Platform, plan: SessionPlan, context: SessionContext) -> str:
+    """Write the context; answers its version, for the next round's ``load_context``."""
     data = context.model_dump_json().encode()
-    platform.blob_store(CONTEXT_CONTAINER).put(_name(plan.session_id), data, "application/json")
+    version = platform.blob_store(CONTEXT_CONTAINER).put(_name(plan.session_id), data, "application/json")
+    _recent.put(plan.session_id, version, data)
+    return version
 
 
 def discard_context(platform: Platform, plan: SessionPlan) -> None:
+    _recent.drop(plan.session_id)
     platform.blob_store(CONTEXT_CONTAINER).delete(_name(plan.session_id))
 
 

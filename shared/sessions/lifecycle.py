@@ -89,6 +89,9 @@ class SessionProgress:
     unread: bool = False  # entries after the cursor are known to wait (take them before waiting again)
     # Since when the session has had no connection (its channel state said so), None while it has one.
     disconnected_at: str | None = None
+    # The version (ETag) of the session's context blob that its last round wrote: the worker that
+    # wrote it reads nothing (``shared/sessions/context.py``).
+    context_version: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

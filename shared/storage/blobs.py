@@ -35,6 +35,7 @@ MAX_READ_URL_LIFETIME = timedelta(days=7)
 class Blob:
     data: bytes
     content_type: str
+    etag: str = ""  # the version read (it changes with every write)
 
 
 def project_blob_name(project_id: str, *parts: str) -> str:
@@ -58,15 +59,15 @@ class BlobStore:
         self._lock = threading.Lock()
         self._browser_reads: bool | None = None
 
-    def put(self, name: str, data: bytes, content_type: str) -> None:
-        """Write the blob, replacing any previous content."""
+    def put(self, name: str, data: bytes, content_type: str) -> str:
+        """Write the blob, replacing any previous content; answers its new ETag."""
         check_blob_name(name)  # before _client(): a bad name must not even create the container
-        self._client().upload_blob(
-            name,
-            data,
-            overwrite=True,
-            content_settings=ContentSettings(content_type=content_type),
+        written = (
+            self._client()
+            .get_blob_client(name)
+            .upload_blob(data, overwrite=True, content_settings=ContentSettings(content_type=content_type))
         )
+        return str(written["etag"])
 
     def get(self, name: str) -> Blob:
         """The blob's bytes and content type; raises ``NotFound``."""
@@ -77,7 +78,7 @@ class BlobStore:
         except ResourceNotFoundError as error:
             raise NotFound(f"Blob {name!r} does not exist in {self.container_name!r}.") from error
         content_type = download.properties.content_settings.content_type or "application/octet-stream"
-        return Blob(data, content_type)
+        return Blob(data, content_type, str(download.properties.etag))
 
     def delete(self, name: str) -> None:
         """Delete the blob; deleting one that does not exist is not an error (like table deletes)."""

@@ -43,9 +43,10 @@ def test_a_text_turn_takes_two_episodes_and_the_same_storage_operations_at_turn_
     early_ops = [sum(operations[t].values()) for t in EARLY]
     late_ops = [sum(operations[t].values()) for t in LATE]
     assert late_ops == early_ops, (operations[EARLY.start], operations[LATE.start])
-    # channel state read, inbox write and read, context blob read and write, the transcript lines of
-    # the user and the agent in one transaction:
-    assert max(late_ops) <= 6, operations[LATE.start]
+    # channel state read, inbox write and read, the context blob written (the worker that wrote it
+    # holds that version: no read), the transcript lines of the user and the agent in one transaction:
+    assert max(late_ops) <= 5, operations[LATE.start]
+    assert operations[LATE.start][("blob", "sessioncontext")] == 1, operations[LATE.start]
     # The prompt holds a window of recent turns and a summary of the others, not the whole conversation.
     messages = model.chat_requests[-1].messages
     assert len(messages) < 2 * LATE.stop
