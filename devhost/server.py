@@ -98,7 +98,8 @@ class FunctionHost:
         ManagementApi(self.engine, self.index.task_hub_name, self.keys).register(app.router)
         if self.webpubsub is not None:
             self.webpubsub.register(app)
-        app.router.add_route("*", "/{tail:.*}", self._dispatch_http)
+        # (?s): a path parameter may hold an encoded newline (%0A); the app answers it, not aiohttp.
+        app.router.add_route("*", "/{tail:(?s:.*)}", self._dispatch_http)
         app.on_startup.append(self._on_startup)
         app.on_cleanup.append(self._on_cleanup)
         return app
