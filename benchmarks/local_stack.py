@@ -28,33 +28,45 @@ class Key:
 
 @contextmanager
 def local_stack(scratch: Path, **settings: str) -> Iterator[DevHost]:
-    """Azurite and a devhost serving the app (local mode, state under ``scratch``)."""
-    with counted_local_stack(scratch, **settings) as (host, _):
+    """Azurite and a devhost serving the app (local mode, state under ``scratch``), with nothing between
+    them: what latency is measured on."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    with running_azurite(scratch) as azurite, _devhost(scratch, azurite.connection_string, settings) as host:
         yield host
 
 
 @contextmanager
 def counted_local_stack(scratch: Path, **settings: str) -> Iterator[tuple[DevHost, StorageCounter]]:
-    """``local_stack`` whose storage operations are counted (a proxy in front of Azurite)."""
+    """``local_stack`` whose storage operations are counted (a proxy in front of Azurite; its own time
+    would distort latency)."""
     scratch.mkdir(parents=True, exist_ok=True)
-    with running_azurite(scratch) as azurite, StorageCounter(azurite) as counter:
-        host = DevHost(
-            app_dir=REPO_ROOT,
-            data_dir=scratch / "data",
-            log_dir=scratch / "logs",
-            environment={
-                "OMNI_ENVIRONMENT": "local",
-                "OMNI_STORAGE_CONNECTION_STRING": counter.connection_string,
-                "OMNI_LOCAL_STATE_DIR": str(scratch / "local-secrets"),
-                "OMNI_KNOWLEDGE_DIR": str(scratch / "knowledge"),
-                **settings,
-            },
-        )
-        host.start()
-        try:
-            yield host, counter
-        finally:
-            host.stop()
+    with (
+        running_azurite(scratch) as azurite,
+        StorageCounter(azurite) as counter,
+        _devhost(scratch, counter.connection_string, settings) as host,
+    ):
+        yield host, counter
+
+
+@contextmanager
+def _devhost(scratch: Path, storage: str, settings: dict[str, str]) -> Iterator[DevHost]:
+    host = DevHost(
+        app_dir=REPO_ROOT,
+        data_dir=scratch / "data",
+        log_dir=scratch / "logs",
+        environment={
+            "OMNI_ENVIRONMENT": "local",
+            "OMNI_STORAGE_CONNECTION_STRING": storage,
+            "OMNI_LOCAL_STATE_DIR": str(scratch / "local-secrets"),
+            "OMNI_KNOWLEDGE_DIR": str(scratch / "knowledge"),
+            **settings,
+        },
+    )
+    host.start()
+    try:
+        yield host
+    finally:
+        host.stop()
 
 
 def create_project_key(host: DevHost, provider: dict[str, Any]) -> Key:
