@@ -24,6 +24,7 @@ from shared.audio.errors import AudioError
 from shared.body_limits import DEFAULT_MAX_BODY_BYTES, check_body_size
 from shared.platform import Platform, get_platform
 from shared.sessions import protocol
+from shared.sessions.admission import RECONNECT_KEY_PARAMETER, SESSION_CONNECTED
 from shared.sessions.connection import session_group
 from shared.sessions.gateway import SessionGateway, session_gateway
 from shared.sessions.lifecycle import RECONNECTING_CHANNELS
@@ -71,10 +72,17 @@ def _handle_event(req: func.HttpRequest, durable: DurableClient) -> func.HttpRes
         case "azure.webpubsub.user.message":
             return _on_message(gateway, session_id, req.get_body())
         case "azure.webpubsub.sys.connect":
+            # One live socket per session (shared.sessions.admission): a second connect is refused.
+            sockets = platform.session_connection
             try:
-                gateway.live_session(session_id)
+                displaced = gateway.admit(session_id, connection_id, sockets.is_open, _reconnect_key(req))
             except ApiError as refused:
-                return func.HttpResponse(refused.description, status_code=401)
+                status = refused.status if refused.code == SESSION_CONNECTED else 401
+                return func.HttpResponse(
+                    json.dumps(refused.body()), status_code=status, mimetype="application/json"
+                )
+            for replaced in displaced:  # its holder came back with the key: the old socket goes
+                sockets.close_connection(replaced, "Replaced by the session's reconnected socket.")
             body = {"userId": session_id, "groups": [session_group(session_id)]}
             return func.HttpResponse(json.dumps(body), mimetype="application/json")
         case "azure.webpubsub.sys.connected":
@@ -102,9 +110,34 @@ def _on_connected(platform: Platform, gateway: SessionGateway, session_id: str, 
         record = mark_started(
             platform.repository(SESSIONS_TABLE, SessionRecord), project_id, session_id, datetime.now(UTC)
         )
-        gateway.client_connected(session_id, connection_id, record.channel_type in RECONNECTING_CHANNELS)
-    except (ApiError, NotFound):
+        key = gateway.client_connected(
+            session_id,
+            connection_id,
+            record.channel_type in RECONNECTING_CHANNELS,
+            platform.session_connection.is_open,
+        )
+        if key is not None:  # to this socket only: its holder's way back (shared.sessions.admission)
+            platform.session_connection.send_to_connection(connection_id, protocol.reconnect_key(key))
+    except ApiError as refused:
+        if refused.code != SESSION_CONNECTED:
+            log.info("session %s ended before its connection was recorded", session_id)
+            return
+        # Another connect took the slot first (a race the connect check cannot see): this one goes.
+        platform.session_connection.close_connection(connection_id, refused.description[:120])
+    except NotFound:
         log.info("session %s ended before its connection was recorded", session_id)
+
+
+def _reconnect_key(req: func.HttpRequest) -> str:
+    """The reconnect key on the client's URL, from the ``connect`` event's body (``query``: name ->
+    values)."""
+    try:
+        query = json.loads(req.get_body() or b"{}").get("query") or {}
+        values = query.get(RECONNECT_KEY_PARAMETER) or []
+    except (ValueError, AttributeError):
+        return ""
+    first = values[0] if isinstance(values, list) and values else values
+    return first if isinstance(first, str) else ""
 
 
 def _reconnects(platform: Platform, session_id: str) -> Callable[[str], bool]:

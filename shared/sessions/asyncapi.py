@@ -34,6 +34,11 @@ send `Authorization: Bearer`). On the first connection the server sends `avatar_
 {state: preparing}`, the session marker (`message_received` with `message.type = session`),
 `avatar_state_changed {state: ready}`, then the agent's greeting if it has one. A later connection
 (a reconnect) gets `avatar_state_changed {state: ready}` only: no marker, no greeting again.
+A session takes one live socket at a time: while one is open, another connect with the token is
+refused (HTTP 409, error body code `SessionConnected`) and hears nothing; once it has closed, a
+`webrtc` session takes one new socket with the same token during its reconnect grace. A `webrtc`
+socket is sent `reconnect_key {key}`: the token's URL with `&reconnect_key=<key>` takes the session
+back at once, even while the old socket still looks open (which is then closed).
 
 **Audio.** `send_audio` and `audio_received` carry base64 PCM16 (signed 16-bit little endian),
 16 kHz, mono. The microphone is a continuous stream in chunks of any size with no end marker: keep

@@ -46,3 +46,13 @@ class SessionConnection:
 
     def close(self, session_id: str, reason: str) -> None:
         self._client.close_group_connections(session_group(session_id), reason=reason)
+
+    def send_to_connection(self, connection_id: str, frame: dict[str, Any]) -> None:
+        self._client.send_to_connection(connection_id, frame, content_type="application/json")
+
+    def is_open(self, connection_id: str) -> bool:
+        """Whether the service still holds this client connection."""
+        return bool(self._client.connection_exists(connection_id))
+
+    def close_connection(self, connection_id: str, reason: str) -> None:
+        self._client.close_connection(connection_id, reason=reason)

@@ -29,6 +29,7 @@ from shared.audio.turn_detection import DetectionStep, DetectorState, TurnDetect
 from shared.audio.utterance import UtteranceBuffer
 from shared.concurrency import update_with_retry
 from shared.platform import get_platform
+from shared.sessions import admission
 from shared.sessions.inbox import INBOX_TABLE, InboxEntry, new_entry
 from shared.sessions.protocol import (
     Command,
@@ -60,6 +61,7 @@ class SessionIndexEntry(BaseModel):
     # connection said so.
     reconnects: bool | None = None
     disconnected_at: datetime | None = None  # since when a reconnecting session has had no connection
+    reconnect_key: str = ""  # the SHA-256 digest of the reconnect key its socket's holder was sent
 
 
 @dataclass(frozen=True)
@@ -185,21 +187,50 @@ class SessionGateway:
 
         self._change(session_id, claim, project_id)
 
-    def client_connected(self, session_id: str, connection_id: str, reconnects: bool) -> None:
-        """A client connection opened: counted, then a ``connected`` entry (the first opens the session;
-        a later one is told the session is ready, and ends a reconnecting session's wait)."""
+    def admit(
+        self, session_id: str, connection_id: str, still_open: Callable[[str], bool], offered_key: str = ""
+    ) -> list[str]:
+        """A client asks to connect: it takes the session's one slot, or is refused (409
+        ``SessionConnected``) while another connection is open, unless it offers the session's reconnect
+        key (``shared.sessions.admission``). Answers the open connections it displaced (to be closed)."""
+        displaced: list[list[str]] = []  # the attempt written: the last
+
+        def take(state: SessionIndexEntry) -> SessionIndexEntry:
+            taken = admission.admit(
+                session_id, state.connections, connection_id, still_open, state.reconnect_key, offered_key
+            )
+            displaced.append(taken.displaced)
+            return state.model_copy(update={"connections": taken.connections})
+
+        self._change(session_id, take)
+        return displaced[-1]
+
+    def client_connected(
+        self, session_id: str, connection_id: str, reconnects: bool, still_open: Callable[[str], bool]
+    ) -> str | None:
+        """A client connection opened: counted (admitted here if its connect was not seen, or lost the
+        slot to a racing connect: 409), then a ``connected`` entry (the first opens the session; a later
+        one is told the session is ready, and ends a reconnecting session's wait). Answers the new
+        reconnect key for the connection's holder when the session reconnects (webrtc), else None."""
+        key, digest = admission.new_reconnect_key() if reconnects else (None, "")
 
         def add(state: SessionIndexEntry) -> SessionIndexEntry:
-            others = [c for c in state.connections if c != connection_id]
+            admitted = (
+                state.connections
+                if connection_id in state.connections
+                else admission.admit(session_id, state.connections, connection_id, still_open).connections
+            )
             update = {
-                "connections": [*others, connection_id],
+                "connections": admitted,
                 "reconnects": reconnects,
                 "disconnected_at": None,
+                "reconnect_key": digest,
             }
             return state.model_copy(update=update)
 
         self._change(session_id, add)
         self._enqueue(session_id, new_entry("connected"), wake=True)
+        return key
 
     def client_disconnected(
         self, session_id: str, connection_id: str, reconnects: Callable[[str], bool]
@@ -207,7 +238,11 @@ class SessionGateway:
         """A client connection closed. A session that does not reconnect ends (the client's end: closing
         the socket ends a WebSocket session, as published); one that does hears it (``disconnected``)
         only when its last connection is gone, and waits for a new one. ``reconnects(project_id)`` says
-        which, for a session none of whose connections was counted yet."""
+        which, for a session none of whose connections was counted yet. A connection never admitted
+        (refused, or replaced) changes nothing: it cannot end the session of the one that holds it."""
+        counted = self.channel_state(session_id)
+        if counted is None or connection_id not in counted.connections:
+            return
         heard: list[tuple[bool, bool]] = []  # (reconnects, the last one went): the attempt written
 
         def drop(state: SessionIndexEntry) -> SessionIndexEntry:

@@ -199,6 +199,14 @@ class SessionEnded(_Data):
     billed_minutes: int
 
 
+class ReconnectKey(_Data):
+    """Extension (`webrtc` sessions): the key this socket's holder reconnects with, a new one for every
+    connection. Opening the token's URL with `&reconnect_key=<key>` takes the session's one socket
+    even while the old one still looks open (and closes it); the token alone is refused (409) then."""
+
+    key: str
+
+
 class ErrorEvent(_Data):
     """Extension: a command was refused, or something failed; the session goes on unless it ends."""
 
@@ -217,9 +225,10 @@ EVENTS: dict[str, type[_Data]] = {
     "ui_update": _Data,
     "inactivity_warning": InactivityWarning,
     "session_ended": SessionEnded,
+    "reconnect_key": ReconnectKey,
     "error": ErrorEvent,
 }
-EXTENSION_EVENTS = frozenset({"inactivity_warning", "session_ended", "error"})
+EXTENSION_EVENTS = frozenset({"inactivity_warning", "session_ended", "reconnect_key", "error"})
 
 
 def event(name: str, data: BaseModel | dict[str, Any]) -> dict[str, Any]:
@@ -274,6 +283,10 @@ def inactivity_warning(seconds_remaining: int) -> dict[str, Any]:
 
 def session_ended(reason: str, billed_minutes: int) -> dict[str, Any]:
     return event("session_ended", SessionEnded(reason=reason, billed_minutes=billed_minutes))
+
+
+def reconnect_key(key: str) -> dict[str, Any]:
+    return event("reconnect_key", ReconnectKey(key=key))
 
 
 def error(code: str, message_text: str) -> dict[str, Any]:

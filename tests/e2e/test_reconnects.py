@@ -1,21 +1,24 @@
 """A lost connection over HTTP/WebSocket against the local stack: a `webrtc` session waits out a grace
 period (`OMNI_RECONNECT_GRACE_SECONDS`) for a new connection with the same token and goes on; past it
-it ends (`connection_lost`, billed); two overlapping connections keep it; a `websocket` session still
-ends as soon as its socket closes (as published)."""
+it ends (`connection_lost`, billed); a second socket while one is live is refused (409
+`SessionConnected`, either channel); a `websocket` session still ends as soon as its socket closes (as
+published)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 
 import pytest
 import requests
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from shared.sessions.gateway import SESSION_INDEX_TABLE, SessionIndexEntry
 from shared.sessions.inbox import INBOX_TABLE, InboxEntry
 from shared.storage import TableRepository, table_service
 from tests.e2e.builders import new_agent
-from tests.e2e.session_client import SessionClient, events_named, message_of, open_connection
+from tests.e2e.session_client import SessionClient, events_named, message_of, open_connection, token_of
 
 T = 30
 
@@ -120,7 +123,38 @@ def test_a_webrtc_session_left_closed_past_the_grace_ends_and_is_billed(
     assert refused.value.response.status_code == 401
 
 
-def test_a_second_connection_keeps_the_session_when_the_first_closes(platform, model, model_key):
+def _refused_connect(answer: dict) -> tuple[int, dict]:
+    with pytest.raises(InvalidStatus) as refused:
+        SessionClient(answer)
+    response = refused.value.response
+    return response.status_code, json.loads(response.body or b"{}")
+
+
+@pytest.mark.parametrize("channel_type", ["webrtc", "websocket"])
+def test_a_second_connection_while_one_is_live_is_refused_and_hears_nothing(
+    platform, model, model_key, channel_type
+):
+    """Issue 16, defect 8: a leaked URL cannot listen in while the user is connected."""
+    agent = new_agent(platform, model_key)
+    model.reply_text("Only you hear this.")
+    answer = open_connection(platform, model_key, agent["id"], channelType=channel_type, modality="text")
+    session_id = answer["connection"]["id"]
+    with SessionClient(answer) as first:
+        first.receive_until("avatar_state_changed", state="ready")
+        status, body = _refused_connect(answer)
+        again, _ = _refused_connect(answer)
+        assert first.ask("Who hears this?") == "Only you hear this."
+        state = _channel_state(platform.settings, session_id)
+        record = _record(platform, model_key, session_id)
+        first.end()
+
+    assert (status, body["code"], again) == (409, "SessionConnected", 409)
+    assert len(state.connections) == 1 and state.live
+    assert record["status"] == "started"
+    assert _inbox_kinds(platform.settings, session_id).count("connected") == 1
+
+
+def test_a_webrtc_reconnect_is_taken_only_once_the_live_socket_has_closed(platform, model, model_key):
     agent = new_agent(platform, model_key)
     model.reply_text("Still here.")
     answer = _webrtc(platform, model_key, agent["id"])
@@ -128,20 +162,65 @@ def test_a_second_connection_keeps_the_session_when_the_first_closes(platform, m
     first = SessionClient(answer)
     try:
         first.receive_until("avatar_state_changed", state="ready")
-        with SessionClient(answer) as second:
-            second.receive_until("avatar_state_changed", state="ready")
-            first.close()
-            state = _heard_closed(platform.settings, session_id, still_open=1)
-            assert second.ask("Are you there?") == "Still here."
-            record = _record(platform, model_key, session_id)
-            second.end()
+        refused, _ = _refused_connect(answer)
     finally:
         first.close()
+    _heard_closed(platform.settings, session_id)
+    with SessionClient(answer) as second:
+        second.receive_until("avatar_state_changed", state="ready")
+        assert second.ask("Are you there?") == "Still here."
+        after, _ = _refused_connect(answer)  # the reconnected socket holds the slot in turn
+        record = _record(platform, model_key, session_id)
+        second.end()
 
-    assert state.live and state.disconnected_at is None
+    assert (refused, after) == (409, 409)
     assert record["status"] == "started"
-    kinds = _inbox_kinds(platform.settings, session_id)
-    assert "disconnected" not in kinds and kinds.count("connected") == 2
+    assert _inbox_kinds(platform.settings, session_id).count("connected") == 2
+
+
+def _key_of(client: SessionClient) -> str:
+    """The reconnect key this socket was sent (before or after its ``ready``)."""
+    for frame in client.seen:
+        if frame["event"] == "reconnect_key":
+            return str(frame["data"]["key"])
+    return str(client.receive_until("reconnect_key")[-1]["data"]["key"])
+
+
+def _with_key(answer: dict, key: str) -> dict:
+    token = token_of(answer)
+    token["url"] += f"&reconnect_key={key}"
+    return {**answer, "token": base64.b64encode(json.dumps(token).encode()).decode()}
+
+
+def test_a_webrtc_client_back_with_its_reconnect_key_replaces_a_socket_that_still_looks_open(
+    platform, model, model_key
+):
+    """A network change the platform has not noticed: the old socket is still open on its side."""
+    agent = new_agent(platform, model_key)
+    model.reply_text("Welcome back.")
+    answer = _webrtc(platform, model_key, agent["id"])
+    session_id = answer["connection"]["id"]
+    with SessionClient(answer) as first:
+        first.receive_until("avatar_state_changed", state="ready")
+        key = _key_of(first)
+        bare, _ = _refused_connect(answer)
+        wrong, _ = _refused_connect(_with_key(answer, key[::-1]))
+        with SessionClient(_with_key(answer, key)) as second:
+            with pytest.raises(ConnectionClosed):
+                while True:  # the replaced socket is closed by the platform
+                    first.receive(timeout=T)
+            second.receive_until("avatar_state_changed", state="ready")
+            new_key = _key_of(second)
+            assert second.ask("Still there?") == "Welcome back."
+            used, _ = _refused_connect(_with_key(answer, key))  # each connection gets a new key
+            state = _channel_state(platform.settings, session_id)
+            second.end()
+
+    assert (bare, wrong, used) == (409, 409, 409)
+    assert new_key != key
+    assert len(state.connections) == 1 and state.disconnected_at is None
+    assert _inbox_kinds(platform.settings, session_id).count("connected") == 2
+    assert "disconnected" not in _inbox_kinds(platform.settings, session_id)
 
 
 def test_a_websocket_session_still_ends_as_soon_as_its_socket_closes(platform, model, model_key):

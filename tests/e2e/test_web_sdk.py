@@ -232,7 +232,8 @@ def test_a_dropped_connection_is_reopened_to_the_same_url_and_the_session_goes_o
     platform, model, model_key, chromium, pages
 ):
     """The network drops the page's socket (the platform's side stays open, as when a proxy or a
-    Wi-Fi change loses it): the SDK reconnects with the same token and the conversation continues."""
+    Wi-Fi change loses it): the SDK reconnects with the same token and its reconnect key, which takes
+    the session over from the socket still open, and the conversation continues."""
     agent = new_agent(platform, model_key)
     model.reply_text("Before the drop.")
     model.reply_text("After the drop.")
@@ -274,7 +275,10 @@ def test_a_dropped_connection_is_reopened_to_the_same_url_and_the_session_goes_o
     assert lost["data"]["code"] == 4000
     assert reconnected["data"] == {"attempts": 1}
     assert names.index("connection_lost") < names.index("reconnecting") < names.index("reconnected")
-    assert urls == [decoded["url"], decoded["url"]]  # the same URL, the same access token
+    # The same URL and access token, with the reconnect key the first socket was sent: the platform
+    # still holds that socket open, and only its holder's key takes the session over from it.
+    assert urls[0] == decoded["url"] and urls[1].startswith(decoded["url"] + "&reconnect_key=")
+    assert len(urls) == 2 and len(urls[1]) > len(decoded["url"]) + len("&reconnect_key=") + 40
     assert seen["reconnects"] == 1 and not seen["ended"]
     assert "session_ended" not in names and "error" not in names
 

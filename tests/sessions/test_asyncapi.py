@@ -108,6 +108,7 @@ def test_extensions_are_marked_and_described_and_nothing_else_is():
         "receiveEndSession",
         "sendInactivityWarning",
         "sendSessionEnded",
+        "sendReconnectKey",
         "sendError",
     }
 
@@ -137,6 +138,7 @@ BUILT_EVENTS = [
     protocol.function_timeout("c1", "lookup"),
     protocol.ui_update({"panel": "open"}),
     protocol.inactivity_warning(30),
+    protocol.reconnect_key("k3y"),
     protocol.session_ended("client", 1),
     protocol.error("UnknownCommand", "no such command"),
 ]

@@ -1,6 +1,6 @@
 """The session gateway's channel state against Azurite: closing races with audio and repeats harmlessly,
-an implicit call's output is taken once, connections are counted by id and only the last one's loss
-is heard."""
+an implicit call's output is taken once, a session takes one live connection at a time (issue 16,
+defect 8) and a reconnecting one hears only that it went."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from shared.api_errors import ApiError
 from shared.audio.pcm import encode_chunk
 from shared.audio.utterance import UtteranceBuffer
+from shared.sessions.admission import key_digest
 from shared.sessions.gateway import SessionGateway, SessionIndexEntry
 from shared.sessions.inbox import InboxEntry
 from shared.sessions.protocol import SendAudio, SendFunctionOutput
@@ -76,29 +77,104 @@ def _woken(calls: list) -> list[str]:
     return [payload["kind"] for _, _, payload in calls]
 
 
-def test_a_reconnecting_session_hears_only_that_its_last_connection_went_in_either_order(gateway, woken):
-    gateway.client_connected(SESSION, "conn_a", reconnects=True)
-    gateway.client_connected(SESSION, "conn_b", reconnects=True)  # the new one before the old one's end
+def _open(*ids: str):
+    """What Web PubSub says of a connection: open if it is one of ``ids``."""
+    return lambda connection_id: connection_id in ids
+
+
+def test_a_reconnecting_session_takes_a_new_socket_only_once_the_live_one_is_gone(gateway, woken):
+    gateway.admit(SESSION, "conn_a", _open())
+    gateway.client_connected(SESSION, "conn_a", True, _open("conn_a"))
+    assert _refusal(lambda: gateway.admit(SESSION, "conn_b", _open("conn_a"))) == "SessionConnected"
+    gateway.client_disconnected(SESSION, "conn_b", lambda _: True)  # the refused one's close: nothing
+    assert _woken(woken) == ["connected"]
     gateway.client_disconnected(SESSION, "conn_a", lambda _: True)
-    assert _woken(woken) == ["connected", "connected"]
-    assert gateway.channel_state(SESSION).connections == ["conn_b"]
-    gateway.client_disconnected(SESSION, "conn_b", lambda _: True)
-    gateway.client_disconnected(SESSION, "conn_b", lambda _: True)  # delivered again: heard once
+    gateway.client_disconnected(SESSION, "conn_a", lambda _: True)  # delivered again: heard once
     lost = gateway.channel_state(SESSION)
-    assert _woken(woken) == ["connected", "connected", "disconnected"]
+    assert _woken(woken) == ["connected", "disconnected"]
     assert lost.connections == [] and lost.disconnected_at is not None and lost.live
-    gateway.client_connected(SESSION, "conn_c", reconnects=True)
+    gateway.admit(SESSION, "conn_c", _open())
+    gateway.client_connected(SESSION, "conn_c", True, _open("conn_c"))
     back = gateway.channel_state(SESSION)
     assert back.connections == ["conn_c"] and back.disconnected_at is None
     assert _woken(woken)[-1] == "connected"
 
 
-def test_a_session_that_does_not_reconnect_ends_when_a_connection_closes(gateway, woken):
+def test_the_holders_reconnect_key_takes_the_slot_from_a_socket_that_still_looks_open(gateway, woken):
+    """A network change the service has not noticed: the Web SDK comes back with its key."""
+    gateway.admit(SESSION, "conn_a", _open())
+    key = gateway.client_connected(SESSION, "conn_a", True, _open("conn_a"))
+    assert key and gateway.channel_state(SESSION).reconnect_key == key_digest(key)  # only its digest kept
+    wrong = _refusal(lambda: gateway.admit(SESSION, "conn_b", _open("conn_a"), key + "x"))
+    assert wrong == "SessionConnected"
+    assert gateway.admit(SESSION, "conn_b", _open("conn_a"), key) == ["conn_a"]  # to be closed
+    second = gateway.client_connected(SESSION, "conn_b", True, _open("conn_b"))
+    used = _refusal(lambda: gateway.admit(SESSION, "conn_c", _open("conn_b"), key))  # a new key each time
+    gateway.client_disconnected(SESSION, "conn_a", lambda _: True)  # the displaced one's close: nothing
+    assert (second != key, used) == (True, "SessionConnected")
+    assert gateway.channel_state(SESSION).connections == ["conn_b"]
+    assert _woken(woken) == ["connected", "connected"]
+
+
+def test_a_session_that_does_not_reconnect_gets_no_reconnect_key(gateway):
+    gateway.admit(SESSION, "conn_a", _open())
+    assert gateway.client_connected(SESSION, "conn_a", False, _open("conn_a")) is None
+    assert _refusal(lambda: gateway.admit(SESSION, "conn_b", _open("conn_a"), "")) == "SessionConnected"
+
+
+def test_a_connection_the_service_no_longer_holds_gives_up_its_slot(gateway, woken):
+    """A ``disconnected`` event lost (the app down, the devhost crashed with its stand-in)."""
+    gateway.admit(SESSION, "conn_a", _open())
+    gateway.client_connected(SESSION, "conn_a", False, _open("conn_a"))
+    gateway.admit(SESSION, "conn_b", _open())  # conn_a is gone, though never heard closing
+    gateway.client_connected(SESSION, "conn_b", False, _open("conn_b"))
+    gateway.client_disconnected(SESSION, "conn_a", lambda _: pytest.fail("not counted any more"))
+    assert gateway.channel_state(SESSION).connections == ["conn_b"]
+    assert _woken(woken) == ["connected", "connected"]
+
+
+def test_of_racing_connects_exactly_one_takes_the_slot(gateway):
+    def connect(connection_id: str) -> str:
+        try:
+            gateway.admit(SESSION, connection_id, lambda _: True)
+        except ApiError as refused:
+            return refused.code
+        return "admitted"
+
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(connect, [f"conn_{n}" for n in range(6)]))
+    assert sorted(answers) == ["SessionConnected"] * 5 + ["admitted"]
+    (holder,) = gateway.channel_state(SESSION).connections
+    assert answers[int(holder.removeprefix("conn_"))] == "admitted"
+
+
+def test_a_connection_whose_slot_a_racing_connect_took_is_refused_when_it_opens(gateway, woken):
+    gateway.admit(SESSION, "conn_a", _open())
+    gateway.admit(SESSION, "conn_b", _open())  # conn_a was not open yet: its slot went to conn_b
+    refused = _refusal(lambda: gateway.client_connected(SESSION, "conn_a", True, _open("conn_a", "conn_b")))
+    assert refused == "SessionConnected"
+    assert gateway.channel_state(SESSION).connections == ["conn_b"] and woken == []
+
+
+def test_a_connection_never_admitted_is_admitted_when_it_opens_if_the_slot_is_free(gateway, woken):
+    """A hub whose event handler does not take ``connect`` events: the rule holds at ``connected``."""
+    gateway.client_connected(SESSION, "conn_a", True, _open("conn_a"))
+    refused = _refusal(lambda: gateway.client_connected(SESSION, "conn_b", True, _open("conn_a", "conn_b")))
+    assert refused == "SessionConnected"
+    assert gateway.channel_state(SESSION).connections == ["conn_a"] and _woken(woken) == ["connected"]
+
+
+def test_a_session_that_does_not_reconnect_ends_when_its_connection_closes(gateway, woken):
     asked: list[str] = []
+    gateway.admit(SESSION, "conn_a", _open())  # admitted, closed before it opened
     gateway.client_disconnected(SESSION, "conn_a", lambda project: asked.append(project) or False)
-    assert asked == ["proj_a"]  # nothing counted yet: its record says the transport
-    gateway.client_connected(SESSION, "conn_b", reconnects=False)
-    gateway.client_connected(SESSION, "conn_c", reconnects=False)
-    gateway.client_disconnected(SESSION, "conn_b", lambda _: pytest.fail("the channel state knows"))
-    assert _woken(woken) == ["end", "connected", "connected", "end"]
-    assert gateway.channel_state(SESSION).disconnected_at is None
+    assert asked == ["proj_a"]  # never opened: its record says the transport
+    assert _woken(woken) == ["end"]
+
+
+def test_a_refused_connection_closing_does_not_end_the_session_of_the_one_that_holds_it(gateway, woken):
+    gateway.admit(SESSION, "conn_a", _open())
+    gateway.client_connected(SESSION, "conn_a", False, _open("conn_a"))
+    gateway.client_disconnected(SESSION, "conn_leaked", lambda _: pytest.fail("never admitted"))
+    gateway.client_disconnected(SESSION, "conn_a", lambda _: pytest.fail("the channel state knows"))
+    assert _woken(woken) == ["connected", "end"]

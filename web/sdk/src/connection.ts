@@ -1,5 +1,8 @@
 // The session's socket (Web PubSub, the live protocol), reopened to the same URL with backoff when it
-// closes while the session lives: Web PubSub accepts a new connection with the same access token.
+// closes while the session lives: the platform takes one live socket per session, so a try made before
+// it has seen the old socket close is refused (409) and a later try is taken. A webrtc session also
+// sends the socket's holder a reconnect key (`reconnect_key`, new on every connection): a try with it
+// takes the session back at once, even while the old socket still looks open to the platform.
 import type { OmniagentEvent } from "./index";
 
 export const MAX_RECONNECT_ATTEMPTS = 5;
@@ -20,6 +23,7 @@ export class LiveConnection {
   private socket: WebSocket | null = null;
   private closedByUs = false;
   private retryTimer: number | undefined;
+  private reconnectKey = "";
   reconnects = 0;
 
   constructor(
@@ -61,7 +65,8 @@ export class LiveConnection {
   /** A new socket to the URL: `opened` once it is open, `failed` if it closes before; a socket that
    * closes after opening is a lost connection (unless we closed it). */
   private connect(opened: () => void, failed: (code: number) => void): void {
-    const socket = new WebSocket(this.url);
+    const url = this.reconnectKey ? withReconnectKey(this.url, this.reconnectKey) : this.url;
+    const socket = new WebSocket(url);
     this.socket = socket; // the current one, even while it opens: close() must reach it
     let open = false;
     socket.addEventListener("open", () => {
@@ -87,6 +92,11 @@ export class LiveConnection {
       return;
     }
     if (typeof frame === "object" && frame !== null && typeof (frame as OmniagentEvent).event === "string") {
+      const key = reconnectKeyOf(frame as OmniagentEvent);
+      if (key !== null) {
+        this.reconnectKey = key; // the connection's own business: not an event for the page
+        return;
+      }
       this.handlers.onEvent(frame as OmniagentEvent);
     }
   }
@@ -131,4 +141,16 @@ export class LiveConnection {
       );
     }, delayMs);
   }
+}
+
+function reconnectKeyOf(event: OmniagentEvent): string | null {
+  if (event.event !== "reconnect_key") return null;
+  const key = (event.data as { key?: unknown } | undefined)?.key;
+  return typeof key === "string" ? key : null;
+}
+
+function withReconnectKey(url: string, key: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set("reconnect_key", key);
+  return parsed.toString();
 }
