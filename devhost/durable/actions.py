@@ -36,7 +36,6 @@ class ActionType(IntEnum):
 UNSUPPORTED_ACTIONS = {
     ActionType.CALL_ENTITY: "durable entities (call_entity)",
     ActionType.SIGNAL_ENTITY: "durable entities (signal_entity)",
-    ActionType.CALL_HTTP: "durable HTTP calls (call_http)",
 }
 
 

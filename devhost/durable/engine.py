@@ -30,8 +30,9 @@ from typing import Any
 from .catalog import ActivityNotFound, FunctionCatalog
 from .episode import EpisodeRunner, ReplayStats
 from .history import EventType, HistoryEvent, event
+from .http_calls import HTTP_WORK, run_http_call
 from .instances import execution_started, new_instance, orchestration_message
-from .store import EpisodeWrite, Message, TaskHubStore
+from .store import EpisodeWrite, Message, NewMessage, TaskHubStore
 
 __all__ = ["ActivityNotFound", "ClientOutcome", "DurableEngine", "FunctionCatalog", "ReplayStats"]
 
@@ -49,7 +50,8 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-WorkRunner = Callable[["DurableEngine", Message], Awaitable[HistoryEvent]]
+# A runner answers the completion event, or the work message that takes over (a later HTTP poll).
+WorkRunner = Callable[["DurableEngine", Message], Awaitable[HistoryEvent | NewMessage]]
 
 
 async def run_activity_work(engine: DurableEngine, message: Message) -> HistoryEvent:
@@ -77,7 +79,7 @@ async def run_activity_work(engine: DurableEngine, message: Message) -> HistoryE
 
 
 # Message bodies written before the "work" field existed are activities.
-WORK_RUNNERS: dict[str, WorkRunner] = {"activity": run_activity_work}
+WORK_RUNNERS: dict[str, WorkRunner] = {"activity": run_activity_work, HTTP_WORK: run_http_call}
 
 
 class DurableEngine:
@@ -201,7 +203,7 @@ class DurableEngine:
                 if instance_id not in self._busy_instances:
                     self._busy_instances.add(instance_id)
                     self._spawn(self._process_instance(instance_id))
-            for message in self.store.activity_messages(exclude=self._running_activities):
+            for message in self.store.activity_messages(exclude=self._running_activities, now=now):
                 if len(self._running_activities) >= self._max_activities:
                     break
                 self._running_activities.add(message.id)
@@ -232,12 +234,11 @@ class DurableEngine:
         runner = WORK_RUNNERS[message.body.get("work", "activity")]
         try:
             outcome = await runner(self, message)
-            self.store.complete_activity(
-                message.id,
-                orchestration_message(
+            if not isinstance(outcome, NewMessage):
+                outcome = orchestration_message(
                     message.instance_id, outcome, self._clock(), execution_id=message.body["executionId"]
-                ),
-            )
+                )
+            self.store.complete_activity(message.id, outcome)
         finally:
             self._running_activities.discard(message.id)
             self.wake()

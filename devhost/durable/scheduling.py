@@ -18,6 +18,7 @@ from typing import Any
 from .actions import ActionType
 from .history import EventType, HistoryEvent, completion_target, event, format_timestamp, is_failure
 from .history import parse_timestamp as parse_history_timestamp
+from .http_calls import schedule_http_call
 from .instances import execution_started, new_instance, orchestration_message
 from .store import EpisodeWrite, Instance, NewMessage
 
@@ -116,6 +117,7 @@ SCHEDULERS: dict[ActionType, Scheduler] = {
     ActionType.CALL_ACTIVITY_WITH_RETRY: schedule_with_retry,
     ActionType.CALL_SUB_ORCHESTRATOR_WITH_RETRY: schedule_with_retry,
     ActionType.CREATE_TIMER: schedule_timer,
+    ActionType.CALL_HTTP: schedule_http_call,
 }
 
 

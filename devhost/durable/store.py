@@ -218,19 +218,21 @@ class TaskHubStore:
             ).fetchall()
         return [row[0] for row in rows]
 
-    def activity_messages(self, exclude: set[int]) -> list[Message]:
+    def activity_messages(self, exclude: set[int], now: float) -> list[Message]:
+        """Work due by ``now`` (a durable HTTP poll waits for its Retry-After)."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT id, instance_id, kind, visible_at, body FROM messages "
-                "WHERE kind = 'activity' ORDER BY id"
+                "WHERE kind = 'activity' AND visible_at <= ? ORDER BY id",
+                (now,),
             ).fetchall()
         return [_message_from_row(row) for row in rows if row[0] not in exclude]
 
     def next_visible_time(self, after: float) -> float | None:
-        """When the next orchestration message that is not yet visible (a timer) becomes visible."""
+        """When the next message that is not yet visible (a timer, an HTTP poll) becomes visible."""
         with self._lock:
             row = self._db.execute(
-                "SELECT MIN(visible_at) FROM messages WHERE kind = 'orchestration' AND visible_at > ?",
+                "SELECT MIN(visible_at) FROM messages WHERE visible_at > ?",
                 (after,),
             ).fetchone()
         return row[0] if row and row[0] is not None else None
