@@ -57,6 +57,8 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"  {name}: timerTrigger '{timer.schedule}' ({when}{extra})", flush=True)
     if index.timers and os.environ.get("WEBSITE_TIME_ZONE"):
         print("  (WEBSITE_TIME_ZONE is set, but devhost runs timer schedules in UTC)", flush=True)
+    for name, triggered in index.triggered.items():
+        print(f"  {name}: {triggered.describe(f'http://{args.host}:{args.port}')}", flush=True)
     for name, trigger_type in index.unsupported.items():
         print(f"  {name}: {trigger_type} (not served by devhost yet)", flush=True)
     if host.webpubsub is not None:
@@ -78,6 +80,8 @@ def _print_keys(keys: HostKeys, data_dir: Path) -> None:
         f"{keys.master}\n"
         f"devhost: durabletask_extension system key (the durable API only; in its status URLs): "
         f"{keys.durable}\n"
+        f"devhost: eventgrid_extension system key (the Event Grid trigger's webhook, as code=): "
+        f"{keys.eventgrid}\n"
         f"devhost: keys kept in {data_dir / KEYS_FILE} (delete it for new ones)",
         file=sys.stderr,
         flush=True,

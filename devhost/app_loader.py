@@ -19,6 +19,13 @@ from typing import Any
 
 import azure.functions as func
 
+from .bindings.spec import (
+    BindingError,
+    FunctionBindings,
+    TriggeredFunction,
+    read_bindings,
+    triggered_function,
+)
 from .schedule import CronSchedule, IntervalSchedule, ScheduleError, parse_schedule
 
 
@@ -66,6 +73,10 @@ class FunctionIndex:
     timers: dict[str, TimerFunction] = field(default_factory=dict)
     # Trigger types devhost does not serve yet (Web PubSub, Event Grid ...): function -> type.
     unsupported: dict[str, str] = field(default_factory=dict)
+    # Storage input/output bindings, by the user function they belong to (devhost/bindings/).
+    bindings: dict[Any, FunctionBindings] = field(default_factory=dict)
+    # Queue-, blob- and Event Grid-triggered functions.
+    triggered: dict[str, TriggeredFunction] = field(default_factory=dict)
 
 
 def load_local_settings(app_dir: Path) -> dict[str, str]:
@@ -136,7 +147,15 @@ def _index_function(index: FunctionIndex, function: Any) -> None:
     trigger = function.get_trigger()
     user_function = function.get_user_function()
     trigger_type = trigger.type
-    if trigger_type == "httpTrigger":
+    try:
+        served = read_bindings(function)  # refuses, at start, every binding devhost does not serve
+    except BindingError as error:
+        raise AppLoadError(str(error)) from error
+    if not served.empty:
+        index.bindings[user_function] = served
+    if served.trigger is not None:
+        index.triggered[name] = triggered_function(function, served)
+    elif trigger_type == "httpTrigger":
         bindings = function.get_bindings()
         client = next((b.name for b in bindings if b.type == "durableClient"), None)
         # The durable client middleware wraps the user's function; its signature is the user's.

@@ -6,6 +6,8 @@
   system key or the master key (an extension webhook's ``System`` level). The URLs the durable
   client binding hands the app (``managementUrls``, ``creationUrls``, so ``create_check_status_response``)
   carry the system key as ``code``, as the host's do.
+- The Event Grid trigger's webhook (``/runtime/webhooks/eventgrid``) needs the ``eventgrid_extension``
+  system key or the master key, as on the host (``devhost/bindings/event_grid.py``).
 - A key travels as the ``x-functions-key`` header or the ``code`` query parameter (the header wins, as
   in the host). devhost also reads it as the password of HTTP Basic auth: the Python SDK appends paths
   and its own query to ``rpcBaseUrl``, so a key can ride only in that URL's userinfo, which aiohttp
@@ -33,6 +35,8 @@ from aiohttp import web
 
 KEYS_FILE = "host-keys.json"
 DURABLE_SYSTEM_KEY = "durabletask_extension"
+# The Event Grid trigger's webhook (/runtime/webhooks/eventgrid) takes this system key or the master key.
+EVENTGRID_SYSTEM_KEY = "eventgrid_extension"
 KEY_HEADER = "x-functions-key"
 KEY_QUERY = "code"
 # The user name devhost puts in rpcBaseUrl's userinfo; only the password (the key) is checked.
@@ -49,13 +53,14 @@ class HostKeysError(RuntimeError):
 class HostKeys:
     master: str
     durable: str  # the durabletask_extension system key
+    eventgrid: str = ""  # the eventgrid_extension system key (made on first start, or added to older files)
 
     @classmethod
     def load_or_create(cls, data_dir: Path) -> HostKeys:
         path = data_dir / KEYS_FILE
         if path.exists():
             return cls._read(path)
-        keys = cls(master=_new_key(), durable=_new_key())
+        keys = cls(master=_new_key(), durable=_new_key(), eventgrid=_new_key())
         keys._write(path)
         return keys
 
@@ -73,13 +78,21 @@ class HostKeys:
             ) from error
         if not (isinstance(master, str) and master and isinstance(durable, str) and durable):
             raise HostKeysError(f"{path} holds an empty key: delete it to make new keys.")
-        return cls(master=master, durable=durable)
+        eventgrid = system.get(EVENTGRID_SYSTEM_KEY)
+        if isinstance(eventgrid, str) and eventgrid:
+            return cls(master=master, durable=durable, eventgrid=eventgrid)
+        keys = cls(master=master, durable=durable, eventgrid=_new_key())  # a file from before the key
+        keys._write(path)
+        return keys
 
     def _write(self, path: Path) -> None:
         document = {
             "masterKey": {"name": "master", "value": self.master, "encrypted": False},
             "functionKeys": [],
-            "systemKeys": [{"name": DURABLE_SYSTEM_KEY, "value": self.durable, "encrypted": False}],
+            "systemKeys": [
+                {"name": DURABLE_SYSTEM_KEY, "value": self.durable, "encrypted": False},
+                {"name": EVENTGRID_SYSTEM_KEY, "value": self.eventgrid, "encrypted": False},
+            ],
         }
         path.parent.mkdir(parents=True, exist_ok=True)
         # Written whole under a temporary name with 0600 from the start, then renamed: never readable
@@ -96,11 +109,17 @@ class HostKeys:
     def opens_durable(self, presented: str | None) -> bool:
         return _same(presented, self.durable) or _same(presented, self.master)
 
+    def opens_eventgrid(self, presented: str | None) -> bool:
+        return _same(presented, self.eventgrid) or _same(presented, self.master)
+
     def require_master(self, handler: Handler) -> Handler:
         return _guarded(self.opens_admin, handler)
 
     def require_durable(self, handler: Handler) -> Handler:
         return _guarded(self.opens_durable, handler)
+
+    def require_eventgrid(self, handler: Handler) -> Handler:
+        return _guarded(self.opens_eventgrid, handler)
 
 
 def presented_key(request: web.Request) -> str | None:

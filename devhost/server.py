@@ -28,6 +28,10 @@ from azure.functions import meta
 from azure.functions.durable_functions import ActivityTriggerConverter, OrchestrationTriggerConverter
 
 from .app_loader import DurableFunction, FunctionIndex, HttpFunction, TimerFunction
+from .bindings.expressions import json_properties
+from .bindings.invocation import http_binding_data
+from .bindings.runtime import BindingRuntime
+from .bindings.spec import TriggeredFunction
 from .durable.engine import ActivityNotFound, DurableEngine, FunctionCatalog
 from .durable.management_api import RPC_PREFIX, WEBHOOK_PREFIX, ManagementApi, client_binding_data
 from .durable.store import TaskHubStore
@@ -78,6 +82,8 @@ class FunctionHost:
             ),
         )
         self.timers = TimerScheduler(index.timers, data_dir / "timers", self._invoke_timer)
+        # Storage bindings on Azurite and the queue, blob and Event Grid triggers (devhost/bindings/).
+        self.bindings = BindingRuntime(index, self.keys, self._invoke_triggered)
         # The Web PubSub stand-in, when the app's connection string points at this host.
         wps_config = StandInConfig.from_environment(os.environ, port)
         self.webpubsub = WebPubSubStandIn(wps_config, self.base_url) if wps_config else None
@@ -96,6 +102,7 @@ class FunctionHost:
         app.router.add_get("/admin/durable/instances/{instance_id}/replays", admin(self._replay_stats))
         app.router.add_post("/admin/functions/{name}", admin(self._run_function_now))
         ManagementApi(self.engine, self.index.task_hub_name, self.keys).register(app.router)
+        self.bindings.register(app.router)
         if self.webpubsub is not None:
             self.webpubsub.register(app)
         # (?s): a path parameter may hold an encoded newline (%0A); the app answers it, not aiohttp.
@@ -107,9 +114,11 @@ class FunctionHost:
     async def _on_startup(self, _app: web.Application) -> None:
         await self.engine.start()
         self.timers.start()
+        self.bindings.start()
 
     async def _on_cleanup(self, _app: web.Application) -> None:
         await self.timers.stop()
+        await self.bindings.stop()
         await self.engine.stop()
         self._threads.shutdown(wait=False, cancel_futures=True)
         self.store.close()
@@ -135,6 +144,7 @@ class FunctionHost:
             + list(self.index.orchestrators)
             + list(self.index.activities)
             + list(self.index.timers)
+            + list(self.index.triggered)
         )
 
     # -- running a non-HTTP function on demand -------------------------------------------------
@@ -178,6 +188,7 @@ class FunctionHost:
             ("activityTrigger", list(self.index.activities)),
         ]
         kinds += [(trigger, [name]) for name, trigger in self.index.unsupported.items()]
+        kinds += [(f.trigger.binding_type, [name]) for name, f in self.index.triggered.items()]
         for kind, names in kinds:
             for name in names:
                 if name.lower() == requested.lower():
@@ -188,6 +199,13 @@ class FunctionHost:
         self, function: TimerFunction, timer: func.TimerRequest, invocation_id: str
     ) -> Any:
         kwargs: dict[str, Any] = {function.trigger_param: timer}
+        if function.accepts_context:
+            kwargs["context"] = InvocationContext(invocation_id, function.name, str(self.index.app_dir))
+        return await self._call(function.user_function, kwargs)
+
+    async def _invoke_triggered(
+        self, function: TriggeredFunction, kwargs: dict[str, Any], invocation_id: str
+    ) -> Any:
         if function.accepts_context:
             kwargs["context"] = InvocationContext(invocation_id, function.name, str(self.index.app_dir))
         return await self._call(function.user_function, kwargs)
@@ -228,8 +246,13 @@ class FunctionHost:
             )
         if function.accepts_context:
             kwargs["context"] = InvocationContext(uuid.uuid4().hex, function.name, str(self.index.app_dir))
+        io = self.bindings.io_for(function.user_function)
         try:
+            binding_data = http_binding_data(http_request) if io else {}
+            kwargs.update(await io.prepare(binding_data) if io else {})
             result = await self._call(function.user_function, kwargs)
+            if io:
+                await io.complete(kwargs, None, binding_data)  # $return is the HTTP response
         except Exception:
             # As the Functions host: the failure is logged, the caller sees a bare 500.
             log.exception("Function '%s' failed", function.name)
@@ -262,7 +285,13 @@ class FunctionHost:
             meta.Datum(type="json", value=input_json if input_json is not None else "null"),
             trigger_metadata=None,
         )
-        result = await self._call(function.user_function, {function.trigger_param: argument})
+        kwargs: dict[str, Any] = {function.trigger_param: argument}
+        io = self.bindings.io_for(function.user_function)
+        binding_data = json_properties(input_json or "") if io else {}
+        kwargs.update(await io.prepare(binding_data) if io else {})
+        result = await self._call(function.user_function, kwargs)
+        if io:
+            await io.complete(kwargs, None, binding_data)  # $return is the activity's output
         encoded = ActivityTriggerConverter.encode(result, expected_type=None)
         return str(encoded.value)
 
