@@ -48,6 +48,8 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"  {name}: orchestrationTrigger", flush=True)
     for name in index.activities:
         print(f"  {name}: activityTrigger", flush=True)
+    for name in index.entities:
+        print(f"  {name}: entityTrigger", flush=True)
     for name, timer in index.timers.items():
         flags = ["runOnStartup"] if timer.run_on_startup else []
         flags += ["useMonitor"] if host.timers.monitored[name] else []

@@ -70,6 +70,7 @@ class FunctionIndex:
     http: list[HttpFunction] = field(default_factory=list)
     orchestrators: dict[str, DurableFunction] = field(default_factory=dict)
     activities: dict[str, DurableFunction] = field(default_factory=dict)
+    entities: dict[str, DurableFunction] = field(default_factory=dict)
     timers: dict[str, TimerFunction] = field(default_factory=dict)
     # Trigger types devhost does not serve yet (Web PubSub, Event Grid ...): function -> type.
     unsupported: dict[str, str] = field(default_factory=dict)
@@ -175,6 +176,10 @@ def _index_function(index: FunctionIndex, function: Any) -> None:
         index.orchestrators[name] = DurableFunction(name, trigger.name, user_function)
     elif trigger_type == "activityTrigger":
         index.activities[name] = DurableFunction(name, trigger.name, user_function)
+    elif trigger_type == "entityTrigger":
+        # As the extension: the trigger's entity_name, else the function's name.
+        entity_name = getattr(trigger, "entity_name", None) or name
+        index.entities[entity_name] = DurableFunction(entity_name, trigger.name, user_function)
     elif trigger_type == "timerTrigger":
         # The schedule may name an app setting, "%NAME%", as in the host.
         expression = _resolve_app_setting(str(trigger.schedule))

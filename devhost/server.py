@@ -26,6 +26,7 @@ import azure.functions as func
 from aiohttp import web
 from azure.functions import meta
 from azure.functions.durable_functions import ActivityTriggerConverter, OrchestrationTriggerConverter
+from azure.functions.durable_functions import EnitityTriggerConverter as EntityTriggerConverter
 
 from .app_loader import DurableFunction, FunctionIndex, HttpFunction, TimerFunction
 from .bindings.expressions import json_properties
@@ -79,6 +80,7 @@ class FunctionHost:
                 },
                 run_activity=self._run_activity,
                 activity_names=set(index.activities),
+                entities={name.lower(): partial(self._run_entity, f) for name, f in index.entities.items()},
             ),
         )
         self.timers = TimerScheduler(index.timers, data_dir / "timers", self._invoke_timer)
@@ -143,6 +145,7 @@ class FunctionHost:
             [f.name for f in self.index.http]
             + list(self.index.orchestrators)
             + list(self.index.activities)
+            + list(self.index.entities)
             + list(self.index.timers)
             + list(self.index.triggered)
         )
@@ -186,6 +189,7 @@ class FunctionHost:
             ("httpTrigger", [f.name for f in self.index.http]),
             ("orchestrationTrigger", list(self.index.orchestrators)),
             ("activityTrigger", list(self.index.activities)),
+            ("entityTrigger", list(self.index.entities)),
         ]
         kinds += [(trigger, [name]) for name, trigger in self.index.unsupported.items()]
         kinds += [(f.trigger.binding_type, [name]) for name, f in self.index.triggered.items()]
@@ -272,6 +276,14 @@ class FunctionHost:
 
     def _run_orchestrator(self, function: DurableFunction, context_json: str) -> str:
         context = OrchestrationTriggerConverter.decode(
+            meta.Datum(type="json", value=context_json), trigger_metadata=None
+        )
+        result: str = function.user_function(**{function.trigger_param: context})
+        return result
+
+    def _run_entity(self, function: DurableFunction, context_json: str) -> str:
+        # The SDK's entity handler runs the whole batch synchronously (Entity.handle).
+        context = EntityTriggerConverter.decode(
             meta.Datum(type="json", value=context_json), trigger_metadata=None
         )
         result: str = function.user_function(**{function.trigger_param: context})

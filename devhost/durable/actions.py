@@ -33,10 +33,9 @@ class ActionType(IntEnum):
     WHEN_ALL = 12
 
 
-UNSUPPORTED_ACTIONS = {
-    ActionType.CALL_ENTITY: "durable entities (call_entity)",
-    ActionType.SIGNAL_ENTITY: "durable entities (signal_entity)",
-}
+# Action types the engine refuses, with the words it refuses them in (none left: entities and
+# call_http have schedulers).
+UNSUPPORTED_ACTIONS: dict[ActionType, str] = {}
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""What the engine needs from the host: the app's orchestrators and a way to run its activities."""
+"""What the engine needs from the host: the app's orchestrators and entities, and a way to run its
+activities."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from dataclasses import dataclass, field
 
 OrchestratorFunction = Callable[[str], str]
 ActivityFunction = Callable[[str | None], Awaitable[str]]
+# An entity function: the batch context JSON in, the SDK's EntityState JSON out.
+EntityFunction = Callable[[str], str]
 
 
 class ActivityNotFound(LookupError):
@@ -21,3 +24,5 @@ class FunctionCatalog:
     orchestrators: dict[str, OrchestratorFunction]
     run_activity: Callable[[str, str | None], Awaitable[str]]
     activity_names: set[str] = field(default_factory=set)
+    # Entity functions by name in lower case: entity names are case-insensitive (scheduler ids).
+    entities: dict[str, EntityFunction] = field(default_factory=dict)

@@ -28,6 +28,8 @@ from enum import Enum
 from typing import Any
 
 from .catalog import ActivityNotFound, FunctionCatalog
+from .entities import EntityRunner
+from .entity_messages import is_entity_id
 from .episode import EpisodeRunner, ReplayStats
 from .history import EventType, HistoryEvent, event
 from .http_calls import HTTP_WORK, run_http_call
@@ -44,6 +46,7 @@ class ClientOutcome(Enum):
     NOT_FOUND = "not_found"
     GONE = "gone"
     CONFLICT = "conflict"
+    INVALID = "invalid"
 
 
 def utc_now() -> datetime:
@@ -95,6 +98,7 @@ class DurableEngine:
         self._clock = clock
         self._max_activities = max_concurrent_activities
         self._episodes = EpisodeRunner(store, catalog, clock)
+        self._entities = EntityRunner(store, catalog, clock)
         self._episode_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="orchestrator")
         self._busy_instances: set[str] = set()
         self._running_activities: set[int] = set()
@@ -111,6 +115,9 @@ class DurableEngine:
         return self._clock()
 
     def run_episode(self, instance_id: str) -> bool:
+        # An entity's requests are messages to its @name@key id: one batch of them is its episode.
+        if is_entity_id(instance_id):
+            return self._entities.run(instance_id)
         return self._episodes.run(instance_id)
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -142,6 +149,9 @@ class DurableEngine:
     ) -> tuple[ClientOutcome, str]:
         if name not in self.catalog.orchestrators:
             return ClientOutcome.NOT_FOUND, f"The function '{name}' doesn't exist or is not an orchestrator."
+        if instance_id and instance_id.startswith("@"):
+            # The extension's rule: such ids belong to entities (@name@key).
+            return ClientOutcome.INVALID, "Orchestration instance ids must not start with @."
         instance_id = instance_id or uuid.uuid4().hex
         existing = self.store.get_instance(instance_id)
         if existing and not existing.is_terminal:

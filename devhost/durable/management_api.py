@@ -17,6 +17,7 @@ from aiohttp import web
 
 from ..host_keys import KEY_QUERY, RPC_USER, HostKeys
 from .engine import ClientOutcome, DurableEngine
+from .entity_api import EntityApi
 from .history import format_for_api
 from .store import Instance
 
@@ -127,7 +128,9 @@ class ManagementApi:
     def register(self, router: web.UrlDispatcher) -> None:
         # Every handler behind the key check, so no route of this API can be reached without it.
         guard = self.keys.require_durable
+        entities = EntityApi(self.engine)
         for prefix in (WEBHOOK_PREFIX, RPC_PREFIX):
+            entities.register(router, prefix, guard)
             router.add_post(prefix + "/orchestrators/{name}", guard(self.start))
             router.add_post(prefix + "/orchestrators/{name}/{instance_id}", guard(self.start))
             for instances in (prefix + "/instances", prefix + "/instances/"):
@@ -153,7 +156,7 @@ class ManagementApi:
         outcome, detail = self.engine.start_new(
             request.match_info["name"], request.match_info.get("instance_id"), input_json
         )
-        if outcome is ClientOutcome.NOT_FOUND:
+        if outcome in (ClientOutcome.NOT_FOUND, ClientOutcome.INVALID):
             # The SDK's start_new reads ExceptionMessage from a 400.
             return web.json_response({"Message": detail, "ExceptionMessage": detail}, status=400)
         if outcome is ClientOutcome.CONFLICT:

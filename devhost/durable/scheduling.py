@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .actions import ActionType
+from .entity_messages import schedule_entity_operation
 from .history import EventType, HistoryEvent, completion_target, event, format_timestamp, is_failure
 from .history import parse_timestamp as parse_history_timestamp
 from .http_calls import schedule_http_call
@@ -118,6 +119,8 @@ SCHEDULERS: dict[ActionType, Scheduler] = {
     ActionType.CALL_SUB_ORCHESTRATOR_WITH_RETRY: schedule_with_retry,
     ActionType.CREATE_TIMER: schedule_timer,
     ActionType.CALL_HTTP: schedule_http_call,
+    ActionType.CALL_ENTITY: schedule_entity_operation,
+    ActionType.SIGNAL_ENTITY: schedule_entity_operation,
 }
 
 

@@ -18,6 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .entity_store import (
+    ENTITY_SCHEMA,
+    EntityRecord,
+    EntityWrite,
+    delete_entity,
+    query_entities,
+    read_entity,
+    write_entity,
+)
 from .history import EventType, HistoryEvent
 
 _SCHEMA = """
@@ -114,6 +123,7 @@ class EpisodeWrite:
     consumed_message_ids: list[int] = field(default_factory=list)
     new_messages: list[NewMessage] = field(default_factory=list)
     delete_instance_id: str | None = None
+    entity: EntityWrite | None = None  # an entity batch's new state (``entity_store.py``)
 
 
 class TaskHubStore:
@@ -125,6 +135,7 @@ class TaskHubStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._db.executescript(ENTITY_SCHEMA)
         self._lock = threading.RLock()
 
     def close(self) -> None:
@@ -265,6 +276,18 @@ class TaskHubStore:
             db.executemany("DELETE FROM messages WHERE id = ?", [(i,) for i in write.consumed_message_ids])
             for message in write.new_messages:
                 _insert_message(db, message)
+            if write.entity is not None:
+                write_entity(db, write.entity)
+
+    def get_entity(self, entity_id: str) -> EntityRecord | None:
+        with self._lock:
+            return read_entity(self._db, entity_id)
+
+    def query_entities(
+        self, name: str | None, operated_from: str | None, operated_to: str | None, offset: int, limit: int
+    ) -> list[EntityRecord]:
+        with self._lock:
+            return query_entities(self._db, name, operated_from, operated_to, offset, limit)
 
     def purge(self, instance_id: str) -> bool:
         with self._transaction() as db:
@@ -309,4 +332,5 @@ def _delete_instance(db: sqlite3.Connection, instance_id: str) -> bool:
     deleted = db.execute("DELETE FROM instances WHERE instance_id = ?", (instance_id,)).rowcount
     db.execute("DELETE FROM history WHERE instance_id = ?", (instance_id,))
     db.execute("DELETE FROM messages WHERE instance_id = ?", (instance_id,))
-    return bool(deleted)
+    # An entity's id (@name@key) purges the entity, as the extension's purge does.
+    return bool(deleted) | delete_entity(db, instance_id)
