@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Literal
 
 from shared.functions.addresses import HostPort, parse_host_port
+from shared.phone.settings import AcsSettings, load_acs_settings
 
 Environment = Literal["local", "azure"]
 
@@ -185,6 +186,8 @@ class Settings:
     tool_sockets_secret: str | None = None
     # Azure AI Speech's avatar for webrtc sessions; None: the browser draws the avatar from the photo.
     speech_avatar: SpeechAvatarSettings | None = None
+    # Azure Communication Services (the phone channel); locally the devhost's stand-in sets it.
+    acs: AcsSettings = AcsSettings()
 
     @property
     def is_local(self) -> bool:
@@ -264,6 +267,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         tool_sockets_url=(env.get("OMNI_TOOL_SOCKETS_URL") or "").rstrip("/") or None,
         tool_sockets_secret=_tool_sockets_secret(env, environment),
         speech_avatar=_speech_avatar(env, environment),
+        acs=load_acs_settings(env),
     )
 
 

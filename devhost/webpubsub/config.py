@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .. import connection_strings
+from ..connection_strings import ConnectionStringError
+
 CONNECTION_STRING_SETTING = "WEBPUBSUB_CONNECTION_STRING"
 HUB_SETTING = "WEBPUBSUB_HUB"
 HANDLER_PATH_SETTING = "WEBPUBSUB_EVENT_HANDLER_PATH"
@@ -29,24 +32,9 @@ _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 log = logging.getLogger("devhost.webpubsub")
 
 
-class ConnectionStringError(ValueError):
-    pass
-
-
 def parse_connection_string(value: str) -> dict[str, str]:
     """``Key=Value;`` pairs, keys lower-cased, as the SDK's ``from_connection_string`` reads them."""
-    fields: dict[str, str] = {}
-    for segment in value.split(";"):
-        segment = segment.strip()
-        if not segment:
-            continue
-        if "=" not in segment:
-            raise ConnectionStringError(f"malformed segment {segment!r} in the Web PubSub connection string")
-        key, field_value = segment.split("=", 1)
-        fields.setdefault(key.strip().lower(), field_value.strip())
-    if "endpoint" not in fields or "accesskey" not in fields:
-        raise ConnectionStringError("a Web PubSub connection string needs Endpoint and AccessKey")
-    return fields
+    return connection_strings.parse_connection_string(value, "Web PubSub", ("endpoint", "accesskey"))
 
 
 def key_file(data_dir: Path) -> Path:
