@@ -9,28 +9,25 @@ landed in Azurite with the official SDK clients. Before this, each of these func
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
-import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 import requests
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import TableServiceClient
-from azure.storage.blob import BlobServiceClient
-from azure.storage.queue import QueueServiceClient
 
 from tests.azurite import Azurite
-from tests.devhost.helpers import APPS_DIR, DevHost, wait_for_terminal
-
-BINDINGS_APP = APPS_DIR / "bindings_app"
-WAIT_S = 30.0
-
-
-def storage_environment(azurite: Azurite) -> dict[str, str]:
-    return {"AzureWebJobsStorage": azurite.connection_string, "BindingsStorage": azurite.connection_string}
+from tests.devhost.helpers import DevHost, wait_for_terminal
+from tests.devhost.storage_helpers import (
+    BINDINGS_APP,
+    blobs,
+    collect,
+    peek,
+    queues,
+    send,
+    storage_environment,
+    wait_until,
+)
 
 
 @pytest.fixture(scope="module")
@@ -49,69 +46,14 @@ def bindings_host(azurite: Azurite, tmp_path_factory: pytest.TempPathFactory) ->
         host.stop()
 
 
-def queues(azurite: Azurite) -> QueueServiceClient:
-    return QueueServiceClient.from_connection_string(azurite.connection_string)
-
-
-def blobs(azurite: Azurite) -> BlobServiceClient:
-    return BlobServiceClient.from_connection_string(azurite.connection_string)
-
-
-def wait_until(condition: Callable[[], Any], description: str, host: DevHost, timeout: float = WAIT_S) -> Any:
-    """Poll until ``condition()`` is truthy (bounded); its value is returned."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {description}\n{host.output()}")
-
-
-def drain(azurite: Azurite, queue_name: str) -> list[str]:
-    """Every message on a queue, base64-decoded (the host's default messageEncoding), then deleted."""
-    queue = queues(azurite).get_queue_client(queue_name)
-    texts = []
-    try:
-        for message in queue.receive_messages(messages_per_page=32):
-            texts.append(base64.b64decode(message.content).decode())
-            queue.delete_message(message)
-    except ResourceNotFoundError:
-        pass  # not made yet
-    return texts
-
-
-def collect(azurite: Azurite, queue_name: str, count: int, host: DevHost) -> list[str]:
-    found: list[str] = []
-
-    def enough() -> bool:
-        found.extend(drain(azurite, queue_name))
-        return len(found) >= count
-
-    wait_until(enough, f"{count} message(s) on '{queue_name}'", host)
-    return found
-
-
-def peek(azurite: Azurite, queue_name: str) -> list[Any]:
-    try:
-        return list(queues(azurite).get_queue_client(queue_name).peek_messages(max_messages=32))
-    except ResourceNotFoundError:
-        return []
-
-
-def send(azurite: Azurite, queue_name: str, text: str, *, encode: bool = True) -> None:
-    queue = queues(azurite).get_queue_client(queue_name)
-    with contextlib.suppress(ResourceExistsError):
-        queue.create_queue()
-    queue.send_message(base64.b64encode(text.encode()).decode() if encode else text)
-
-
 # ---------------------------------------------------------------------------
 # HTTP functions
 # ---------------------------------------------------------------------------
 
 
-def test_queue_output_from_an_http_function_puts_one_base64_message(bindings_host: DevHost, azurite: Azurite) -> None:
+def test_queue_output_from_an_http_function_puts_one_base64_message(
+    bindings_host: DevHost, azurite: Azurite
+) -> None:
     response = requests.post(bindings_host.url("/api/orders/o-17"), data="two coffees", timeout=30)
     assert response.status_code == 202, bindings_host.output()
     # The queue name came from %ORDERS_QUEUE% (local.settings.json); the queue was made on first use.
@@ -196,7 +138,9 @@ def seen(host: DevHost, kind: str) -> list[dict]:
     return requests.get(host.url(f"/api/seen/{kind}"), timeout=30).json()
 
 
-def test_queue_trigger_gets_the_decoded_message_with_its_metadata(bindings_host: DevHost, azurite: Azurite) -> None:
+def test_queue_trigger_gets_the_decoded_message_with_its_metadata(
+    bindings_host: DevHost, azurite: Azurite
+) -> None:
     send(azurite, "work", "do the dishes")
     [entry] = wait_until(lambda: seen(bindings_host, "work"), "the work message", bindings_host)
     assert entry["body"] == "do the dishes"
@@ -204,7 +148,9 @@ def test_queue_trigger_gets_the_decoded_message_with_its_metadata(bindings_host:
     assert entry["id"] and entry["hasInsertionTime"] and entry["hasPopReceipt"]
     # Success deleted it.
     assert wait_until(
-        lambda: not queues(azurite).get_queue_client("work").peek_messages(), "the queue to empty", bindings_host
+        lambda: not queues(azurite).get_queue_client("work").peek_messages(),
+        "the queue to empty",
+        bindings_host,
     )
 
 
@@ -216,7 +162,9 @@ def test_a_json_message_names_blobs_through_its_properties(bindings_host: DevHos
     assert copy.download_blob().readall() == b"\x00\x01raw"
 
 
-def test_queue_trigger_text_in_a_blob_path_and_a_return_output(bindings_host: DevHost, azurite: Azurite) -> None:
+def test_queue_trigger_text_in_a_blob_path_and_a_return_output(
+    bindings_host: DevHost, azurite: Azurite
+) -> None:
     blobs(azurite).get_blob_client("files", "hello.txt").upload_blob(b"hello world", overwrite=True)
     send(azurite, "lookups", "hello.txt")
     assert [json.loads(t) for t in collect(azurite, "lookups-done", 1, bindings_host)] == [
@@ -235,7 +183,9 @@ def test_a_failing_message_is_tried_five_times_then_moved_to_the_poison_queue(
     assert not queues(azurite).get_queue_client("fragile").peek_messages()
 
 
-def test_a_message_that_is_not_base64_goes_to_the_poison_queue_unrun(bindings_host: DevHost, azurite: Azurite) -> None:
+def test_a_message_that_is_not_base64_goes_to_the_poison_queue_unrun(
+    bindings_host: DevHost, azurite: Azurite
+) -> None:
     send(azurite, "work", "not base64 at all!", encode=False)
     poisoned = wait_until(lambda: peek(azurite, "work-poison"), "the poison message", bindings_host)
     assert [m.content for m in poisoned] == ["not base64 at all!"]

@@ -23,7 +23,7 @@ An ordinary app: it knows nothing about devhost and would run unchanged on ``fun
 
 import json
 import threading
-from typing import List
+from typing import List  # noqa: UP035
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -58,7 +58,8 @@ def place_order(req: func.HttpRequest, order: func.Out[str]) -> func.HttpRespons
 
 @app.route(route="batch", methods=["POST"])
 @app.queue_output(arg_name="lines", queue_name="batch", connection="AzureWebJobsStorage")
-def batch(req: func.HttpRequest, lines: func.Out[List[str]]) -> func.HttpResponse:
+# typing.List, as the worker's converter recognises it (it does not take the builtin list[str]).
+def batch(req: func.HttpRequest, lines: func.Out[List[str]]) -> func.HttpResponse:  # noqa: UP006
     lines.set(req.get_body().decode().splitlines())
     return func.HttpResponse(status_code=202)
 
@@ -83,11 +84,15 @@ def get_file(req: func.HttpRequest, file: func.InputStream) -> func.HttpResponse
 def get_text(req: func.HttpRequest, text: str) -> func.HttpResponse:
     if text is None:
         return func.HttpResponse("no such file", status_code=404)
-    return func.HttpResponse(json.dumps({"type": type(text).__name__, "text": text}), mimetype="application/json")
+    return func.HttpResponse(
+        json.dumps({"type": type(text).__name__, "text": text}), mimetype="application/json"
+    )
 
 
 @app.route(route="people/{team}", methods=["POST"])
-@app.table_output(arg_name="person", table_name="people", partition_key="{team}", connection="AzureWebJobsStorage")
+@app.table_output(
+    arg_name="person", table_name="people", partition_key="{team}", connection="AzureWebJobsStorage"
+)
 def add_person(req: func.HttpRequest, person: func.Out[str]) -> func.HttpResponse:
     person.set(req.get_body().decode())
     return func.HttpResponse(status_code=201)
@@ -95,7 +100,11 @@ def add_person(req: func.HttpRequest, person: func.Out[str]) -> func.HttpRespons
 
 @app.route(route="people/{team}/{member}", methods=["GET"])
 @app.table_input(
-    arg_name="person", table_name="people", partition_key="{team}", row_key="{member}", connection="AzureWebJobsStorage"
+    arg_name="person",
+    table_name="people",
+    partition_key="{team}",
+    row_key="{member}",
+    connection="AzureWebJobsStorage",
 )
 def get_person(req: func.HttpRequest, person: str) -> func.HttpResponse:
     if person is None:
@@ -104,7 +113,9 @@ def get_person(req: func.HttpRequest, person: str) -> func.HttpResponse:
 
 
 @app.route(route="people/{team}", methods=["GET"])
-@app.table_input(arg_name="people", table_name="people", partition_key="{team}", take=10, connection="AzureWebJobsStorage")
+@app.table_input(
+    arg_name="people", table_name="people", partition_key="{team}", take=10, connection="AzureWebJobsStorage"
+)
 def list_people(req: func.HttpRequest, people: str) -> func.HttpResponse:
     return func.HttpResponse(people, mimetype="application/json")
 
@@ -157,7 +168,9 @@ def copy_file(request: str, source: bytes, target: func.Out[bytes]) -> None:
 
 
 @app.queue_trigger(arg_name="name", queue_name="lookups", connection="AzureWebJobsStorage")
-@app.blob_input(arg_name="text", path="files/{queueTrigger}", data_type="STRING", connection="AzureWebJobsStorage")
+@app.blob_input(
+    arg_name="text", path="files/{queueTrigger}", data_type="STRING", connection="AzureWebJobsStorage"
+)
 @app.queue_output(arg_name="$return", queue_name="lookups-done", connection="AzureWebJobsStorage")
 def look_up(name: str, text: str) -> str:
     return json.dumps({"name": name, "length": len(text) if text is not None else None})
