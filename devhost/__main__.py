@@ -27,8 +27,10 @@ def _serve(args: argparse.Namespace) -> int:
         load_local_settings(app_dir)
         # As `func start` does: the app learns its own host (apps refuse to call themselves with it).
         os.environ["WEBSITE_HOSTNAME"] = f"localhost:{args.port}"
+        names_stand_in = os.environ.get("WEBPUBSUB_CONNECTION_STRING", "").strip().lower() == "devhost"
         ensure_connection_string(os.environ, data_dir, args.port)
         index = load_app(app_dir)
+        index.uses_webpubsub = index.uses_webpubsub or names_stand_in
         keys = HostKeys.load_or_create(data_dir)
     except (AppLoadError, HostKeysError) as error:
         print(f"devhost: {error}", file=sys.stderr)

@@ -28,6 +28,9 @@ from .bindings.spec import (
 )
 from .schedule import CronSchedule, IntervalSchedule, ScheduleError, parse_schedule
 
+# The Web PubSub SDK's package: an app that imports it gets the stand-in (when its settings point here).
+WEBPUBSUB_SDK = "azure.messaging.webpubsubservice"
+
 
 class AppLoadError(RuntimeError):
     pass
@@ -49,6 +52,7 @@ class DurableFunction:
     name: str
     trigger_param: str
     user_function: Any
+    accepts_context: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,11 +71,14 @@ class FunctionIndex:
     app_dir: Path
     route_prefix: str
     task_hub_name: str
+    default_version: str = ""
     http: list[HttpFunction] = field(default_factory=list)
     orchestrators: dict[str, DurableFunction] = field(default_factory=dict)
     activities: dict[str, DurableFunction] = field(default_factory=dict)
     entities: dict[str, DurableFunction] = field(default_factory=dict)
     timers: dict[str, TimerFunction] = field(default_factory=dict)
+    # The app uses Web PubSub: it imported the SDK, or its settings name the stand-in ("devhost").
+    uses_webpubsub: bool = False
     # Trigger types devhost does not serve yet (Web PubSub, Event Grid ...): function -> type.
     unsupported: dict[str, str] = field(default_factory=dict)
     # Storage input/output bindings, by the user function they belong to (devhost/bindings/).
@@ -125,7 +132,9 @@ def load_app(app_dir: Path) -> FunctionIndex:
     host = read_host_json(app_dir)
     extensions = host.get("extensions", {})
     route_prefix = extensions.get("http", {}).get("routePrefix", "api").strip("/")
-    hub = _resolve_app_setting(str(extensions.get("durableTask", {}).get("hubName", "TestHubName")))
+    durable_task = extensions.get("durableTask", {})
+    hub = _resolve_app_setting(str(durable_task.get("hubName", "TestHubName")))
+    default_version = str(durable_task.get("defaultVersion") or "")
 
     sys.path.insert(0, str(app_dir))
     spec = importlib.util.spec_from_file_location("function_app", entry)
@@ -133,14 +142,33 @@ def load_app(app_dir: Path) -> FunctionIndex:
     module = importlib.util.module_from_spec(spec)
     sys.modules["function_app"] = module
     spec.loader.exec_module(module)
-    app = getattr(module, "app", None)
-    if not isinstance(app, func.FunctionRegister):
-        raise AppLoadError(f"{entry} defines no Functions app object named 'app'.")
+    app = find_app_object(module, entry.name)
 
-    index = FunctionIndex(app_dir=app_dir, route_prefix=route_prefix, task_hub_name=hub)
+    index = FunctionIndex(
+        app_dir=app_dir, route_prefix=route_prefix, task_hub_name=hub, default_version=default_version
+    )
     for function in app.get_functions():
         _index_function(index, function)
+    index.uses_webpubsub = any(name.startswith(WEBPUBSUB_SDK) for name in sys.modules)
     return index
+
+
+def find_app_object(module: Any, script_name: str) -> func.FunctionRegister:
+    """The module's one top-level ``FunctionApp`` / ``DFApp`` of any name, as the Python worker
+    picks it (blueprints are registered on it, not found on their own); its words when none or two."""
+    app: func.FunctionRegister | None = None
+    for name in dir(module):
+        candidate = getattr(module, name, None)
+        if isinstance(candidate, func.FunctionRegister):
+            if app is not None:
+                raise AppLoadError(
+                    f"More than one {type(app).__name__} or other top level function app instances "
+                    "are defined."
+                )
+            app = candidate
+    if app is None:
+        raise AppLoadError(f"Could not find top level function app instances in {script_name}.")
+    return app
 
 
 def _index_function(index: FunctionIndex, function: Any) -> None:
@@ -173,9 +201,12 @@ def _index_function(index: FunctionIndex, function: Any) -> None:
             )
         )
     elif trigger_type == "orchestrationTrigger":
-        index.orchestrators[name] = DurableFunction(name, trigger.name, user_function)
+        # As the extension: the trigger's orchestration= name, else the function's.
+        durable_name = getattr(trigger, "orchestration", None) or name
+        index.orchestrators[durable_name] = _durable_function(durable_name, trigger, user_function)
     elif trigger_type == "activityTrigger":
-        index.activities[name] = DurableFunction(name, trigger.name, user_function)
+        durable_name = getattr(trigger, "activity", None) or name
+        index.activities[durable_name] = _durable_function(durable_name, trigger, user_function)
     elif trigger_type == "entityTrigger":
         # As the extension: the trigger's entity_name, else the function's name.
         entity_name = getattr(trigger, "entity_name", None) or name
@@ -198,3 +229,10 @@ def _index_function(index: FunctionIndex, function: Any) -> None:
         )
     else:
         index.unsupported[name] = trigger_type
+
+
+def _durable_function(name: str, trigger: Any, user_function: Any) -> DurableFunction:
+    # The SDK's decorators wrap the user's function; the parameters are the user's.
+    target = inspect.unwrap(user_function)
+    accepts_context = "context" in inspect.signature(target).parameters and trigger.name != "context"
+    return DurableFunction(name, trigger.name, user_function, accepts_context)

@@ -8,8 +8,11 @@ trailing catch-all ``{*rest}``. More literal routes win over parameter routes, a
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from aiohttp import web
 
 T = TypeVar("T")
 
@@ -85,3 +88,23 @@ class RouteTable(Generic[T]):
                 params = {k: v for k, v in matched.groupdict().items() if v is not None}
                 found.append((target, params))
         return found
+
+
+def app_routes_first(
+    host_routes: set[web.AbstractRoute],
+    has_app_route: Callable[[str], bool],
+    dispatch_app: Callable[[web.Request], Awaitable[web.StreamResponse]],
+) -> Any:
+    """A middleware: a request that reached one of ``host_routes`` (the Web PubSub stand-in's) goes
+    to the app instead when one of the app's HTTP routes matches its path, so the stand-in never
+    shadows an app route (on Azure the service is another host)."""
+
+    @web.middleware
+    async def middleware(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        if request.match_info.route in host_routes and has_app_route(request.path):
+            return await dispatch_app(request)
+        return await handler(request)
+
+    return middleware

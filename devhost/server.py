@@ -37,7 +37,7 @@ from .durable.engine import ActivityNotFound, DurableEngine, FunctionCatalog
 from .durable.management_api import RPC_PREFIX, WEBHOOK_PREFIX, ManagementApi, client_binding_data
 from .durable.store import TaskHubStore
 from .host_keys import HostKeys
-from .routes import RouteTable
+from .routes import RouteTable, app_routes_first
 from .timers import TimerScheduler
 from .webpubsub import StandInConfig, WebPubSubStandIn
 
@@ -81,14 +81,17 @@ class FunctionHost:
                 run_activity=self._run_activity,
                 activity_names=set(index.activities),
                 entities={name.lower(): partial(self._run_entity, f) for name, f in index.entities.items()},
+                default_version=index.default_version,
             ),
         )
         self.timers = TimerScheduler(index.timers, data_dir / "timers", self._invoke_timer)
         # Storage bindings on Azurite and the queue, blob and Event Grid triggers (devhost/bindings/).
         self.bindings = BindingRuntime(index, self.keys, self._invoke_triggered)
-        # The Web PubSub stand-in, when the app's connection string points at this host.
+        # The Web PubSub stand-in, when the app uses Web PubSub and its connection string points here.
         wps_config = StandInConfig.from_environment(os.environ, port)
-        self.webpubsub = WebPubSubStandIn(wps_config, self.base_url) if wps_config else None
+        self.webpubsub = (
+            WebPubSubStandIn(wps_config, self.base_url) if wps_config and index.uses_webpubsub else None
+        )
         # As the Functions host: a body over this is refused (413) before it is buffered whole.
         self.max_body_bytes = _body_limit(os.environ)
 
@@ -106,7 +109,11 @@ class FunctionHost:
         ManagementApi(self.engine, self.index.task_hub_name, self.keys).register(app.router)
         self.bindings.register(app.router)
         if self.webpubsub is not None:
+            registered = len(app.router.routes())
             self.webpubsub.register(app)
+            stand_in_routes = set(list(app.router.routes())[registered:])
+            has_app_route = lambda path: bool(self._routes.match(path))  # noqa: E731
+            app.middlewares.append(app_routes_first(stand_in_routes, has_app_route, self._dispatch_http))
         # (?s): a path parameter may hold an encoded newline (%0A); the app answers it, not aiohttp.
         app.router.add_route("*", "/{tail:(?s:.*)}", self._dispatch_http)
         app.on_startup.append(self._on_startup)
@@ -298,6 +305,8 @@ class FunctionHost:
             trigger_metadata=None,
         )
         kwargs: dict[str, Any] = {function.trigger_param: argument}
+        if function.accepts_context:
+            kwargs["context"] = InvocationContext(uuid.uuid4().hex, name, str(self.index.app_dir))
         io = self.bindings.io_for(function.user_function)
         binding_data = json_properties(input_json or "") if io else {}
         kwargs.update(await io.prepare(binding_data) if io else {})

@@ -26,3 +26,5 @@ class FunctionCatalog:
     activity_names: set[str] = field(default_factory=set)
     # Entity functions by name in lower case: entity names are case-insensitive (scheduler ids).
     entities: dict[str, EntityFunction] = field(default_factory=dict)
+    # host.json durableTask.defaultVersion: the version of instances started without one.
+    default_version: str = ""

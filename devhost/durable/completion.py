@@ -8,7 +8,7 @@ import uuid
 from dataclasses import replace
 from datetime import datetime
 
-from .history import EventType, event, format_timestamp
+from .history import NO_DETAILS, EventType, event, format_timestamp
 from .instances import execution_started, orchestration_message
 from .scheduling import Step
 from .store import Instance, NewMessage
@@ -38,7 +38,7 @@ def notify_parent(instance: Instance, now: datetime, failed_reason: str | None) 
             now,
             TaskScheduledId=instance.parent_task_id,
             Reason=failed_reason,
-            Details=None,
+            Details=NO_DETAILS,
         )
     else:
         outcome = event(

@@ -31,7 +31,7 @@ from .catalog import ActivityNotFound, FunctionCatalog
 from .entities import EntityRunner
 from .entity_messages import is_entity_id
 from .episode import EpisodeRunner, ReplayStats
-from .history import EventType, HistoryEvent, event
+from .history import NO_DETAILS, EventType, HistoryEvent, event
 from .http_calls import HTTP_WORK, run_http_call
 from .instances import execution_started, new_instance, orchestration_message
 from .store import EpisodeWrite, Message, NewMessage, TaskHubStore
@@ -69,7 +69,7 @@ async def run_activity_work(engine: DurableEngine, message: Message) -> HistoryE
             engine.now(),
             TaskScheduledId=body["taskId"],
             Reason=f"The function '{name}' doesn't exist, is disabled, or is not an activity function.",
-            Details=None,
+            Details=NO_DETAILS,
         )
     except Exception as error:  # an activity's failure is data for the orchestrator
         return event(
@@ -145,7 +145,7 @@ class DurableEngine:
     # -- client operations (the durable client binding and the HTTP management API) -----------
 
     def start_new(
-        self, name: str, instance_id: str | None, input_json: str | None
+        self, name: str, instance_id: str | None, input_json: str | None, version: str | None = None
     ) -> tuple[ClientOutcome, str]:
         if name not in self.catalog.orchestrators:
             return ClientOutcome.NOT_FOUND, f"The function '{name}' doesn't exist or is not an orchestrator."
@@ -160,7 +160,9 @@ class DurableEngine:
                 f"An orchestration instance with the ID '{instance_id}' is {existing.runtime_status}.",
             )
         now = self._clock()
-        instance = new_instance(instance_id, name, input_json, now)
+        if version is None:
+            version = self.catalog.default_version
+        instance = new_instance(instance_id, name, input_json, now, version=version)
         started = execution_started(instance, now)
         self.store.commit(
             EpisodeWrite(

@@ -14,6 +14,10 @@ from typing import Any
 
 HistoryEvent = dict[str, Any]
 
+# A failure event's Details when there is no stack to give. Never None: the SDK raises
+# Exception(f"{Reason} \n {Details}"), and the host's failures never end in " \n None".
+NO_DETAILS = ""
+
 
 class EventType(IntEnum):
     """Mirrors ``azure.durable_functions.models.history.HistoryEventType`` (DTFx numbering)."""
@@ -116,6 +120,8 @@ def format_for_api(history: list[HistoryEvent], show_output: bool) -> list[dict[
         target = completion_target(raw)
         if event_type == EventType.EXECUTION_STARTED:
             item["FunctionName"] = raw.get("Name")
+            if raw.get("Version"):
+                item["Version"] = raw["Version"]
         elif target is not None and event_type != EventType.TIMER_FIRED:
             origin = scheduled.get(target, {})
             item["FunctionName"] = origin.get("Name")

@@ -10,7 +10,9 @@ from .history import EventType, HistoryEvent, event, format_timestamp
 from .store import Instance, NewMessage
 
 
-def new_instance(instance_id: str, name: str, input_json: str | None, now: datetime) -> Instance:
+def new_instance(
+    instance_id: str, name: str, input_json: str | None, now: datetime, version: str = ""
+) -> Instance:
     stamp = format_timestamp(now)
     return Instance(
         instance_id=instance_id,
@@ -22,12 +24,15 @@ def new_instance(instance_id: str, name: str, input_json: str | None, now: datet
         custom_status=None,
         created_time=stamp,
         last_updated_time=stamp,
+        version=version,
     )
 
 
 def instance_from_started(instance_id: str, started: HistoryEvent, now: datetime) -> Instance:
     """The instance a sub-orchestration's (or a restarted id's) first message describes."""
-    instance = new_instance(instance_id, started["Name"], started.get("Input"), now)
+    instance = new_instance(
+        instance_id, started["Name"], started.get("Input"), now, version=started.get("Version") or ""
+    )
     instance.execution_id = started["OrchestrationInstance"]["ExecutionId"]
     parent = started.get("ParentInstance")
     if parent:
@@ -44,7 +49,7 @@ def execution_started(instance: Instance, now: datetime) -> HistoryEvent:
         now,
         Name=instance.name,
         Input=instance.input,
-        Version="",
+        Version=instance.version,
         OrchestrationInstance={"InstanceId": instance.instance_id, "ExecutionId": instance.execution_id},
     )
     if instance.parent_instance_id is not None:

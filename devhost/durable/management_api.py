@@ -18,7 +18,7 @@ from aiohttp import web
 from ..host_keys import KEY_QUERY, RPC_USER, HostKeys
 from .engine import ClientOutcome, DurableEngine
 from .entity_api import EntityApi
-from .history import format_for_api
+from .history import format_for_api, format_timestamp, parse_timestamp
 from .store import Instance
 
 WEBHOOK_PREFIX = "/runtime/webhooks/durabletask"
@@ -82,11 +82,13 @@ class BadInput(ValueError):
     pass
 
 
-def payload_json(body: str) -> str | None:
+def payload_json(body: str, decode_once: bool = False) -> str | None:
     """The JSON text of an orchestration input or event payload in a request body.
 
     The Python SDK posts ``json=df_dumps(value)``, so its bodies are a JSON string holding the JSON
-    text; plain HTTP clients post the JSON itself. Both are accepted.
+    text; plain HTTP clients post the JSON itself. Both are accepted. With ``decode_once`` (an event
+    raised through the public event URL) the body is the payload as the extension reads it: the JSON
+    string ``"9361"`` is the string, not the number.
     """
     if not body.strip():
         return None
@@ -94,13 +96,25 @@ def payload_json(body: str) -> str | None:
         parsed = json.loads(body)
     except ValueError as error:
         raise BadInput("The request body must be JSON.") from error
-    if isinstance(parsed, str):
+    if isinstance(parsed, str) and not decode_once:
         try:
             json.loads(parsed)
         except ValueError:
             return body
         return parsed
     return body
+
+
+def created_time_filter(request: web.Request, name: str) -> str | None:
+    """A ``createdTimeFrom`` / ``createdTimeTo`` query value as the task hub's UTC timestamp text, so
+    it compares as an instant (offsets honoured); a value that is no date is refused."""
+    text = request.query.get(name)
+    if not text:
+        return None
+    try:
+        return format_timestamp(parse_timestamp(text.replace(" ", "+")))  # "+" decodes as a space
+    except ValueError as error:
+        raise BadInput(f"{name} is not a valid date and time: {text!r}.") from error
 
 
 def _flag(request: web.Request, name: str) -> bool:
@@ -154,7 +168,10 @@ class ManagementApi:
         except BadInput as error:
             return _error(400, f"{error} It is the orchestration input.")
         outcome, detail = self.engine.start_new(
-            request.match_info["name"], request.match_info.get("instance_id"), input_json
+            request.match_info["name"],
+            request.match_info.get("instance_id"),
+            input_json,
+            version=request.query.get("version"),
         )
         if outcome in (ClientOutcome.NOT_FOUND, ClientOutcome.INVALID):
             # The SDK's start_new reads ExceptionMessage from a 400.
@@ -187,10 +204,15 @@ class ManagementApi:
             offset = int(request.headers.get("x-ms-continuation-token") or 0)
         except ValueError:
             return _error(400, "top and x-ms-continuation-token must be whole numbers.")
+        try:
+            created_from = created_time_filter(request, "createdTimeFrom")
+            created_to = created_time_filter(request, "createdTimeTo")
+        except BadInput as error:
+            return _error(400, str(error))
         instances = self.engine.store.query_instances(
             statuses=statuses,
-            created_from=request.query.get("createdTimeFrom"),
-            created_to=request.query.get("createdTimeTo"),
+            created_from=created_from,
+            created_to=created_to,
             id_prefix=request.query.get("instanceIdPrefix"),
             offset=offset,
             limit=top + 1,
@@ -209,12 +231,16 @@ class ManagementApi:
         return web.json_response({"instancesDeleted": 1})
 
     async def purge_many(self, request: web.Request) -> web.Response:
-        created_from = request.query.get("createdTimeFrom")
+        try:
+            created_from = created_time_filter(request, "createdTimeFrom")
+            created_to = created_time_filter(request, "createdTimeTo")
+        except BadInput as error:
+            return _error(400, str(error))
         if not created_from:
             return _error(400, "createdTimeFrom is required to purge instance history.")
         statuses = [s for s in request.query.get("runtimeStatus", "").split(",") if s]
         instances = self.engine.store.query_instances(
-            statuses=statuses, created_from=created_from, created_to=request.query.get("createdTimeTo")
+            statuses=statuses, created_from=created_from, created_to=created_to
         )
         deleted = sum(self.engine.store.purge(i.instance_id) for i in instances if i.is_terminal)
         if not deleted:
@@ -222,8 +248,12 @@ class ManagementApi:
         return web.json_response({"instancesDeleted": deleted})
 
     async def raise_event(self, request: web.Request) -> web.Response:
+        # The event URL decodes the body once, as the extension does. The SDK's client.raise_event
+        # (rpcBaseUrl) posts json.dumps(data) as a JSON string: undone there, so its payload arrives
+        # as the value the app passed (docs/devhost.md, "External events").
+        from_sdk = request.path.startswith(RPC_PREFIX + "/")
         try:
-            data_json = payload_json(await request.text())
+            data_json = payload_json(await request.text(), decode_once=not from_sdk)
         except BadInput as error:
             return _error(400, f"{error} It is the event data.")
         outcome = self.engine.raise_event(

@@ -93,7 +93,7 @@ def schedule_sub_orchestration(step: Step, event_id: int, action: dict[str, Any]
             Input=action.get("input"),
         )
     )
-    child = new_instance(child_id, name, action.get("input"), now)
+    child = new_instance(child_id, name, action.get("input"), now, version=action.get("version") or "")
     child.parent_instance_id = instance.instance_id
     child.parent_execution_id = instance.execution_id
     child.parent_task_id = event_id

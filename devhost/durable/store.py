@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS instances (
     parent_name TEXT,
     next_event_id INTEGER NOT NULL DEFAULT 0,
     actions_seen INTEGER NOT NULL DEFAULT 0,
-    retries TEXT NOT NULL DEFAULT '{}'
+    retries TEXT NOT NULL DEFAULT '{}',
+    version TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS instances_by_status ON instances (runtime_status, created_time);
 CREATE TABLE IF NOT EXISTS history (
@@ -90,6 +91,8 @@ class Instance:
     actions_seen: int = 0
     # Retry bookkeeping per scheduled event id: {"attempt", "options", "action", "timer_for"}.
     retries: dict[str, Any] = field(default_factory=dict)
+    # The orchestration version given at start (start_new(version=...), host.json defaultVersion).
+    version: str = ""
 
     @property
     def is_terminal(self) -> bool:
@@ -136,6 +139,9 @@ class TaskHubStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._db.executescript(ENTITY_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(instances)")}
+        if "version" not in columns:  # a task hub made before versions were kept
+            self._db.execute("ALTER TABLE instances ADD COLUMN version TEXT NOT NULL DEFAULT ''")
         self._lock = threading.RLock()
 
     def close(self) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.devhost.helpers import BLUEPRINT_APP, DURABLE_SAMPLES_APP, DevHost
+from tests.devhost.helpers import BLUEPRINT_APP, DURABLE_SAMPLES_APP, NAMED_APP, DevHost
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +36,12 @@ def samples_host(devhost_factory) -> DevHost:
 @pytest.fixture(scope="session")
 def blueprint_host(devhost_factory) -> DevHost:
     return devhost_factory(BLUEPRINT_APP, "blueprint-app")
+
+
+@pytest.fixture(scope="session")
+def named_host(devhost_factory) -> DevHost:
+    """The named_app app (app object `myApp`, no Web PubSub), shared by the fidelity tests."""
+    return devhost_factory(NAMED_APP, "named-app")
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 APPS_DIR = Path(__file__).resolve().parent / "apps"
 DURABLE_SAMPLES_APP = APPS_DIR / "durable_samples"
 BLUEPRINT_APP = APPS_DIR / "blueprint_app"
+NAMED_APP = APPS_DIR / "named_app"  # its app object is `myApp`
 
 STARTUP_TIMEOUT_S = 30.0
 ORCHESTRATION_TIMEOUT_S = 60.0
