@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from azure.storage.blob import BlobServiceClient
 
 from tests.azurite import Azurite, running_azurite
@@ -82,3 +83,20 @@ def test_each_blob_version_runs_once_and_a_restart_runs_none_again(
     names = [b.name for b in receipts.list_blobs(name_starts_with="blobreceipts/")]
     assert len(names) == 4  # a (twice: two versions), b, c
     assert all("/Host.Functions.on_upload/" in name for name in names)
+
+
+def test_a_failing_blob_is_tried_five_times_then_reported_on_the_poison_queue(
+    blob_host: DevHost, private_azurite: Azurite
+) -> None:
+    service = BlobServiceClient.from_connection_string(private_azurite.connection_string)
+    service.create_container("brittle")
+    service.get_blob_client("brittle", "x.bin").upload_blob(b"12345")
+    [poisoned] = [json.loads(t) for t in collect(private_azurite, "webjobs-blobtrigger-poison", 1, blob_host)]
+    assert {k: poisoned[k] for k in ("Type", "FunctionId", "ContainerName", "BlobName")} == {
+        "Type": "BlobTrigger",
+        "FunctionId": "Host.Functions.on_brittle",
+        "ContainerName": "brittle",
+        "BlobName": "x.bin",
+    }
+    tries = requests.get(blob_host.url("/api/seen/brittle"), timeout=30).json()
+    assert tries == [5, 5, 5, 5, 5]  # maxDequeueCount tries, each got the content

@@ -16,7 +16,8 @@ An ordinary app: it knows nothing about devhost and would run unchanged on ``fun
   copies ``files/{name}`` to ``copies/{name}`` (binding data from the message); ``lookups`` returns
   (``$return``) the length of ``files/{queueTrigger}`` to ``lookups-done``; ``fragile`` always fails
   (tries recorded: ``GET /api/seen/fragile``).
-- Blob trigger: ``uploads/{name}.txt`` puts ``{"name", "path", "length", "content"}`` on ``uploads-seen``.
+- Blob triggers: ``uploads/{name}.txt`` puts ``{"path", "length", "content", "uri"}`` on ``uploads-seen``;
+  ``brittle/{name}`` always fails (tries recorded: ``GET /api/seen/brittle``).
 - Event Grid trigger: ``on_event`` records each event (``GET /api/seen/events``); an event whose data
   has ``"fail": true`` raises.
 """
@@ -30,7 +31,7 @@ import azure.functions as func
 
 app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
-_seen: dict[str, list] = {"work": [], "fragile": [], "events": []}
+_seen: dict[str, list] = {"work": [], "fragile": [], "brittle": [], "events": []}
 _lock = threading.Lock()
 
 
@@ -190,6 +191,12 @@ def on_fragile(message: func.QueueMessage) -> None:
 def on_upload(blob: func.InputStream, seen: func.Out[str]) -> None:
     content = blob.read().decode()
     seen.set(json.dumps({"path": blob.name, "length": blob.length, "content": content, "uri": blob.uri}))
+
+
+@app.blob_trigger(arg_name="blob", path="brittle/{name}", connection="AzureWebJobsStorage")
+def on_brittle(blob: bytes) -> None:
+    _record("brittle", len(blob))
+    raise RuntimeError("brittle blobs always fail")
 
 
 # -- an Event Grid trigger ---------------------------------------------------------------------
