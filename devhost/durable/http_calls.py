@@ -37,7 +37,7 @@ from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 
-from .history import EventType, HistoryEvent, event
+from .history import NO_DETAILS, EventType, HistoryEvent, event
 from .store import Message, NewMessage
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ CREDENTIAL_SETTINGS = (
 class HttpCallFailed(Exception):
     """Fails the call_http task: ``reason`` is the TaskFailed reason the orchestrator sees."""
 
-    def __init__(self, reason: str, details: str | None = None) -> None:
+    def __init__(self, reason: str, details: str = NO_DETAILS) -> None:
         super().__init__(reason)
         self.reason = reason
         self.details = details
@@ -278,7 +278,8 @@ async def send(request: DurableHttpRequest) -> dict[str, Any]:
         ) from None
     except aiohttp.ClientError as error:
         raise HttpCallFailed(
-            f"The HTTP request {where} failed: {error}", details=f"{type(error).__name__}: {error}"
+            f"The HTTP request {where} failed: {error}",
+            details=f"{type(error).__module__}.{type(error).__qualname__}",
         ) from None
 
 

@@ -257,6 +257,21 @@ def test_an_unreachable_endpoint_fails_the_task_clearly(host):
 
     caught = _completed_output(host, "call_and_catch", {"method": "GET", "uri": unreachable})
     assert caught["caught"].startswith(f"The HTTP request GET {unreachable} failed: ")
+    assert not caught["caught"].endswith("None")
+
+
+def test_multipart_content_is_refused_with_the_extensions_words(host, target):
+    sent_before = len(target.requests_to("/echo"))
+    call = {
+        "method": "POST",
+        "uri": target.url("/echo"),
+        "content": "--b--",
+        "headers": {"Content-Type": "multipart/form-data; boundary=b"},
+    }
+    caught = _completed_output(host, "call_and_catch", call)["caught"]
+
+    assert caught.startswith("Multipart content is not supported with CallHttpAsync.")
+    assert len(target.requests_to("/echo")) == sent_before
 
 
 def test_the_tasks_after_a_polled_call_get_their_own_results(host, target):
