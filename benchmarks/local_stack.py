@@ -71,6 +71,11 @@ def _devhost(scratch: Path, storage: str, settings: dict[str, str]) -> Iterator[
 
 def create_project_key(host: DevHost, provider: dict[str, Any]) -> Key:
     """A new organization, project and key with ``provider``, through the management API."""
+    return create_project_keys(host, provider, 1)[0]
+
+
+def create_project_keys(host: DevHost, provider: dict[str, Any], count: int) -> list[Key]:
+    """``create_project_key`` with ``count`` keys of the one project (each has its own rate limits)."""
     token = requests.post(
         host.url("/manage/dev/token"), json={"email": "bench@example.com"}, timeout=T
     ).json()
@@ -84,13 +89,16 @@ def create_project_key(host: DevHost, provider: dict[str, Any]) -> Key:
         headers=bearer,
         timeout=T,
     ).json()
-    key = requests.post(
-        host.url(f"/manage/projects/{project['id']}/api-keys"),
-        json={"name": "bench", "provider": provider},
-        headers=bearer,
-        timeout=T,
-    ).json()
-    return Key(key["key"])
+    keys = []
+    for n in range(count):
+        key = requests.post(
+            host.url(f"/manage/projects/{project['id']}/api-keys"),
+            json={"name": f"bench {n}", "provider": provider},
+            headers=bearer,
+            timeout=T,
+        ).json()
+        keys.append(Key(key["key"]))
+    return keys
 
 
 def create_agent(host: DevHost, key: Key) -> str:
