@@ -72,6 +72,7 @@ class BlobTriggerListener:
         self._invoke = invoke
         self._host_id = host_id(app_dir)
         self._failures: dict[tuple[str, str], int] = {}  # (function, receipt) -> failed tries
+        self._receipts: set[str] = set()  # receipts seen in storage: not asked for again each scan
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
@@ -115,7 +116,10 @@ class BlobTriggerListener:
             if names is None:
                 continue
             receipt = self._receipt_name(function, pattern.container, blob)
+            if receipt in self._receipts:
+                continue
             if await asyncio.to_thread(self._has_receipt, function, receipt):
+                self._receipts.add(receipt)
                 continue
             await self._run(function, pattern.container, blob, names, receipt)
 
@@ -204,6 +208,7 @@ class BlobTriggerListener:
         with contextlib.suppress(ResourceExistsError):
             service.create_container(HOSTS_CONTAINER)
         service.get_blob_client(HOSTS_CONTAINER, receipt).upload_blob(b"", overwrite=True, metadata=metadata)
+        self._receipts.add(receipt)
 
     def _poison(
         self, function: TriggeredFunction, container_name: str, blob: BlobProperties, receipt: str
