@@ -10,6 +10,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from .acs import ensure_settings as ensure_acs_settings
 from .app_loader import AppLoadError, load_app, load_local_settings
 from .host_keys import KEYS_FILE, HostKeys, HostKeysError
 from .server import FunctionHost
@@ -29,8 +30,11 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["WEBSITE_HOSTNAME"] = f"localhost:{args.port}"
         names_stand_in = os.environ.get("WEBPUBSUB_CONNECTION_STRING", "").strip().lower() == "devhost"
         ensure_connection_string(os.environ, data_dir, args.port)
+        names_acs_stand_in = os.environ.get("ACS_CONNECTION_STRING", "").strip().lower() == "devhost"
+        ensure_acs_settings(os.environ, data_dir, args.port)  # ACS_CONNECTION_STRING unset or "devhost"
         index = load_app(app_dir)
         index.uses_webpubsub = index.uses_webpubsub or names_stand_in
+        index.uses_acs = index.uses_acs or names_acs_stand_in
         keys = HostKeys.load_or_create(data_dir)
     except (AppLoadError, HostKeysError) as error:
         print(f"devhost: {error}", file=sys.stderr)
@@ -71,6 +75,15 @@ def _serve(args: argparse.Namespace) -> int:
         print(
             f"  Web PubSub stand-in: hub '{wps.config.hub}' at {wps.client_url()} "
             f"(REST {wps.config.endpoint}/api/hubs/{wps.config.hub}, events to {handler})",
+            flush=True,
+        )
+    if host.acs is not None:
+        incoming = host.acs.incoming_call_url() or "nowhere (DEVHOST_ACS_INCOMING_CALL_URL is empty)"
+        print(
+            f"  ACS stand-in: Call Automation at {host.acs.config.endpoint}/calling/ (callback keys "
+            f"{host.acs.config.endpoint}/calling/keys, resource id {host.acs.config.resource_id}), "
+            f"IncomingCall to {incoming.split('code=')[0].rstrip('?&')}, "
+            f"control API {host.acs.config.endpoint}/devhost/acs/calls",
             flush=True,
         )
     web.run_app(host.web_app(), host=args.host, port=args.port, print=None, access_log=None)

@@ -30,6 +30,8 @@ from .schedule import CronSchedule, IntervalSchedule, ScheduleError, parse_sched
 
 # The Web PubSub SDK's package: an app that imports it gets the stand-in (when its settings point here).
 WEBPUBSUB_SDK = "azure.messaging.webpubsubservice"
+# Likewise the Call Automation SDK's, for the ACS stand-in.
+ACS_SDK = "azure.communication.callautomation"
 
 
 class AppLoadError(RuntimeError):
@@ -79,6 +81,8 @@ class FunctionIndex:
     timers: dict[str, TimerFunction] = field(default_factory=dict)
     # The app uses Web PubSub: it imported the SDK, or its settings name the stand-in ("devhost").
     uses_webpubsub: bool = False
+    # The app uses ACS Call Automation: it imported the SDK, or its settings name the stand-in.
+    uses_acs: bool = False
     # Trigger types devhost does not serve yet (Web PubSub, Event Grid ...): function -> type.
     unsupported: dict[str, str] = field(default_factory=dict)
     # Storage input/output bindings, by the user function they belong to (devhost/bindings/).
@@ -150,6 +154,7 @@ def load_app(app_dir: Path) -> FunctionIndex:
     for function in app.get_functions():
         _index_function(index, function)
     index.uses_webpubsub = any(name.startswith(WEBPUBSUB_SDK) for name in sys.modules)
+    index.uses_acs = any(name.startswith(ACS_SDK) for name in sys.modules)
     return index
 
 

@@ -28,6 +28,7 @@ from azure.functions import meta
 from azure.functions.durable_functions import ActivityTriggerConverter, OrchestrationTriggerConverter
 from azure.functions.durable_functions import EnitityTriggerConverter as EntityTriggerConverter
 
+from .acs import AcsStandIn, AcsStandInConfig
 from .app_loader import DurableFunction, FunctionIndex, HttpFunction, TimerFunction
 from .bindings.expressions import json_properties
 from .bindings.invocation import http_binding_data
@@ -92,6 +93,13 @@ class FunctionHost:
         self.webpubsub = (
             WebPubSubStandIn(wps_config, self.base_url) if wps_config and index.uses_webpubsub else None
         )
+        # The ACS (Call Automation) stand-in, likewise when the app uses ACS and its settings point here.
+        acs_config = AcsStandInConfig.from_environment(os.environ, port, data_dir)
+        self.acs = (
+            AcsStandIn(acs_config, self.base_url, self.keys.require_master, self.keys.eventgrid)
+            if acs_config and index.uses_acs
+            else None
+        )
         # As the Functions host: a body over this is refused (413) before it is buffered whole.
         self.max_body_bytes = _body_limit(os.environ)
 
@@ -108,10 +116,13 @@ class FunctionHost:
         app.router.add_post("/admin/functions/{name}", admin(self._run_function_now))
         ManagementApi(self.engine, self.index.task_hub_name, self.keys).register(app.router)
         self.bindings.register(app.router)
+        registered = len(app.router.routes())
         if self.webpubsub is not None:
-            registered = len(app.router.routes())
             self.webpubsub.register(app)
-            stand_in_routes = set(list(app.router.routes())[registered:])
+        if self.acs is not None:
+            self.acs.register(app)  # /calling/... (Call Automation) and /devhost/acs/... (the caller)
+        stand_in_routes = set(list(app.router.routes())[registered:])
+        if stand_in_routes:
             has_app_route = lambda path: bool(self._routes.match(path))  # noqa: E731
             app.middlewares.append(app_routes_first(stand_in_routes, has_app_route, self._dispatch_http))
         # (?s): a path parameter may hold an encoded newline (%0A); the app answers it, not aiohttp.
