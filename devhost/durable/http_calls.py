@@ -166,9 +166,14 @@ async def run_http_call(engine: DurableEngine, message: Message) -> HistoryEvent
     body = message.body
     task_id = body["taskId"]
     try:
-        request = DurableHttpRequest.from_json(body["request"])
-        response = await send(request)
-        poll = next_poll(body["request"], response)
+        try:
+            request = DurableHttpRequest.from_json(body["request"])
+            response = await send(request)
+            poll = next_poll(body["request"], response)
+        except (ValueError, TypeError, AttributeError) as error:  # a request aiohttp cannot send
+            uri = (body["request"] or {}).get("uri")
+            reason = f"call_http could not send to {uri!r}: {type(error).__name__}: {error}"
+            raise HttpCallFailed(reason) from None
     except HttpCallFailed as failure:
         return event(
             EventType.TASK_FAILED,
@@ -255,8 +260,10 @@ async def send(request: DurableHttpRequest) -> dict[str, Any]:
             content_type += "; charset=utf-8"  # what .NET's StringContent(content, UTF8, type) sends
         headers.append(("Content-Type", content_type))
         data = request.content.encode("utf-8")
-    if request.token_resource is not None:
-        headers.append(("Authorization", f"Bearer {await bearer_token(request.token_resource)}"))
+    if request.token_resource is not None:  # the token replaces any Authorization header, as in .NET
+        token = await bearer_token(request.token_resource)
+        headers = [(name, value) for name, value in headers if name.lower() != "authorization"]
+        headers.append(("Authorization", f"Bearer {token}"))
     where = f"{request.method} {request.uri}"
     try:
         async with (

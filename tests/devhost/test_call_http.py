@@ -260,6 +260,15 @@ def test_an_unreachable_endpoint_fails_the_task_clearly(host):
     assert not caught["caught"].endswith("None")
 
 
+def test_a_header_that_cannot_be_sent_fails_the_task_not_the_host(host, target):
+    call = {"method": "GET", "uri": target.url("/hello"), "headers": {"X-Injected": "a\r\nb"}}
+    caught = _completed_output(host, "call_and_catch", call)["caught"]
+
+    assert caught.startswith(f"call_http could not send to {target.url('/hello')!r}: ValueError: ")
+    response = _completed_output(host, "call_once", {"method": "GET", "uri": target.url("/hello")})
+    assert response["statusCode"] == 200  # the host goes on serving calls
+
+
 def test_multipart_content_is_refused_with_the_extensions_words(host, target):
     sent_before = len(target.requests_to("/echo"))
     call = {
