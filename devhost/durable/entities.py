@@ -25,6 +25,7 @@ from .catalog import FunctionCatalog
 from .entity_messages import (
     REQUEST_EVENT_NAME,
     EntityId,
+    entity_not_found_message,
     request_message,
     request_to_entity,
     response_to_caller,
@@ -38,10 +39,6 @@ log = logging.getLogger("devhost.durable.entities")
 # Requests handed to the entity function in one call (the extension's default batch limit is
 # higher; this keeps one call's memory small on a developer's machine).
 MAX_BATCH_SIZE = 100
-
-
-def entity_not_found_message(name: str) -> str:
-    return f"The function '{name}' doesn't exist, is disabled, or is not an entity function."
 
 
 class EntityRunner:
@@ -80,7 +77,9 @@ class EntityRunner:
         (None: unchanged)."""
         function = self.catalog.entities.get(entity.name)
         if function is None:
-            return _all_failed(requests, entity_not_found_message(entity.name)), None
+            log.warning("Requests to %s failed: the app has no entity '%s'", entity.scheduler_id, entity.name)
+            message = entity_not_found_message(entity.name, self.catalog.entities)
+            return _all_failed(requests, message), None
         context = {
             "self": entity.to_json(),
             "exists": record is not None,
@@ -107,7 +106,7 @@ class EntityRunner:
         for request, (result, is_error) in zip(requests, results, strict=True):
             if is_error:
                 log.warning(
-                    "Entity %s: operation '%s' failed: %s", entity.scheduler_id, request["op"], result
+                    "Entity %s: operation '%s' failed: %s", entity.scheduler_id, request["op"], _text(result)
                 )
         if not answer.get("entityExists"):
             return results, EntityWrite(entity.scheduler_id, None)
@@ -131,6 +130,14 @@ def _request_of(message: Message) -> dict[str, Any] | None:
         return None
     request: dict[str, Any] = json.loads(history_event["Input"])
     return request
+
+
+def _text(result_json: str) -> str:
+    """An operation's error message (the SDK answers it as a JSON string) for the log."""
+    try:
+        return str(json.loads(result_json))
+    except ValueError:
+        return result_json
 
 
 def _all_failed(requests: list[dict[str, Any]], message: str) -> list[tuple[str, bool]]:
@@ -166,7 +173,7 @@ class EntityClient:
     def signal(self, entity: EntityId, operation: str, input_json: str | None) -> str | None:
         """Queue a one-way operation; the refusal message when the entity function does not exist."""
         if entity.name not in self.catalog.entities:
-            return entity_not_found_message(entity.name)
+            return entity_not_found_message(entity.name, self.catalog.entities)
         request = request_message(operation, input_json, signal=True)
         self.store.enqueue(request_to_entity(entity, request, self._clock()))
         self._wake()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -63,9 +64,22 @@ class EntityId:
         return {"name": self.name, "key": self.key}
 
 
+def entity_not_found_message(name: str, known: Iterable[str]) -> str:
+    """The extension's words (GetInvalidEntityFunctionMessage) for an entity the app does not define."""
+    names = "', '".join(sorted(known))
+    info = f"The following are the known entity functions: '{names}'." if names else (
+        "No entity functions are currently registered!"
+    )
+    return (
+        f"The function '{name}' doesn't exist, is disabled, or is not an entity function. "
+        f"Additional info: {info}"
+    )
+
+
 def is_entity_id(instance_id: str) -> bool:
-    """Entities own the ids of the form ``@name@key``; orchestration ids never start with ``@``."""
-    return instance_id.startswith("@") and "@" in instance_id[1:]
+    """Entities own the ids of the form ``@name@key`` (a name of at least one character);
+    orchestration ids never start with ``@``."""
+    return instance_id.startswith("@") and instance_id.find("@", 1) > 1
 
 
 def request_message(
@@ -112,8 +126,13 @@ def schedule_entity_operation(step: Step, event_id: int, action: dict[str, Any])
     The SDK's action input is already JSON text (``df_dumps``); the extension serializes that string
     once more into the request, and the SDK's ``get_input`` decodes both layers.
     """
+    from .scheduling import ActionRefused  # scheduling imports this module
+
     instance = step.instance
     entity = EntityId.parse(action["instanceId"])
+    if step.catalog is not None and entity.name not in step.catalog.entities:
+        # As the extension: the orchestrator fails at the call, not the entity.
+        raise ActionRefused(entity_not_found_message(entity.name, step.catalog.entities))
     input_text = action.get("input")
     request = request_message(
         action["operation"],

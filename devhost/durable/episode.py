@@ -23,7 +23,7 @@ from .catalog import FunctionCatalog
 from .completion import continue_as_new, failure_message, finish, notify_parent
 from .history import EventType, HistoryEvent, event, format_timestamp
 from .instances import instance_from_started
-from .scheduling import SCHEDULERS, Step, advance_retries, is_retry_step, schedule_action
+from .scheduling import SCHEDULERS, ActionRefused, Step, advance_retries, is_retry_step, schedule_action
 from .store import EpisodeWrite, Instance, Message, TaskHubStore
 
 # Replay schema V2: one flat action list (azure.durable_functions.models.ReplaySchema.V2).
@@ -85,7 +85,7 @@ class EpisodeRunner:
         write.instance = instance
         batch = self._take_batch(instance, messages, write)
         if batch:
-            self._replay(Step(instance, now, write), batch)
+            self._replay(Step(instance, now, write, catalog=self.catalog), batch)
         self.store.commit(write)
         return True
 
@@ -164,7 +164,11 @@ class EpisodeRunner:
             if unsupported and not error:
                 error = f"devhost does not support {unsupported} yet; run this app with `func start`."
             if action_type != ActionType.CONTINUE_AS_NEW and not unsupported:
-                schedule_action(step, action)
+                try:
+                    schedule_action(step, action)
+                except ActionRefused as refused:
+                    error = error or str(refused)
+                    break  # as the extension's replay: nothing after the refused action is scheduled
             else:
                 instance.next_event_id += 1  # the SDK numbers fire-and-forget actions too
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .actions import ActionType
+from .catalog import FunctionCatalog
 from .entity_messages import schedule_entity_operation
 from .history import EventType, HistoryEvent, completion_target, event, format_timestamp, is_failure
 from .history import parse_timestamp as parse_history_timestamp
@@ -32,6 +33,8 @@ class Step:
     now: datetime
     write: EpisodeWrite
     outputs: list[HistoryEvent] = field(default_factory=list)
+    # What the app defines, for schedulers that check the function an action names.
+    catalog: FunctionCatalog | None = None
 
     def work_message(self, work: str, body: dict[str, Any]) -> NewMessage:
         """Work for the engine's ``WORK_RUNNERS[work]``; its completion comes back to this execution."""
@@ -44,6 +47,11 @@ class Step:
 
 
 Scheduler = Callable[[Step, int, dict[str, Any]], None]
+
+
+class ActionRefused(Exception):
+    """An action the extension refuses while it replays the orchestrator's actions (a call to an
+    entity the app does not define): the orchestration fails with this message."""
 
 
 def schedule_action(step: Step, action: dict[str, Any]) -> None:

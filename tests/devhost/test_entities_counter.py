@@ -14,6 +14,7 @@ import requests
 from tests.devhost.entity_helpers import (
     ENTITIES_APP,
     read_through_client,
+    run_orchestration,
     signal_through_client,
     unique_key,
     wait_for_entity_state,
@@ -75,6 +76,19 @@ def test_deleting_an_entity_removes_its_state(host):
 
     # Deleted, then created again by the next operation: it starts from nothing.
     assert wait_for_entity_state(host, "Counter", key, 1)["state"] == 1
+
+
+def test_calling_an_entity_the_app_does_not_define_fails_the_orchestration(host):
+    """As the extension: the call is refused while the orchestrator's actions are replayed, so the
+    orchestration fails (the orchestrator's ``except`` never sees it)."""
+    status = run_orchestration(host, "call_unknown_entity", {})
+
+    assert status["runtimeStatus"] == "Failed", status
+    assert status["output"] == (
+        "Orchestrator function 'call_unknown_entity' failed: The function 'nobody' doesn't exist, is "
+        "disabled, or is not an entity function. Additional info: The following are the known entity "
+        "functions: 'account', 'counter'."
+    )
 
 
 def test_orchestration_ids_may_not_start_with_at(host):

@@ -129,7 +129,8 @@ def test_bad_entity_requests_get_a_clear_4xx(host):
     unknown = _signal(host, "Nobody", "k", "add", "1", "text/plain")
     assert unknown.status_code == 400
     assert unknown.json() == {
-        "Message": "The function 'nobody' doesn't exist, is disabled, or is not an entity function."
+        "Message": "The function 'nobody' doesn't exist, is disabled, or is not an entity function. "
+        "Additional info: The following are the known entity functions: 'account', 'counter'."
     }
 
     not_json = _signal(host, "Counter", "k", "add", "{nope", "application/json")

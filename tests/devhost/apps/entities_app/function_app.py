@@ -108,6 +108,15 @@ def locked_transfer(context: df.DurableOrchestrationContext):
 
 
 @app.orchestration_trigger(context_name="context")
+def call_unknown_entity(context: df.DurableOrchestrationContext):
+    try:
+        yield context.call_entity(df.EntityId("Nobody", "k"), "add", 1)
+    except Exception as error:  # not reached: the extension fails the orchestration at the call
+        return f"caught {error}"
+    return "answered"
+
+
+@app.orchestration_trigger(context_name="context")
 def signal_after_timer(context: df.DurableOrchestrationContext):
     order = context.get_input()
     context.set_custom_status("timer set")
