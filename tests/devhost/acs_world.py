@@ -13,11 +13,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import requests
+from azure.communication.callautomation import CallAutomationClient
 
 from tests.devhost.helpers import DevHost
 
 WAIT_S = 15.0
 STATE_FILE = "acs-stand-in.json"
+CALLER = "+15551230001"
+AGENT_NUMBER = "+14445550100"
+EVENT_TYPE = "Microsoft.Communication."
 
 
 @dataclass
@@ -153,3 +157,33 @@ class AcsControl:
                 return record
             time.sleep(0.02)
         raise AssertionError(f"timed out waiting for {what}; the call: {record}")
+
+
+def answered_call(
+    acs: AcsControl, client: CallAutomationClient, receiver: Receiver, name: str, **options: Any
+) -> tuple[dict[str, Any], str]:
+    """A caller dials the agent's number and the app answers; returns the call and its callback path."""
+    placed = acs.place(CALLER, AGENT_NUMBER, callerDisplayName="Ada", **options)
+    context = context_of(receiver, placed["correlationId"])
+    callback_path = f"/callbacks/{name}?secret=s3cret-{name}"
+    properties = client.answer_call(
+        context, receiver.url(callback_path), cognitive_services_endpoint="https://speech.example"
+    )
+    assert properties.call_connection_id == placed["id"]
+    receiver.wait_for_type(callback_path, EVENT_TYPE + "CallConnected")
+    return placed, callback_path
+
+
+def context_of(receiver: Receiver, correlation_id: str) -> str:
+    """The incomingCallContext of the IncomingCall event of the call with ``correlation_id``."""
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        for event in receiver.events("/eventgrid"):
+            if event["data"]["correlationId"] == correlation_id:
+                return event["data"]["incomingCallContext"]
+        time.sleep(0.02)
+    raise AssertionError("the IncomingCall event did not arrive")
+
+
+def types(receiver: Receiver, path: str) -> list[str]:
+    return [event["type"].removeprefix(EVENT_TYPE) for event in receiver.events(path)]
