@@ -192,7 +192,7 @@ class CallBook:
         """A call the app may act on: connected (or transferring); else 404 as the service answers."""
         call = self.calls.get(call_id)
         if call is None or not call.live:
-            raise CallError(404, "8522", f"Call connection '{call_id}' was not found or has ended.")
+            raise CallError(404, "NotFound", f"Call connection '{call_id}' was not found or has ended.")
         return call
 
     def _by_context(self, context: Any) -> Call:

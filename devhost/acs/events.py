@@ -33,7 +33,10 @@ TOPIC = (
     "Microsoft.Communication/communicationServices/devhost-acs"
 )
 
-# resultInformation of the events, with the codes the Call Automation docs publish.
+# resultInformation of the events. Published (Call Automation's "Gather user input" event codes and
+# its reason codes): 0 completed, 8508 canceled, 8545 speech matched, 8510 initial silence; 8565 is the
+# cognitive-services failure code. The transfer codes and the messages not in those tables are the
+# stand-in's own wording.
 COMPLETED = {"code": 200, "subCode": 0, "message": "Action completed successfully."}
 CANCELED = {"code": 400, "subCode": 8508, "message": "Action failed, the operation was canceled."}
 SPEECH_RECOGNIZED = {"code": 200, "subCode": 8545, "message": "Action completed, speech option matched."}

@@ -268,11 +268,18 @@ def test_barge_in_stops_the_prompt_and_interrupting_media_cancels_what_plays(
         ("text", "recognizePrompt", "interrupted"),
     ]
 
-    # cancel_all_media_operations: what plays is canceled, and a finish has nothing left to end.
+    # A play that interrupts: what plays is canceled and the new one plays at once.
     connection.play_media(TextSource(text="Held.", voice_name=VOICE))
+    connection.play_media(TextSource(text="Urgent.", voice_name=VOICE), interrupt_call_media_operation=True)
+    receiver.wait_for(path, 6, "the held play's PlayCanceled")
+    assert [(p["text"], p["outcome"]) for p in acs.call(placed["id"])["played"][-2:]] == [
+        ("Held.", "canceled"),
+        ("Urgent.", "playing"),
+    ]
+    # cancel_all_media_operations: what plays is canceled, and a finish has nothing left to end.
     connection.cancel_all_media_operations()
-    receiver.wait_for(path, 6, "PlayCanceled")
-    assert types(receiver, path)[-1] == "PlayCanceled"
+    receiver.wait_for(path, 7, "the urgent play's PlayCanceled")
+    assert types(receiver, path)[-2:] == ["PlayCanceled", "PlayCanceled"]
     assert acs.act(placed["id"], "finish-playback").status_code == 409
 
 
