@@ -20,6 +20,7 @@ import azure.durable_functions as df
 from shared import durable_names as names
 from shared.knowledge.grounding import SEARCH_TOOL_NAME
 from shared.sessions import protocol
+from shared.sessions.inbox import event_hint
 from shared.sessions.lifecycle import (
     IMMEDIATE_END_REASONS,
     MAX_TOOL_ROUNDS,
@@ -78,7 +79,7 @@ def session(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict
                 break
             timer.cancel()
             inbox.taken()
-            hint = wake.result or {}
+            hint = event_hint(wake.result)
             if hint.get("kind") == "end" and hint.get("reason") in IMMEDIATE_END_REASONS:
                 end_reason = hint["reason"]
                 break
@@ -215,7 +216,7 @@ def _await_implicit(
             break
         timer.cancel()
         inbox.taken()
-        hint = wake.result or {}
+        hint = event_hint(wake.result)
         if hint.get("kind") == "tool_result":
             pending.discard(hint.get("callId") or "")
         elif hint.get("kind") == "end":

@@ -248,12 +248,11 @@ class ManagementApi:
         return web.json_response({"instancesDeleted": deleted})
 
     async def raise_event(self, request: web.Request) -> web.Response:
-        # The event URL decodes the body once, as the extension does. The SDK's client.raise_event
-        # (rpcBaseUrl) posts json.dumps(data) as a JSON string: undone there, so its payload arrives
-        # as the value the app passed (docs/devhost.md, "External events").
-        from_sdk = request.path.startswith(RPC_PREFIX + "/")
+        # The body is decoded once, as the extension does, on both routes: the SDK's client.raise_event
+        # posts json.dumps(data) as a JSON string, so its payload arrives as the JSON text of data
+        # (azure-functions-durable-python#295), exactly as under func start (docs/devhost.md).
         try:
-            data_json = payload_json(await request.text(), decode_once=not from_sdk)
+            data_json = payload_json(await request.text(), decode_once=True)
         except BadInput as error:
             return _error(400, f"{error} It is the event data.")
         outcome = self.engine.raise_event(

@@ -9,6 +9,7 @@ session's cursor itself (no separate read episode); reads are by cursor, so a re
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from dataclasses import dataclass
@@ -57,6 +58,19 @@ class InboxEntry(BaseModel):
     def to_event(self) -> dict[str, Any]:
         """The ``inbox`` event's payload: what the orchestrator needs to know without a read."""
         return {"id": self.id, "kind": self.kind, "callId": self.call_id, "reason": self.reason}
+
+
+def event_hint(result: Any) -> dict[str, Any]:
+    """The ``inbox`` event's payload as the orchestrator receives it. The Python SDK's client posts
+    ``json.dumps(data)`` as a JSON string and the Durable extension decodes it once, so in Azure the
+    payload arrives as the JSON text (azure-functions-durable-python#295); a wake-up with no payload
+    is None. Both come back as the payload's dict."""
+    if isinstance(result, str):
+        try:
+            result = json.loads(result)
+        except ValueError:
+            return {}
+    return result if isinstance(result, dict) else {}
 
 
 def new_entry(kind: EntryKind, **fields: Any) -> InboxEntry:

@@ -330,6 +330,8 @@ def timer_then_activity(context: df.DurableOrchestrationContext):
 def wait_for_go(context: df.DurableOrchestrationContext):
     context.set_custom_status("waiting for Go")
     payload = yield context.wait_for_external_event("Go")
+    if isinstance(payload, str):  # raised by the SDK's client: its JSON text (durable-python#295)
+        payload = json.loads(payload)
     greeting = yield context.call_activity("say_hello", payload["name"])
     context.set_custom_status("done")
     return {"received": payload, "greeting": greeting}
