@@ -13,7 +13,7 @@ re-run of the activity (at-least-once, after a crash) rewrites its own lines ins
 
 from __future__ import annotations
 
-import json
+import contextlib
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
@@ -46,13 +46,14 @@ from shared.models.window import extractive_summary, to_model_messages, wire_mes
 from shared.platform import Platform, get_platform
 from shared.sessions import protocol
 from shared.sessions.configuration import model_for_key, open_secret, speech_for_key
+from shared.sessions.connection import OrderedSends
 from shared.sessions.context import SessionContext, load_context, model_messages, save_context
 from shared.sessions.gateway import SessionGateway, session_gateway
 from shared.sessions.inbox import INBOX_TABLE, InboxEntry, read_after, split_at_turn
 from shared.sessions.lifecycle import SessionPlan
 from shared.sessions.records import TRANSCRIPTS_TABLE, TranscriptEntry, stored_citations, transcript_row
 from shared.sessions.speaking import BargeIn, ReplyIds, ReplyStream, now_stamp
-from shared.tools.records import ToolCall, outcome_from_answer, timed_out
+from shared.tools.records import ToolCall, outcome_from_answer, parsed_output, timed_out
 from shared.tools.tool_sockets import open_tool_sockets, stream_conversation
 
 log = logging.getLogger("omniagent.sessions")
@@ -82,11 +83,16 @@ class _Turn:
         self.config = self.context.config
         self.secret = open_secret(platform, self.config.sealed_provider_secret, self.config.key_record_id)
         self.lines: list[TranscriptEntry] = []  # written by save()
+        self.outbox = OrderedSends(self._deliver)  # drained before the round answers
 
     def gateway(self) -> SessionGateway:
         return session_gateway(lambda *_: None)  # activities raise no events: the orchestrator waits
 
     def send(self, events: list[dict[str, Any]]) -> None:
+        """Queued, in order (``OrderedSends``): the round goes on while they travel."""
+        self.outbox(events)
+
+    def _deliver(self, events: list[dict[str, Any]]) -> None:
         self.platform.session_connection.send(self.plan.session_id, events)
         if self.config.conversation_listeners:
             stream_conversation(self.platform.settings, self.plan.session_id, events)
@@ -134,6 +140,17 @@ class _Turn:
 @bp.activity_trigger(input_name="request")
 def run_model_turn(request: dict[str, Any]) -> dict[str, Any]:
     turn = _Turn(get_platform(), SessionPlan.from_json(request["plan"]), request)
+    try:
+        result = _round(turn, request)
+    except BaseException:
+        with contextlib.suppress(Exception):  # the round's own failure is the one to report
+            turn.outbox.drain()
+        raise
+    turn.outbox.drain()  # every frame is out before the session goes on
+    return result
+
+
+def _round(turn: _Turn, request: dict[str, Any]) -> dict[str, Any]:
     if turn.round == 0:
         taken = _take_inbox(turn)
         turn.request["turnCursor"] = taken["cursor"]  # what arrives after it interrupts the reply
@@ -201,6 +218,7 @@ def _open(turn: _Turn) -> tuple[str | None, str | None]:
             protocol.avatar_state("ready"),
         ]
     )
+    turn.outbox.drain()  # the client is ready before a tool server's first push can reach it
     if ending := open_tool_sockets(turn.platform, turn.plan, turn.config):
         return ending, None
     greeting = turn.plan.greeting
@@ -287,22 +305,12 @@ def _tool_outcomes(turn: _Turn) -> list[dict[str, Any]]:
             if answer is None:
                 known[call.call_id] = timed_out(call, timeout, timeout * 1000, 1).to_dict()
             else:
-                output = _parsed_output(answer.result)
+                output = parsed_output(answer.result)
                 known[call.call_id] = outcome_from_answer(call, {"result": output}, elapsed_ms).to_dict()
         if missed:  # a late output is refused from now on
             turn.gateway().await_calls(turn.plan.session_id, drop=[call.call_id for call in missed])
             turn.send([protocol.function_timeout(call.call_id, call.name) for call in missed])
     return [known[c] for c in turn.request["callOrder"] if c in known]
-
-
-def _parsed_output(output: Any) -> Any:
-    """``output`` may be an object or a JSON string of one (both published)."""
-    if isinstance(output, str):
-        try:
-            return json.loads(output)
-        except (ValueError, RecursionError):  # not JSON (or nested too deeply): the text itself
-            return output
-    return output
 
 
 def _answer(turn: _Turn, question: str) -> dict[str, Any]:

@@ -6,6 +6,8 @@ platform sends to the group and never tracks connection ids.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -56,3 +58,39 @@ class SessionConnection:
 
     def close_connection(self, connection_id: str, reason: str) -> None:
         self._client.close_connection(connection_id, reason=reason)
+
+
+class OrderedSends:
+    """A round's frames sent in order on a thread of their own, so the round goes on (the model call,
+    the next deltas, speech) while each frame travels. ``drain`` waits for all of them and raises the
+    first failure; after a failure the frames behind it are not sent (the stream is broken)."""
+
+    def __init__(self, send: Callable[[list[dict[str, Any]]], None]) -> None:
+        self._send = send
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: list[Future[None]] = []
+        self._failed = False
+
+    def __call__(self, frames: list[dict[str, Any]]) -> None:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="session-send")
+        self._pending.append(self._pool.submit(self._one, frames))
+
+    def _one(self, frames: list[dict[str, Any]]) -> None:
+        if self._failed:
+            return
+        try:
+            self._send(frames)
+        except BaseException:
+            self._failed = True
+            raise
+
+    def drain(self) -> None:
+        pending, self._pending = self._pending, []
+        failures = [future.exception() for future in pending]  # waits for each
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+        first = next((failure for failure in failures if failure is not None), None)
+        if first is not None:
+            raise first

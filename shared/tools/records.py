@@ -116,6 +116,17 @@ def outcome_from_answer(
     return succeeded(call, answer.get("result"), duration_ms, attempts)
 
 
+def parsed_output(output: Any) -> Any:
+    """A client's ``send_function_output`` ``output``: an object or a JSON string of one (both
+    published)."""
+    if isinstance(output, str):
+        try:
+            return json.loads(output)
+        except (ValueError, RecursionError):  # not JSON (or nested too deeply): the text itself
+            return output
+    return output
+
+
 def timed_out(call: ToolCall, timeout_seconds: float, duration_ms: float, attempts: int) -> ToolOutcome:
     """The outcome of a call that got no answer within its budget (an implicit tool's client, too)."""
     return failed(call, f"timed out after {timeout_seconds:g} s", duration_ms, attempts)
