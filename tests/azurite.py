@@ -42,32 +42,55 @@ class Azurite:
 @contextmanager
 def running_azurite(workdir: Path) -> Iterator[Azurite]:
     """An in-memory Azurite on three free ports, stopped on leaving."""
-    if not AZURITE.exists():
-        raise AzuriteError("Azurite is not installed: run ./dev test (or npm ci)")
-    ports = Azurite(*_free_ports(3))
-    log_path = workdir / "azurite.log"
-    # fmt: off
-    command = [
-        str(AZURITE), "--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--silent",
-        "--disableTelemetry",  # tests must not phone home
-        "--blobHost", "127.0.0.1", "--blobPort", str(ports.blob_port),
-        "--queueHost", "127.0.0.1", "--queuePort", str(ports.queue_port),
-        "--tableHost", "127.0.0.1", "--tablePort", str(ports.table_port),
-    ]
-    # fmt: on
-    # Output goes to a file, not a pipe: nobody drains a pipe while tests run, and a full one blocks Azurite.
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+    process = AzuriteProcess(workdir)
     try:
-        _wait_until_listening(process, ports, log_path)
-        yield ports
+        process.start()
+        yield process.ports
     finally:
-        process.terminate()
+        process.stop()
+
+
+class AzuriteProcess:
+    """One Azurite on three free ports that can be stopped and started again on the same ports: in
+    memory, or kept on disk under ``workdir/data`` (``persistent``) so that a restart finds what was
+    written (for tests of storage outages)."""
+
+    def __init__(self, workdir: Path, persistent: bool = False) -> None:
+        if not AZURITE.exists():
+            raise AzuriteError("Azurite is not installed: run ./dev test (or npm ci)")
+        self.workdir, self.persistent = workdir, persistent
+        self.ports = Azurite(*_free_ports(3))
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        ports, log_path = self.ports, self.workdir / "azurite.log"
+        storage = ["--location", str(self.workdir / "data")] if self.persistent else ["--inMemoryPersistence"]
+        # fmt: off
+        command = [
+            str(AZURITE), *storage, "--skipApiVersionCheck", "--loose", "--silent",
+            "--disableTelemetry",  # tests must not phone home
+            "--blobHost", "127.0.0.1", "--blobPort", str(ports.blob_port),
+            "--queueHost", "127.0.0.1", "--queuePort", str(ports.queue_port),
+            "--tableHost", "127.0.0.1", "--tablePort", str(ports.table_port),
+        ]
+        # fmt: on
+        # Output goes to a file, not a pipe: nobody drains a pipe while tests run, and a full one blocks
+        # Azurite.
+        with log_path.open("ab") as log:
+            self.process = subprocess.Popen(command, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT)
+        _wait_until_listening(self.process, ports, log_path)
+
+    def stop(self) -> None:
+        """SIGTERM: Azurite saves what it holds and closes its connections (in-flight requests end)."""
+        if self.process is None:
+            return
+        self.process.terminate()
         try:
-            process.wait(timeout=10)
+            self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            self.process.kill()
+            self.process.wait()
+        self.process = None
 
 
 def _free_ports(count: int) -> list[int]:
