@@ -5,8 +5,9 @@ Callbacks are POSTed as Call Automation posts them: a JSON array of one CloudEve
 its ``data`` the published event (``callConnectionId``, ``serverCallId``, ``correlationId``,
 ``operationContext``, ``resultInformation``, ``version``, ``publicEventType`` and the event's own
 fields), with ``Authorization: Bearer <JWT>``. ``IncomingCall`` goes out in the Event Grid schema (an
-array of one event, ``aeg-event-type: Notification``). Each call's deliveries go one at a time, in
-order; a delivery that fails is logged and recorded, not retried.
+array of one event, ``aeg-event-type: Notification``), tried again (twice) when it is not answered
+2xx, as Event Grid retries. Each call's deliveries go one at a time, in order; a callback that fails
+is logged and recorded, not retried.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ log = logging.getLogger("devhost.acs")
 
 EVENT_PREFIX = "Microsoft.Communication."
 DELIVERY_TIMEOUT_S = 30.0
+# Event Grid retries a delivery that failed (no 2xx); its schedule starts at 10 s, 30 s, 1 min: the
+# stand-in keeps the behaviour on a shorter one. Callbacks are not retried.
+EVENT_GRID_RETRY_DELAYS_S = (1.0, 3.0)
 # The topic a system topic on the stand-in's resource would name.
 TOPIC = (
     "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/devhost/providers/"
@@ -167,18 +171,31 @@ class Deliverer:
 
     async def _work(self, queue: asyncio.Queue[Outgoing | None]) -> None:
         while (outgoing := await queue.get()) is not None:
-            try:
-                outgoing.record["status"] = await self._post(outgoing)
-            except (aiohttp.ClientError, TimeoutError) as error:
-                outgoing.record["status"] = None
-                outgoing.record["error"] = repr(error)
-                log.warning("ACS stand-in: POST %s failed: %r", outgoing.url, error)
-            except Exception as error:  # a worker must outlive one bad delivery
-                outgoing.record["status"] = None
-                outgoing.record["error"] = repr(error)
-                log.exception("ACS stand-in: delivering to %s failed", outgoing.url)
+            attempts = 1 + (len(EVENT_GRID_RETRY_DELAYS_S) if outgoing.event_grid else 0)
+            for attempt in range(attempts):
+                if attempt:
+                    await asyncio.sleep(EVENT_GRID_RETRY_DELAYS_S[attempt - 1])
+                outgoing.record["attempts"] = attempt + 1
+                if await self._attempt(outgoing, attempt):
+                    break
 
-    async def _post(self, outgoing: Outgoing) -> int:
+    async def _attempt(self, outgoing: Outgoing, attempt: int) -> bool:
+        """One POST; True when it was answered 2xx. The answer (or the error) goes to the record."""
+        try:
+            status = await self._post(outgoing, attempt)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            outgoing.record.update(status=None, error=repr(error))
+            log.warning("ACS stand-in: POST %s failed: %r", outgoing.url, error)
+            return False
+        except Exception as error:  # a worker must outlive one bad delivery
+            outgoing.record.update(status=None, error=repr(error))
+            log.exception("ACS stand-in: delivering to %s failed", outgoing.url)
+            return False
+        outgoing.record["status"] = status
+        outgoing.record.pop("error", None)
+        return 200 <= status < 300
+
+    async def _post(self, outgoing: Outgoing, attempt: int) -> int:
         if self._session is None:
             raise RuntimeError("the deliverer is not started")
         headers = {"Content-Type": "application/json"}
@@ -187,7 +204,7 @@ class Deliverer:
                 {
                     "aeg-event-type": "Notification",
                     "aeg-subscription-name": "DEVHOST-ACS-INCOMING-CALL",
-                    "aeg-delivery-count": "0",
+                    "aeg-delivery-count": str(attempt),
                     "aeg-data-version": "1.0",
                     "aeg-metadata-version": "1",
                 }

@@ -78,6 +78,13 @@ def test_an_app_answers_through_its_event_grid_trigger_and_checks_callbacks(phon
     assert len(phone_app.call(placed["id"])["played"]) == 1  # nothing more was played
 
 
+def test_an_incoming_call_the_trigger_fails_is_delivered_again(phone_app: AcsControl) -> None:
+    placed = phone_app.place("+15550000009", AGENT_NUMBER)  # the app's trigger fails it once
+    record = phone_app.wait_for_call(placed["id"], lambda call: call["state"] == "connected", "the answer")
+    incoming = record["events"][0]
+    assert (incoming["attempts"], incoming["status"]) == (2, 202)
+
+
 def test_an_app_that_does_not_use_acs_gets_none_of_its_routes(samples_host: DevHost) -> None:
     assert requests.get(samples_host.url("/calling/keys"), timeout=10).status_code == 404
     listing = requests.get(

@@ -36,10 +36,19 @@ def _verify(authorization: str | None) -> None:
     _verifier[0].verify(authorization)
 
 
+# A call from this number fails its first IncomingCall (as a transient fault would), once per call.
+FLAKY_CALLER = "+15550000009"
+_failed_once: set[str] = set()
+
+
 @app.event_grid_trigger(arg_name="event")
 def acs_incoming_call(event: func.EventGridEvent) -> None:
     data = event.get_json()
-    _record({"incomingCall": data["from"]["phoneNumber"]["value"]})
+    caller = data["from"]["phoneNumber"]["value"]
+    if caller == FLAKY_CALLER and data["correlationId"] not in _failed_once:
+        _failed_once.add(data["correlationId"])
+        raise RuntimeError("a transient failure")
+    _record({"incomingCall": caller})
     client = call_automation_client(os.environ["ACS_CONNECTION_STRING"])
     client.answer_call(data["incomingCallContext"], f"{_base_url()}/api/acs/callbacks")
 
