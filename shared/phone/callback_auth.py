@@ -16,6 +16,8 @@ from .settings import ACS_CALLBACK_ISSUER, AcsSettings
 
 KEYS_CACHE_SECONDS = 3600
 ALLOWED_ALGORITHMS = ["RS256"]
+# Allowed difference between ACS's clock and ours when checking exp / nbf / iat.
+CLOCK_SKEW_SECONDS = 30
 
 
 class CallbackTokenError(Exception):
@@ -55,6 +57,7 @@ class CallbackTokenVerifier:
                 audience=self.audience,
                 issuer=self.issuer,
                 options={"require": ["exp", "iss", "aud"]},
+                leeway=CLOCK_SKEW_SECONDS,
             )
         except jwt.InvalidTokenError as error:
             raise CallbackTokenError(f"The token is not valid: {error}") from error
