@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,6 +16,14 @@ from .event_grid import EventGridWebhook
 from .invocation import BindingIO
 from .queue_trigger import QueueSettings, QueueTriggerListener
 from .spec import TriggeredFunction
+
+log = logging.getLogger("devhost.bindings")
+# Why the host ran a function, in its log line's words.
+_REASONS = {
+    "queueTrigger": "New queue message detected on '{queueName}'.",
+    "blobTrigger": "New blob detected({path}).",
+    "eventGridTrigger": "EventGrid trigger fired",
+}
 
 # The host's call of a user function: (function, keyword arguments, invocation id) -> its result.
 CallTriggered = Callable[[TriggeredFunction, dict[str, Any], str], Awaitable[Any]]
@@ -56,8 +66,17 @@ class BindingRuntime:
         self, function: TriggeredFunction, argument: Any, binding_data: dict[str, Any], invocation_id: str
     ) -> Any:
         """Run a triggered function with its bindings: inputs read, the call, outputs written."""
+        reason = _REASONS[function.trigger.binding_type].format(**function.trigger.settings)
+        log.info("Executing 'Functions.%s' (Reason='%s', Id=%s)", function.name, reason, invocation_id)
+        started = time.monotonic()
         io = BindingIO(function.bindings, self.settings.message_encoding)
         kwargs = {function.trigger.name: argument, **await io.prepare(binding_data)}
         result = await self._call(function, kwargs, invocation_id)
         await io.complete(kwargs, result, binding_data)
+        log.info(
+            "Executed 'Functions.%s' (Succeeded, Id=%s, Duration=%dms)",
+            function.name,
+            invocation_id,
+            (time.monotonic() - started) * 1000,
+        )
         return result
