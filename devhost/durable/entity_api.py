@@ -13,7 +13,6 @@ the string form; see ``docs/devhost.md`` for what that means for raw JSON bodies
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,14 +22,12 @@ from .engine import DurableEngine
 from .entities import EntityClient
 from .entity_messages import EntityId, InvalidEntityId
 from .entity_store import EntityRecord
-from .history import format_timestamp, parse_timestamp
+from .history import query_timestamp
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _DEFAULT_PAGE_SIZE = 100
 _EMPTY_KEY_SYMBOL = "$"
-# The '+' of an offset arrives as a space when the client did not encode it.
-_OFFSET_AS_SPACE = re.compile(r" (\d\d:?\d\d)$")
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -128,12 +125,10 @@ def _instant(text: str | None, name: str) -> str | None:
     """A query time as the store's timestamp text (UTC, fixed width, so it compares as an instant)."""
     if not text:
         return None
-    for candidate in (text.strip(), _OFFSET_AS_SPACE.sub(r"+\1", text.strip())):
-        try:
-            return format_timestamp(parse_timestamp(candidate))
-        except ValueError:
-            continue
-    raise BadEntityRequest(f"{name} must be an ISO 8601 date and time, not '{text}'.")
+    try:
+        return query_timestamp(text)
+    except ValueError as error:
+        raise BadEntityRequest(f"{name} is not a valid date and time: {text!r}.") from error
 
 
 def _status(record: EntityRecord, fetch_state: bool) -> dict[str, Any]:

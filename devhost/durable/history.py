@@ -58,6 +58,12 @@ def parse_timestamp(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def query_timestamp(text: str) -> str:
+    """A time filter from a query string as the task hub's timestamp text (UTC, fixed width, so it
+    compares as an instant); ValueError when it is no date. An unencoded "+" arrives as a space."""
+    return format_timestamp(parse_timestamp(text.replace(" ", "+")))
+
+
 def event(event_type: EventType, timestamp: datetime, event_id: int = -1, **fields: Any) -> HistoryEvent:
     return {
         "EventType": int(event_type),

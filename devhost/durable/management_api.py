@@ -18,7 +18,7 @@ from aiohttp import web
 from ..host_keys import KEY_QUERY, RPC_USER, HostKeys
 from .engine import ClientOutcome, DurableEngine
 from .entity_api import EntityApi
-from .history import format_for_api, format_timestamp, parse_timestamp
+from .history import format_for_api, query_timestamp
 from .store import Instance
 
 WEBHOOK_PREFIX = "/runtime/webhooks/durabletask"
@@ -112,7 +112,7 @@ def created_time_filter(request: web.Request, name: str) -> str | None:
     if not text:
         return None
     try:
-        return format_timestamp(parse_timestamp(text.replace(" ", "+")))  # "+" decodes as a space
+        return query_timestamp(text)
     except ValueError as error:
         raise BadInput(f"{name} is not a valid date and time: {text!r}.") from error
 
