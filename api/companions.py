@@ -48,6 +48,7 @@ from shared.concurrency import matching_etag
 from shared.ids import new_id
 from shared.listing import paginate
 from shared.platform import get_platform
+from shared.request_json import reset_nulls
 from shared.storage import project_blob_name
 
 bp = df.Blueprint()
@@ -234,7 +235,7 @@ def get_companion_by_id(ctx: RequestContext) -> Reply:
 )
 def patch_companion(ctx: RequestContext) -> Reply:
     body = ctx.body(CompanionUpdate)
-    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    changes = reset_nulls({name: getattr(body, name) for name in body.model_fields_set}, CompanionRecord)
     if "ethnicity" in changes:
         changes["ethnicity"] = _ethnicity(changes["ethnicity"])
     changes["updated"] = datetime.now(UTC)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import azure.durable_functions as df
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.endpoint import Reply, RequestContext, endpoint, parse_model
 from shared import durable_names as names
@@ -59,6 +59,8 @@ DEFAULT_VOICE = "alloy"  # per-session connections may leave the voice out
 
 
 class ConnectionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     channelType: Literal["websocket", "webrtc", "sip", "voip"] = Field(
         description="The channel of the session."
     )
@@ -149,6 +151,8 @@ def _channel_config(
 
 
 class ProviderConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     voiceId: str | None = Field(None, description="A voice of the key's provider, e.g. `alloy`.")
     settings: ProviderSettings | None = Field(
         None, description="Model settings (as an agent's `providerSettings`)."
@@ -156,6 +160,8 @@ class ProviderConfig(BaseModel):
 
 
 class PerSessionConnectionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     companionId: str = Field(min_length=1, description="The companion (persona).")
     providerConfig: ProviderConfig | None = Field(None, description="Voice and model settings.")
     functions: list[str] = Field(default_factory=list, description="Function (tool) ids.")

@@ -22,12 +22,13 @@ import logging
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import azure.durable_functions as df
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
+from shared import request_json
 from shared.api_errors import (
     ApiError,
     ErrorKind,
@@ -104,18 +105,21 @@ class RequestContext:
         return self.request.route_params[name]
 
     def body(self, model: type[ModelT]) -> ModelT:
+        """The JSON body as ``model``, by the rules of ``shared.request_json`` (415, 400)."""
         raw = self.request.get_body()
         if len(raw) > MAX_JSON_BODY_BYTES:  # a route taking larger uploads still parses no more JSON
             raise too_large(len(raw), MAX_JSON_BODY_BYTES)
+        request_json.check_json_media_type(self.request.headers.get("Content-Type"))
         if not raw.strip():
             raise validation_failed("A JSON request body is required.")
         try:
-            data = json.loads(raw)
-        except ValueError:
-            raise validation_failed("The request body is not valid JSON.") from None
-        except RecursionError:  # '[' * 100000 exhausts the parser's stack
-            raise validation_failed("The request body's JSON is nested too deeply.") from None
-        return parse_model(model, data)
+            data = request_json.loads(raw)
+        except request_json.InvalidJson as bad:
+            raise validation_failed(f"The request body is not valid: {bad}") from None
+        parsed = parse_model(model, data, extra=request_json.extra_rule(model))
+        if loose := request_json.loose_booleans(parsed, data):
+            raise request_json.boolean_error(loose)
+        return parsed
 
     def query(self, model: type[ModelT]) -> ModelT:
         return parse_model(model, dict(self.request.params), location="query")
@@ -126,9 +130,11 @@ class RequestContext:
         return value.strip() if value else None
 
 
-def parse_model(model: type[ModelT], data: Any, location: str = "") -> ModelT:
+def parse_model(
+    model: type[ModelT], data: Any, location: str = "", extra: Literal["forbid"] | None = None
+) -> ModelT:
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, extra=extra)
     except ValidationError as error:
         details = [
             FieldError(_field_path(location, e["loc"], data), e["msg"])

@@ -14,13 +14,14 @@ import azure.functions as func
 from pydantic import Field
 
 from api.endpoint import Reply, RequestContext, endpoint
-from shared.api_errors import invalid_field, validation_failed
+from shared.api_errors import validation_failed
 from shared.listing import ListEnvelope, ListQuery, paginate
 from shared.management.records import ProjectRecord
 from shared.management.roles import Action
 from shared.management.store import ManagementStore, management_store
 from shared.management.wire import Answer, Name, RequestBody
 from shared.platform import get_platform
+from shared.request_json import NotNull, reset_nulls
 from shared.storage import Stored
 
 bp = func.Blueprint()
@@ -37,9 +38,9 @@ class ProjectCreate(RequestBody):
 
 
 class ProjectUpdate(RequestBody):
-    """Only the fields sent are changed."""
+    """Only the fields sent are changed; `null` resets `description` to empty; `name` cannot be null."""
 
-    name: Name | None = Field(None, description="The project's new name (1-100 characters).")
+    name: NotNull[Name] = Field(None, description="The project's new name (1-100 characters).")
     description: str | None = Field(
         None, max_length=MAX_DESCRIPTION_LENGTH, description="The project's new description."
     )
@@ -152,12 +153,9 @@ def manage_update_project(ctx: RequestContext) -> Reply:
     project_id = ctx.route("projectId")
     store.project(ctx.user, project_id, Action.MANAGE_PROJECTS)  # role before body
     body = ctx.body(ProjectUpdate)
-    changes: dict[str, Any] = body.model_dump(include=body.model_fields_set)
+    changes: dict[str, Any] = reset_nulls(body.model_dump(include=body.model_fields_set), ProjectCreate)
     if not changes:
         raise validation_failed("Send at least one of: name, description.")
-    for name, value in changes.items():
-        if value is None:
-            raise invalid_field(name, "must not be null")
     return _reply(store.update_project(ctx.user, project_id, changes, ctx.if_match))
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import azure.durable_functions as df
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.endpoint import Reply, RequestContext, endpoint
 from shared.api_errors import invalid_field, not_found
@@ -42,10 +42,14 @@ ONE = "public/sessions/{sessionId}"
 
 
 class MessageBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     text: str = Field(min_length=1, max_length=8000, description="What the user says.")
 
 
 class ToolResultBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     callId: str = Field(
         min_length=1, description="The `call_id` of the `function_implicitly_called` event answered."
     )

@@ -19,7 +19,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from api.endpoint import DurableClient
-from shared.api_errors import ApiError
+from shared.api_errors import ApiError, forbidden
 from shared.audio.errors import AudioError
 from shared.body_limits import DEFAULT_MAX_BODY_BYTES, check_body_size
 from shared.platform import Platform, get_platform
@@ -30,7 +30,7 @@ from shared.sessions.gateway import SessionGateway, session_gateway
 from shared.sessions.lifecycle import RECONNECTING_CHANNELS
 from shared.sessions.records import SESSIONS_TABLE, SessionRecord, mark_started
 from shared.storage import NotFound
-from shared.webpubsub_events import access_keys, signature_is_valid
+from shared.webpubsub_events import access_keys, origin_is_allowed, service_host, signature_is_valid
 
 log = logging.getLogger("omniagent.channels.webpubsub")
 
@@ -40,10 +40,16 @@ bp = df.Blueprint()
 @bp.function_name("webpubsub_abuse_protection")
 @bp.route(route="runtime/webpubsub/{hub}", methods=["OPTIONS"], auth_level=func.AuthLevel.ANONYMOUS)
 def webpubsub_abuse_protection(req: func.HttpRequest) -> func.HttpResponse:
+    """The CloudEvents handshake: allowed only for the configured service's host (issue 16, defect 9)."""
     origin = req.headers.get("WebHook-Request-Origin")
-    if not origin:
-        return func.HttpResponse("WebHook-Request-Origin is required.", status_code=400)
-    return func.HttpResponse(status_code=200, headers={"WebHook-Allowed-Origin": origin})
+    connection_string = get_platform().settings.webpubsub_connection_string or ""
+    if not origin_is_allowed(origin, connection_string):
+        refused = forbidden(
+            "WebHook-Request-Origin must be the Web PubSub service this app is configured with "
+            f"({service_host(connection_string) or 'none configured'})."
+        )
+        return func.HttpResponse(json.dumps(refused.body()), status_code=403, mimetype="application/json")
+    return func.HttpResponse(status_code=200, headers={"WebHook-Allowed-Origin": origin.strip()})
 
 
 @bp.function_name("webpubsub_events")

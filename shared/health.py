@@ -6,6 +6,7 @@ not the connection string or the exception's full text.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -65,6 +66,25 @@ def run_checks(checks: Mapping[str, Callable[[], None]]) -> HealthReport:
     with ThreadPoolExecutor(max_workers=max(1, len(checks))) as pool:
         futures = [pool.submit(timed, name, check) for name, check in checks.items()]
         return HealthReport([f.result() for f in futures])
+
+
+class CachedReport:
+    """The last report, answered again for ``ttl_seconds`` (issue 16, defect 9: every unauthenticated
+    ``GET /health`` cost two storage round trips). One check runs at a time; callers arriving during it
+    wait for its report instead of starting their own."""
+
+    def __init__(self, ttl_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl, self._clock = ttl_seconds, clock
+        self._lock = threading.Lock()
+        self._report: HealthReport | None = None
+        self._fresh_until = 0.0
+
+    def report(self, run: Callable[[], HealthReport]) -> HealthReport:
+        with self._lock:
+            if self._report is None or self._clock() >= self._fresh_until:
+                self._report = run()
+                self._fresh_until = self._clock() + self._ttl
+            return self._report
 
 
 def table_storage_check(service: TableServiceClient) -> Callable[[], None]:

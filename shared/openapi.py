@@ -68,7 +68,8 @@ _ERROR_DESCRIPTIONS = {
     412: "The `If-Match` ETag is stale: read the resource again.",
     413: "The body is larger than the operation takes (`x-omniagent-max-body-bytes`); the "
     "description names the limit in bytes. Nothing is written.",
-    415: "The payload's type is not supported.",
+    415: "The body's `Content-Type` is not one the operation takes (JSON bodies: `application/json` or "
+    "a `+json` type; no `Content-Type` is read as JSON). Nothing is written.",
     429: "Too many requests: retry after `Retry-After` seconds.",
     503: "A service the operation needs is unavailable: retry after `Retry-After` seconds.",
 }
@@ -230,6 +231,8 @@ def _responses(spec: EndpointSpec, schema_ref: dict[Any, Any]) -> dict[str, Any]
         statuses.add(403)  # a signed-in Member calling an Admin-only operation
     if spec.body is not None:
         statuses.add(413)  # over the operation's x-omniagent-max-body-bytes
+    if spec.body is not None and "application/json" in spec.body_content_types:
+        statuses.add(415)  # a body sent as another type (shared.request_json)
     for status in sorted(statuses):
         responses[str(status)] = {
             "description": _ERROR_DESCRIPTIONS.get(status, "Error."),

@@ -144,6 +144,8 @@ class Settings:
     # the right (1: App Service's front end appends it; 0: ignore the header, one bucket for all).
     failed_authentications_per_minute: int = 30
     trusted_proxy_hops: int = 1
+    # How long GET /health answers its last storage check again (unauthenticated callers cost no more).
+    health_cache_seconds: float = 5.0
     # Azure Web PubSub (the WebSocket channel): locally the devhost's stand-in sets this.
     webpubsub_connection_string: str | None = None
     webpubsub_hub: str = "omniagent"
@@ -233,6 +235,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         )
         or 30,
         trusted_proxy_hops=_trusted_proxy_hops(env),
+        health_cache_seconds=_positive_number(env, "OMNI_HEALTH_CACHE_SECONDS", 5.0),
         webpubsub_connection_string=env.get("WEBPUBSUB_CONNECTION_STRING") or None,
         webpubsub_hub=env.get("WEBPUBSUB_HUB", "omniagent"),
         tool_timeout_seconds=_positive_number(env, "OMNI_TOOL_TIMEOUT_SECONDS", 10.0),

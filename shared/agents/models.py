@@ -23,6 +23,7 @@ from pydantic_core import PydanticCustomError
 
 from shared.agents.languages import LANGUAGE_HINT, normalize_language
 from shared.listing import ListEnvelope
+from shared.request_json import NotNull
 
 DEFAULT_DISCLAIMER_TEXT = "This is an AI-generated avatar"
 DEFAULT_INACTIVITY_TIMEOUT_SECONDS = 120
@@ -184,10 +185,14 @@ class AgentFields(WireModel):
 
 
 def _optional_fields(model: type[BaseModel]) -> dict[str, Any]:
-    return {
-        name: (cast(Any, field.annotation) | None, Field(None, description=field.description))
-        for name, field in model.model_fields.items()
-    }
+    """Every field optional; ``null`` resets one the agent may go without, and is refused (400) for one
+    it requires (``shared.request_json.NotNull``)."""
+    fields: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        annotation = cast(Any, field.annotation)
+        optional = cast(Any, NotNull)[annotation] if field.is_required() else annotation | None
+        fields[name] = (optional, Field(None, description=field.description))
+    return fields
 
 
 AgentPatch: type[WireModel] = create_model(

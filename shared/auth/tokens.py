@@ -23,6 +23,10 @@ from shared.settings import Settings
 
 LOCAL_ISSUER = "urn:omniagent:devhost"
 LOCAL_AUDIENCE = "urn:omniagent:manage"
+LOCAL_TOKEN_LIFETIME = timedelta(hours=8)  # what the devhost mints
+# The longest a local token may live (issue 16, defect 9): one whose `exp` lies further ahead than this
+# from now, or from its own `iat`, is refused; a leaked local token stops working within a day.
+LOCAL_TOKEN_MAX_LIFETIME = timedelta(hours=24)
 
 
 class LocalModeOnly(PermissionError):
@@ -39,11 +43,13 @@ def mint_local_token(
     settings: Settings,
     email: str,
     name: str | None = None,
-    lifetime: timedelta = timedelta(hours=8),
+    lifetime: timedelta = LOCAL_TOKEN_LIFETIME,
     subject: str | None = None,
 ) -> str:
     """A local token for ``email``; its subject is derived from the email unless ``subject`` names
     one (tests use that to play one account whose email changed, or two accounts with one email)."""
+    if lifetime > LOCAL_TOKEN_MAX_LIFETIME:
+        raise ValueError(f"A local token lives at most {LOCAL_TOKEN_MAX_LIFETIME}.")
     now = datetime.now(UTC)
     claims = {
         "iss": LOCAL_ISSUER,
@@ -55,6 +61,19 @@ def mint_local_token(
         "exp": int((now + lifetime).timestamp()),
     }
     return jwt.encode(claims, local_signing_key(settings), algorithm="HS256")
+
+
+class LocalLifetimeTooLong(ValueError):
+    pass
+
+
+def _check_local_lifetime(claims: dict[str, Any]) -> None:
+    """``exp`` at most ``LOCAL_TOKEN_MAX_LIFETIME`` after ``iat`` and after now (PyJWT checks that it is
+    not past, and that ``iat`` is a number)."""
+    cap = LOCAL_TOKEN_MAX_LIFETIME.total_seconds()
+    expires, issued = float(claims["exp"]), float(claims["iat"])
+    if expires - issued > cap or expires - datetime.now(UTC).timestamp() > cap:
+        raise LocalLifetimeTooLong
 
 
 class TokenAuthenticator:
@@ -72,6 +91,10 @@ class TokenAuthenticator:
             claims = self._verify(token, header)
         except jwt.ExpiredSignatureError:
             raise unauthorized("The bearer token has expired.") from None
+        except LocalLifetimeTooLong:
+            hours = int(LOCAL_TOKEN_MAX_LIFETIME.total_seconds() // 3600)
+            too_long = f"The bearer token lives longer than a local token may ({hours} hours)."
+            raise unauthorized(too_long) from None
         except (jwt.InvalidTokenError, LocalModeOnly, OSError, ValueError, KeyError):
             raise unauthorized("The bearer token is not valid for this platform.") from None
         try:
@@ -96,8 +119,9 @@ class TokenAuthenticator:
                 algorithms=["HS256"],
                 audience=LOCAL_AUDIENCE,
                 issuer=LOCAL_ISSUER,
-                options={"require": ["exp", "sub"]},
+                options={"require": ["exp", "iat", "sub"]},
             )
+            _check_local_lifetime(claims)
             return claims
         auth = self._settings.auth
         if not auth.issuer or not auth.audience:

@@ -12,10 +12,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from shared.listing import ListEnvelope, ListQuery
+from shared.request_json import NotNull
 
 Gender = Literal["male", "female", "nonBinary"]
 DefaultView = Literal["round", "rectangle", "silhouette"]
@@ -61,7 +62,9 @@ Tags = Annotated[dict[str, str], AfterValidator(_check_tags)]
 class WireModel(BaseModel):
     """camelCase on the wire (the published names), snake_case in Python."""
 
-    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, validate_by_alias=True)
+    model_config = ConfigDict(
+        alias_generator=to_camel, validate_by_name=True, validate_by_alias=True, extra="forbid"
+    )  # unknown fields: 400 naming them (shared.request_json)
 
 
 # ---------------------------------------------------------------------------------------------- stored
@@ -164,16 +167,12 @@ class CompanionCreate(WireModel):
     )
 
 
-_NOT_NULL = ("description", "default_view", "tags")
-
-
 class CompanionUpdate(WireModel):
-    """Body of ``PATCH /public/companions/{companionId}``: only the fields sent change; `null` clears an
-    optional field."""
+    """Body of ``PATCH /public/companions/{companionId}``: only the fields sent change; `null` resets an
+    optional field to its default (`tags` to none, `defaultView` to `rectangle`); `description` is
+    required and cannot be null."""
 
-    description: Personality | None = Field(
-        default=None, description="Personality and role (cannot be null)."
-    )
+    description: NotNull[Personality] = Field(default=None, description="Personality and role.")
     first_name: Name | None = Field(default=None, description="First name.")
     last_name: Name | None = Field(default=None, description="Last name.")
     headline: Headline | None = Field(
@@ -188,20 +187,11 @@ class CompanionUpdate(WireModel):
     ethnicity: Ethnicity | None = Field(
         default=None, description="One of GET /public/companions/ethnicities."
     )
-    tags: Tags | None = Field(
-        default=None, description="Replaces all tags (cannot be null; send {} to clear)."
-    )
+    tags: Tags | None = Field(default=None, description="Replaces all tags (`null` or `{}` clears them).")
     instructions: Instructions | None = Field(default=None, description="Extension: behavior instructions.")
     default_view: DefaultView | None = Field(
-        None, description="Extension: `round`, `rectangle` or `silhouette` (cannot be null)."
+        None, description="Extension: `round`, `rectangle` or `silhouette` (`null`: `rectangle`)."
     )
-
-    @field_validator(*_NOT_NULL, mode="before")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("cannot be null")
-        return value
 
 
 class CompanionListQuery(ListQuery):

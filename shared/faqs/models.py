@@ -11,9 +11,12 @@ only its name), partition = project id, with the collection id as a field.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.listing import ListEnvelope
+from shared.request_json import NotNull
 
 FAQ_ITEMS = "faqitems"
 MAX_QUESTION_LENGTH = 1000
@@ -30,13 +33,15 @@ class FaqPair(_Body):
     answer: str = Field(min_length=1, max_length=MAX_ANSWER_LENGTH, description="Its answer.")
 
 
+Question = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_LENGTH)]
+Answer = Annotated[str, Field(min_length=1, max_length=MAX_ANSWER_LENGTH)]
+
+
 class FaqItemUpdate(_Body):
-    question: str | None = Field(
-        None, min_length=1, max_length=MAX_QUESTION_LENGTH, description="The new question."
-    )
-    answer: str | None = Field(
-        None, min_length=1, max_length=MAX_ANSWER_LENGTH, description="The new answer."
-    )
+    """Only the fields sent change; both are required of an item, so neither can be null."""
+
+    question: NotNull[Question] = Field(None, description="The new question.")
+    answer: NotNull[Answer] = Field(None, description="The new answer.")
 
 
 class FaqCollectionCreate(_Body):

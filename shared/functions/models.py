@@ -10,17 +10,18 @@ Our additive answer fields: ``id``, ``created``, ``updated``, ``hasSigningSecret
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.listing import ListEnvelope
+from shared.request_json import NotNull
 
 Flow = Literal["implicit", "explicit"]
 
 
 class WireModel(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")  # unknown fields: 400 naming them
 
 
 class FunctionData(WireModel):
@@ -70,17 +71,19 @@ class FunctionBody(WireModel):
 class FunctionDataPatch(WireModel):
     """Fields of ``data`` to change."""
 
-    name: str | None = Field(default=None, description="New name (unique in the project).")
-    description: str | None = Field(default=None, max_length=8000, description="New description.")
-    parameters: dict[str, Any] | None = Field(default=None, description="New JSON Schema of the arguments.")
+    name: NotNull[str] = Field(default=None, description="New name (unique in the project).")
+    description: NotNull[Annotated[str, Field(max_length=8000)]] = Field(
+        default=None, description="New description."
+    )
+    parameters: NotNull[dict[str, Any]] = Field(default=None, description="New JSON Schema of the arguments.")
 
 
 class FunctionPatch(WireModel):
     """Body of ``PATCH /public/functions/{functionId}``: only the fields sent change (`null` clears an
-    optional one)."""
+    optional one; `data`, `flow` and the fields of `data` are required and cannot be null)."""
 
-    data: FunctionDataPatch | None = Field(default=None, description="Fields of `data` to change.")
-    flow: Flow | None = Field(default=None, description="`implicit` or `explicit`.")
+    data: NotNull[FunctionDataPatch] = Field(default=None, description="Fields of `data` to change.")
+    flow: NotNull[Flow] = Field(default=None, description="`implicit` or `explicit`.")
     url: str | None = Field(default=None, max_length=2048, description="Endpoint of an explicit function.")
     headers: dict[str, str] | None = Field(default=None, description="Replaces all headers.")
     receiveMessages: bool | None = Field(
@@ -90,13 +93,6 @@ class FunctionPatch(WireModel):
     connectionBehavior: ConnectionBehavior | None = Field(
         default=None, description="WebSocket connection behavior."
     )
-
-    @field_validator("data", "flow", mode="before")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("cannot be null")
-        return value
 
 
 class FunctionRecord(BaseModel):

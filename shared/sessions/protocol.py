@@ -12,11 +12,11 @@ beyond the published ones are marked ``extension`` there and stay in the same en
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from shared import request_json
 from shared.agents.models import TurnDetection
 
 MAX_FRAME_BYTES = 64 * 1024
@@ -100,11 +100,9 @@ def parse_command(raw: bytes | str) -> Command:
     if len(raw) > MAX_FRAME_BYTES:
         raise BadCommand("FrameTooLarge", f"A frame may hold at most {MAX_FRAME_BYTES} bytes.")
     try:
-        frame = json.loads(raw)
-    except ValueError:
-        raise BadCommand("InvalidJson", "Frames are JSON text: this one is not valid JSON.") from None
-    except RecursionError:  # '[' * 10000 fits in a frame and exhausts the parser's stack
-        raise BadCommand("InvalidJson", "This frame's JSON is nested too deeply.") from None
+        frame = request_json.loads(raw)  # the rules of every JSON body: no duplicate keys, bounded depth
+    except request_json.InvalidJson as bad:
+        raise BadCommand("InvalidJson", f"Frames are JSON text: {bad}") from None
     if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
         raise BadCommand("InvalidCommand", 'A command is a JSON object {"type": NAME, "data": {...}}.')
     name = frame["type"]
@@ -121,6 +119,9 @@ def parse_command(raw: bytes | str) -> Command:
         first = invalid.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "data"
         raise BadCommand("InvalidCommand", f'"{name}": data.{where}: {first["msg"]}.') from None
+    if loose := request_json.loose_booleans(command, data):
+        not_boolean = f'"{name}": data.{loose[0]}: must be a JSON boolean (true or false).'
+        raise BadCommand("InvalidCommand", not_boolean)
     assert isinstance(command, SendMessage | SendAudio | SendFunctionOutput | SetSettings | EndSession)
     return command
 

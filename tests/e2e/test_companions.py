@@ -309,7 +309,7 @@ def test_patch_changes_only_the_fields_sent_and_sets_headline(platform, project_
         ({"description": ""}, "description"),
         ({"gender": "robot"}, "gender"),
         ({"ethnicity": "Martian"}, "ethnicity"),
-        ({"defaultView": None}, "defaultView"),
+        ({"defaultView": "oval"}, "defaultView"),  # null resets it: tests/e2e/test_request_rules.py
         ({"headline": "h" * 201}, "headline"),
     ],
 )

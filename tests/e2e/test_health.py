@@ -3,6 +3,7 @@
 import requests
 
 from tests.devhost.helpers import REPO_ROOT, DevHost, free_port
+from tests.fakes.storage_counter import StorageCounter
 
 
 def test_health_reports_both_storage_services_reachable_on_azurite(platform):
@@ -44,3 +45,19 @@ def test_health_answers_503_naming_the_failed_service_when_storage_is_unreachabl
     assert body["checks"]["blobStorage"]["status"] == "failed"
     assert account_key not in response.text
     assert "AccountKey" not in response.text
+
+
+def test_health_checks_storage_once_for_many_calls_within_its_cache(azurite, own_platform_factory):
+    """Issue 16, defect 9: each unauthenticated call cost a Table and a Blob round trip. Counted at a
+    proxy in front of Azurite; the cache is set long so that the count does not depend on timing."""
+    with StorageCounter(azurite) as counter:
+        host = own_platform_factory(
+            OMNI_STORAGE_CONNECTION_STRING=counter.connection_string, OMNI_HEALTH_CACHE_SECONDS="600"
+        )
+        before = counter.snapshot()
+        answers = [requests.get(host.url("/health"), timeout=30) for _ in range(10)]
+        spent = counter.since(before)
+
+    assert [a.status_code for a in answers] == [200] * 10
+    assert len({a.text for a in answers}) == 1  # the same report, latency included
+    assert (spent[("table", "Tables")], spent[("blob", "")]) == (1, 1)

@@ -157,7 +157,7 @@ def test_a_webrtc_token_carries_the_socket_the_companion_the_channel_config_and_
     model.reply_text("Aye, we open at nine.", chunks=3)
     with SessionClient(answer) as client:
         opening = client.receive_until("avatar_state_changed", state="ready")
-        marker = message_of(opening[1])
+        marker = message_of(events_named(opening, "message_received")[0])
         assert (marker["type"], marker["session_id"]) == ("session", session_id)
         microphone = bytes(BYTES_PER_SECOND * 2 // 5) + HOURS + bytes(BYTES_PER_SECOND)
         for start in range(0, len(microphone), CHUNK):

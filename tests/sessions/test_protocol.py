@@ -57,6 +57,11 @@ def test_set_settings_validates_turn_detection():
         ("x" * (protocol.MAX_FRAME_BYTES + 1), "FrameTooLarge", str(protocol.MAX_FRAME_BYTES)),
         ("[" * 50000, "InvalidJson", "nested too deeply"),
         ('{"a": ' * 10000, "InvalidJson", "nested too deeply"),
+        # issue 16, defect 9: one JSON rule for bodies and frames
+        ('{"type": "send_message", "type": "end_session", "data": {}}', "InvalidJson", "'type' twice"),
+        (_command("send_message", {"role": "user", "text": "x", "delay": 1}), "InvalidCommand", "data.delay"),
+        (_command("send_message", {"role": "user", "text": "x", "trigger_response": "no"}), "InvalidCommand",
+         "must be a JSON boolean"),
     ],
 )
 def test_a_bad_command_names_what_is_wrong(raw: str, code: str, says: str):
