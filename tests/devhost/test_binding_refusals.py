@@ -105,3 +105,32 @@ def test_an_unset_app_setting_in_a_binding_expression_is_named() -> None:
 
     with pytest.raises(BindingError, match="no app setting named 'NO_SUCH_QUEUE_SETTING'"):
         read_bindings(only_function(app))
+
+
+def test_an_identity_based_connection_is_refused_naming_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MissingStorage__queueServiceUri", "https://acct.queue.core.windows.net")
+    app = func.FunctionApp()
+
+    @app.queue_trigger(arg_name="message", queue_name="q", connection="MissingStorage")
+    def listens(message: func.QueueMessage) -> None:
+        pass
+
+    with pytest.raises(BindingError) as refused:
+        read_bindings(only_function(app))
+    assert str(refused.value) == (
+        "Function 'listens', binding 'message': 'MissingStorage' is an identity-based connection "
+        "(MissingStorage__...); devhost needs a connection string in the app setting 'MissingStorage' "
+        "(Azurite: UseDevelopmentStorage=true)."
+    )
+
+
+def test_a_builtin_list_annotation_is_refused_as_the_converter_does() -> None:
+    app = func.FunctionApp()
+
+    @app.route(route="r")
+    @app.queue_output(arg_name="out", queue_name="q", connection="AzureWebJobsStorage")
+    def many(req: func.HttpRequest, out: func.Out[list[str]]) -> func.HttpResponse:
+        return func.HttpResponse()
+
+    with pytest.raises(BindingError, match="does not match its Python annotation"):
+        read_bindings(only_function(app))
