@@ -170,6 +170,28 @@ def written_resource(method: str, template: str, templates_with_get: set[str]) -
     return None
 
 
+# What background work changes on its own (a knowledge file being ingested): not a request's write.
+_MOVING_STATES = {"queued", "processing"}
+_INGESTION_FIELDS = {"status", "progress", "title", "summary", "chunkCount", "characterCount", "pageCount"}
+
+
+def unchanged(before: tuple[int, Any], after: tuple[int, Any]) -> bool:
+    """Whether a GET answered the same before and after a request, as far as a request could write:
+    a listing's count and ids (its items may move on their own); a resource's whole body, but for the
+    fields ingestion fills in while a knowledge file is still being ingested."""
+    (status_before, body_before), (status_after, body_after) = before, after
+    moving = any(isinstance(b, dict) and b.get("status") in _MOVING_STATES for b in (body_before, body_after))
+    return status_before == status_after and _written(body_before, moving) == _written(body_after, moving)
+
+
+def _written(body: Any, moving: bool) -> Any:
+    if isinstance(body, dict) and isinstance(body.get("items"), list):
+        return body.get("totalCount"), [item.get("id") for item in body["items"] if isinstance(item, dict)]
+    if isinstance(body, dict) and moving:
+        return {name: value for name, value in body.items() if name not in _INGESTION_FIELDS | {"updatedAt"}}
+    return body
+
+
 @dataclass
 class _Key:
     key: str

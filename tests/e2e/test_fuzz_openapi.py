@@ -36,7 +36,7 @@ from api.endpoint import ENDPOINTS
 from shared.openapi import build_document
 from tests.app_functions import app_functions
 from tests.devhost.helpers import REPO_ROOT, DevHost
-from tests.e2e.fuzz_world import FuzzWorld, run_order, seed_world, written_resource
+from tests.e2e.fuzz_world import FuzzWorld, run_order, seed_world, unchanged, written_resource
 
 MAX_EXAMPLES = int(os.environ.get("OMNI_FUZZ_MAX_EXAMPLES", "1"))
 CHECKS = [
@@ -101,7 +101,7 @@ class Fuzzer:
         case.validate_response(response, checks=CHECKS)
         if watched and 400 <= response.status_code < 500:
             after = self._state_of(watched, case)
-            assert after == before, (
+            assert unchanged(before, after), (
                 f"{case.method} {case.formatted_path} was refused ({response.status_code}) "
                 f"but {watched} changed:\nbefore {before}\nafter  {after}"
             )
