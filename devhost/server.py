@@ -38,6 +38,7 @@ from .durable.engine import ActivityNotFound, DurableEngine, FunctionCatalog
 from .durable.management_api import RPC_PREFIX, WEBHOOK_PREFIX, ManagementApi, client_binding_data
 from .durable.store import TaskHubStore
 from .host_keys import HostKeys
+from .http_edges import edge_middlewares, error_body, route_method
 from .routes import RouteTable, app_routes_first
 from .timers import TimerScheduler
 from .webpubsub import StandInConfig, WebPubSubStandIn
@@ -106,7 +107,9 @@ class FunctionHost:
     # -- the aiohttp application ---------------------------------------------------------------
 
     def web_app(self) -> web.Application:
-        app = web.Application(client_max_size=100 * 1024 * 1024)
+        # CORS as func start applies Host.CORS, and the JSON error body on the host's own errors.
+        edges = edge_middlewares(self.index.app_dir)
+        app = web.Application(client_max_size=100 * 1024 * 1024, middlewares=edges)
         # As the host: /admin/* needs the master key, but the ping answers anyone (a health probe).
         app.router.add_route("GET", "/admin/host/ping", self._ping)
         app.router.add_route("POST", "/admin/host/ping", self._ping)
@@ -242,10 +245,11 @@ class FunctionHost:
         if not candidates:
             raise web.HTTPNotFound()
         for function, params in candidates:
-            if not function.methods or request.method in function.methods:
+            if route_method(request.method, set(function.methods)) is not None:  # HEAD runs GET
                 return await self._invoke_http(function, request, params)
-        allowed = sorted({m for f, _ in candidates for m in f.methods})
-        raise web.HTTPMethodNotAllowed(request.method, allowed)
+        allowed = {m for f, _ in candidates for m in f.methods}
+        allowed |= {"HEAD"} if "GET" in allowed else set()
+        raise web.HTTPMethodNotAllowed(request.method, sorted(allowed))
 
     async def _invoke_http(
         self, function: HttpFunction, request: web.Request, params: dict[str, str]
@@ -350,9 +354,8 @@ async def _read_capped(request: web.Request, limit: int) -> bytes | None:
 
 def _body_too_large(limit: int) -> web.Response:
     # The app's published error body (code, description, type, numericType), not text/plain.
-    description = f"The request body is larger than this host takes ({limit} bytes, {BODY_LIMIT_SETTING})."
-    body = {"code": "PayloadTooLarge", "description": description, "type": 2, "numericType": 2}
-    return web.json_response(body, status=413)
+    limits = f"({limit} bytes, {BODY_LIMIT_SETTING})"
+    return error_body(413, f"The request body is larger than this host takes {limits}.")
 
 
 def _admin_error(status: int, message: str) -> web.Response:
