@@ -19,7 +19,9 @@ from shared.catalog.tables import KNOWLEDGE_BASES
 from shared.knowledge import ingestion as rules
 from shared.knowledge.chunking import chunk
 from shared.knowledge.download import Downloaded, DownloadRule, DownloadUnavailable, download
-from shared.knowledge.extraction import SUPPORTED_TYPES, DocumentError, extract
+from shared.knowledge.extraction import extract
+from shared.knowledge.extraction.errors import DocumentError
+from shared.knowledge.extraction.formats import SUPPORTED_TYPES
 from shared.knowledge.files import (
     KNOWLEDGE_CONTAINER,
     KnowledgeFileRecord,

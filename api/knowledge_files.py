@@ -25,7 +25,9 @@ from shared.concurrency import delete_condition, update_with_retry
 from shared.functions.addresses import UnsafeEndpoint
 from shared.ids import new_id
 from shared.knowledge.download import DownloadRule, check_download_url, filename_of
-from shared.knowledge.extraction import SUPPORTED_TYPES, DocumentError, check_upload, content_type_for_name
+from shared.knowledge.extraction.detection import check_upload, content_type_for_name
+from shared.knowledge.extraction.errors import DocumentError
+from shared.knowledge.extraction.formats import SUPPORTED_TYPES
 from shared.knowledge.files import (
     KNOWLEDGE_CONTAINER,
     MAX_FILES_PER_COLLECTION,

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 from shared.api_errors import ApiError, payload_too_large
 from shared.companions.avatar import MAX_AVATAR_BYTES
-from shared.knowledge.extraction import MAX_DOCUMENT_BYTES
+from shared.knowledge.extraction.formats import MAX_DOCUMENT_BYTES
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # every operation unless it declares more
 MAX_JSON_BODY_BYTES = DEFAULT_MAX_BODY_BYTES  # no JSON body is parsed above this, on any route

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from shared.knowledge.extraction import ExtractedDocument
+from shared.knowledge.extraction.document import ExtractedDocument
 
 DEFAULT_TARGET_CHARS = 1200
 DEFAULT_OVERLAP_CHARS = 200

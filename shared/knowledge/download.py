@@ -22,7 +22,8 @@ from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from shared.functions.addresses import HostPort, Resolver, UnsafeEndpoint
-from shared.knowledge.extraction import MAX_DOCUMENT_BYTES, DocumentError, DocumentTooLarge
+from shared.knowledge.extraction.errors import DocumentError, DocumentTooLarge
+from shared.knowledge.extraction.formats import MAX_DOCUMENT_BYTES
 from shared.tools.connections import Target, checked_target
 from shared.tools.http_tool import StdlibHttpClient
 

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 from shared.concurrency import update_with_retry
 from shared.knowledge.chunking import Chunk, split_sentences
-from shared.knowledge.extraction import ExtractedDocument
+from shared.knowledge.extraction.document import ExtractedDocument
 from shared.knowledge.files import FileError, KnowledgeFileRecord, knowledge_files
 from shared.platform import Platform
 from shared.storage import NotFound, Stored

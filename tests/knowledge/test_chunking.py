@@ -7,7 +7,8 @@ import itertools
 import pytest
 
 from shared.knowledge.chunking import Chunk, chunk, split_sentences
-from shared.knowledge.extraction import ExtractedDocument, Section, extract
+from shared.knowledge.extraction import extract
+from shared.knowledge.extraction.document import ExtractedDocument, Section
 from tests.knowledge.documents import HANDBOOK, make_pdf
 
 

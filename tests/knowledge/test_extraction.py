@@ -7,17 +7,19 @@ import zipfile
 
 import pytest
 
-from shared.knowledge.extraction import (
-    MAX_DOCUMENT_BYTES,
-    MAX_UNPACKED_BYTES,
-    SUPPORTED_CONTENT_TYPES,
+from shared.knowledge.extraction import extract
+from shared.knowledge.extraction.detection import detect_kind
+from shared.knowledge.extraction.document import ExtractedDocument
+from shared.knowledge.extraction.errors import (
     DocumentTooLarge,
-    ExtractedDocument,
     NoTextFound,
     UnreadableDocument,
     UnsupportedDocument,
-    detect_kind,
-    extract,
+)
+from shared.knowledge.extraction.formats import (
+    MAX_DOCUMENT_BYTES,
+    MAX_UNPACKED_BYTES,
+    SUPPORTED_CONTENT_TYPES,
 )
 from tests.knowledge.documents import HANDBOOK, Part, make_docx, make_html, make_markdown, make_pdf
 
@@ -244,7 +246,8 @@ def test_files_without_text_answer_no_text_found(data: bytes) -> None:
 
 
 def test_text_formats_have_the_published_10_mb_limit_and_name_it():
-    from shared.knowledge.extraction import SIZE_LIMITS, check_upload
+    from shared.knowledge.extraction.detection import check_upload
+    from shared.knowledge.extraction.formats import SIZE_LIMITS
 
     assert SIZE_LIMITS["markdown"] == 10 * 1024 * 1024 and SIZE_LIMITS["pdf"] == 50 * 1024 * 1024
     with pytest.raises(DocumentTooLarge) as raised:

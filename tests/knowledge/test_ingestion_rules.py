@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from shared.knowledge.chunking import Chunk
-from shared.knowledge.extraction import ExtractedDocument, Section
+from shared.knowledge.extraction.document import ExtractedDocument, Section
 from shared.knowledge.files import KnowledgeFileRecord, duplicate_of
 from shared.knowledge.ingestion import (
     EMBED_BATCH_CHUNKS,
