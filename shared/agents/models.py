@@ -255,6 +255,13 @@ class ChannelConfigFields(WireModel):
     )
     mcp: Mcp | None = Field(None, description="MCP servers and connectors (replace the agent's).")
     human_handoff: HumanHandoff | None = Field(None, description="SIP only: transfer to a person.")
+    phone_numbers: list[str] | None = Field(
+        None,
+        max_length=10,
+        description="SIP only: the ACS phone numbers (E.164, `+15550100000`) and direct-routing SIP "
+        "addresses (`sip:user@host`) whose calls this agent answers (answered normalised). A number "
+        "rings one agent: one bound to another agent, of any project, is 409 `PhoneNumberInUse`.",
+    )
     video_policy: Literal["required", "deferred"] | None = Field(
         None, description="WebRTC and kiosk: whether video must start with the session (default required)."
     )

@@ -12,6 +12,7 @@ from typing import Any
 from shared.agents.models import AgentFields, ChannelConfigFields
 from shared.api_errors import ApiError, FieldError, validation_failed
 from shared.catalog.references import Reference
+from shared.phone.numbers import address_errors
 
 # Fields that PATCH replaces whole even though they are objects (published: `mcp` "replaced
 # wholesale"; `tags` is a set of labels, like the arrays).
@@ -123,6 +124,7 @@ def agent_rule_errors(fields: AgentFields, provider_type: str, known_voice: Know
 # Channel-specific fields (published per-channel PUT bodies) and the channels that take them.
 CHANNEL_ONLY_FIELDS: dict[str, tuple[str, frozenset[str]]] = {
     "human_handoff": ("humanHandoff", frozenset({"sip"})),
+    "phone_numbers": ("phoneNumbers", frozenset({"sip"})),
     "video_policy": ("videoPolicy", frozenset({"webrtc", "kiosk"})),
     "use_green_video": ("useGreenVideo", frozenset({"webrtc", "kiosk"})),
     "theme": ("theme", frozenset({"kiosk"})),
@@ -143,6 +145,7 @@ def channel_rule_errors(channel_type: str, fields: ChannelConfigFields) -> list[
     errors += duplicate_errors("faqCollections", fields.faq_collections or [])
     if fields.mcp is not None:
         errors += duplicate_errors("mcp.servers", fields.mcp.servers)
+    errors += [FieldError(path, message) for path, message in address_errors(fields.phone_numbers or [])]
     if fields.url is not None and not fields.url.startswith(("https://", "http://")):
         errors.append(FieldError("url", "must be an http(s) URL"))
     return errors
