@@ -24,6 +24,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from api.endpoint import DurableClient
+from shared import request_json
 from shared.api_errors import ApiError, unauthorized, validation_failed
 from shared.body_limits import check_body_size
 from shared.platform import get_platform
@@ -66,9 +67,9 @@ def _relay(req: func.HttpRequest, durable: DurableClient) -> None:
     body = req.get_body() or b""
     check_body_size(req.headers, body, MAX_BODY_BYTES)  # the declared length first, before parsing
     try:
-        event = json.loads(body)
-    except (ValueError, RecursionError):
-        raise validation_failed("The body must be JSON (and not nested too deeply).") from None
+        event = request_json.loads(body)  # the rules of every JSON body (no key twice, bounded depth)
+    except request_json.InvalidJson as bad:
+        raise validation_failed(f"The body must be JSON: {bad}") from None
     if not isinstance(event, dict) or not isinstance(event.get("type"), str):
         raise validation_failed("The body must be an object with a `type`.")
     session_id = req.route_params.get("sessionId", "")

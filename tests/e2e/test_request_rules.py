@@ -166,3 +166,19 @@ def test_null_resets_a_companions_optional_fields_to_their_defaults(platform, pr
     answered = response.json()
     assert (answered["lastName"], answered["tags"], answered["defaultView"]) == (None, {}, "rectangle")
     assert refused.status_code == 400 and "cannot be null" in error_of(refused)["description"]
+
+
+def test_a_tool_socket_push_naming_a_key_twice_is_a_400(platform):
+    """The worker's pushes (`/runtime/tool-sockets/{sessionId}/events`) follow the same JSON rules."""
+    headers = {
+        "Authorization": f"Bearer {platform.settings.tool_sockets_secret}",
+        "Content-Type": "application/json",
+    }
+    url = platform.url("/runtime/tool-sockets/sess_nobody/events")
+    twice = '{"type": "ui_update", "data": {"panel": 1}, "data": {"panel": 2}}'
+    refused = requests.post(url, data=twice.encode(), headers=headers, timeout=T)
+    once = requests.post(url, data=b'{"type": "ui_update", "data": {"panel": 1}}', headers=headers, timeout=T)
+
+    assert refused.status_code == 400, refused.text
+    assert "'data' twice" in error_of(refused)["description"]
+    assert once.status_code == 204
