@@ -66,12 +66,8 @@ __all__ = [
     "provider_for",
 ]
 
-from shared.models.speech import (
-    HostedSpeechSettings,
-    OpenAISpeech,
-    SpeechProvider,
-    speech_for,
-    split_sentences,
-)
+from shared.models.sentences import split_sentences
+from shared.models.speech import HostedSpeechSettings, OpenAISpeech, SpeechProvider
+from shared.models.speech_selection import speech_for
 
 __all__ += ["HostedSpeechSettings", "OpenAISpeech", "SpeechProvider", "speech_for", "split_sentences"]

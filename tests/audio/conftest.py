@@ -11,7 +11,8 @@ import pytest
 
 from shared.audio import UtteranceBuffer
 from shared.models import RetryPolicy
-from shared.models.speech import OpenAISpeech, clear_speech_cache
+from shared.models.speech import OpenAISpeech
+from shared.models.speech_selection import clear_speech_cache
 from shared.settings import StorageSettings
 from shared.storage import table_service
 from tests.fakes import ScriptedOpenAI
