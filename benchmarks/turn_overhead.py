@@ -1,7 +1,8 @@
 """What the platform adds to a conversation turn, with a model that answers at once (published protocol).
 
-Runs the local stack (Azurite behind a counting proxy, the devhost with its Web PubSub stand-in) and a
-zero-latency scripted OpenAI-compatible model. Prints, from one run:
+Runs the local stack (Azurite, the devhost with its Web PubSub stand-in) and a zero-latency scripted
+OpenAI-compatible model; latency on a plain stack, the counts on a second one whose storage goes through
+a counting proxy. Prints, from one run:
 
 - text turns (``send_message`` -> first assistant ``delta``): p50 / p95 over TURNS turns of one session;
 - the local floor: a frame through the Web PubSub stand-in to the event handler, which answers at once
@@ -10,7 +11,9 @@ zero-latency scripted OpenAI-compatible model. Prints, from one run:
 - episodes of the session's orchestrator per text turn, and storage operations per text turn (counted);
 - speech: the last audio chunk of an utterance (speech, then the silence that ends it) -> the first
   ``audio_received``: p50 / p95 over AUDIO_TURNS utterances;
-- 20 sessions x 10 messages at once: reply p50 / one session's p50.
+- 20 sessions x 10 messages at once: reply p50 / one session's p50;
+- the devhost's CPU time per text turn (all its threads, from ``/proc``): the turn is CPU-bound in one
+  Python process, so SESSIONS busy sessions wait about SESSIONS x that time for each other.
 
 Run: ``.venv/bin/python benchmarks/turn_overhead.py [TURNS]`` (default 200; at least 200).
 """
@@ -18,6 +21,7 @@ Run: ``.venv/bin/python benchmarks/turn_overhead.py [TURNS]`` (default 200; at l
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -67,6 +71,13 @@ def _connect(host: DevHost, key: Key, agent_id: str, **body: str) -> SessionClie
             return client
         time.sleep(float(answer.headers.get("Retry-After", "1")))
     raise RuntimeError(f"could not connect: {answer.status_code} {answer.text}")
+
+
+def _cpu_seconds(host: DevHost) -> float:
+    """User and system CPU time of the devhost process so far (Linux ``/proc``)."""
+    assert host.process is not None
+    fields = Path(f"/proc/{host.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _first_delta(client: SessionClient, text: str) -> float:
@@ -158,7 +169,10 @@ def main(turns: int) -> None:
             agent_id = create_agent(host, key)
             with _connect(host, key, agent_id, modality="text") as client:
                 floor = _floor(client)
+                cpu_before = _cpu_seconds(host)
                 latencies = [_first_delta(client, f"Message number {turn}.") for turn in range(1, turns + 1)]
+                time.sleep(0.5)  # the last round's end
+                cpu_ms = (_cpu_seconds(host) - cpu_before) / turns * 1000
                 client.end()
             speech = SPEECH.read_bytes()
             with _connect(host, key, agent_id) as client:
@@ -186,6 +200,7 @@ def main(turns: int) -> None:
         "speech_end_to_audio_p50_ms": audio_p50,
         "speech_end_to_audio_p95_ms": audio_p95,
         "concurrent_over_single_p50": many / one,
+        "host_cpu_ms_per_text_turn": cpu_ms,
     }
     print(f"text turns ({turns}): send_message -> first delta p50 {p50:.1f} ms, p95 {p95:.1f} ms")
     print(f"local floor (frame -> handler -> frame) p50 {floor:.1f} ms; platform share {p50 - floor:.1f} ms")
@@ -201,6 +216,7 @@ def main(turns: int) -> None:
         f"{SESSIONS} sessions x {MESSAGES} messages at once: "
         f"p50 {many:.1f} ms / one session {one:.1f} ms = {many / one:.2f}"
     )
+    print(f"devhost CPU per text turn: {cpu_ms:.1f} ms ({SESSIONS} x that: {SESSIONS * cpu_ms:.0f} ms)")
     print(json.dumps(figures))
 
 
