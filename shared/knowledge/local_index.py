@@ -16,7 +16,7 @@
   cosine similarity over all the collection's vectors (numpy; the matrix of a collection is cached
   in memory until the collection is written). Both rankings are fused by reciprocal rank fusion
   (``1 / (60 + rank)`` summed), so a chunk that only the vector finds (other words, same meaning) can
-  rank, and one both find ranks first.
+  rank, and one both find ranks first. Both are in ``shared.knowledge.local_index_vectors``.
 - **Concurrency**: one connection behind a lock (safe to share between threads); WAL journal.
 - **Deletion** removes the rows from both tables at once (``secure_delete`` overwrites freed pages);
   ``compact()`` also merges the full-text index's segments, so no trace of deleted text stays in the
@@ -29,24 +29,25 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections import OrderedDict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
-
-import numpy as np
 
 from shared.knowledge.index import MAX_TOP, Chunk, Hit, KnowledgeIndex
+from shared.knowledge.local_index_vectors import (
+    DEFAULT_VECTOR_CACHE_BYTES,
+    VectorCache,
+    fuse_rankings,
+    nearest,
+    pack_vectors,
+    unit_query,
+)
 from shared.models.retrieval import SYNONYMS, terms
 
 LOCAL_INDEX_FILENAME = "knowledge-index.sqlite3"
 SCHEMA_VERSION = 1
-RRF_K = 60  # reciprocal rank fusion constant (Cormack et al., 2009)
 MIN_CANDIDATES = 50  # each ranking contributes at least this many candidates to the fusion
 MAX_QUERY_TERMS = 64
-DEFAULT_VECTOR_CACHE_BYTES = 256 * 1024 * 1024
 TITLE_WEIGHT, HEADING_WEIGHT, BODY_WEIGHT = 2.0, 1.5, 1.0
 
 _SCHEMA = """
@@ -106,16 +107,6 @@ def _index_text(text: str) -> str:
     return " ".join(terms(text))
 
 
-@dataclass
-class _Matrix:
-    ids: np.ndarray[Any, np.dtype[np.int64]]
-    vectors: np.ndarray[Any, np.dtype[np.float32]]
-
-    @property
-    def size(self) -> int:
-        return int(self.ids.nbytes + self.vectors.nbytes)
-
-
 class LocalIndex(KnowledgeIndex):
     """The knowledge index in the SQLite file at ``path`` (created with its folder when missing)."""
 
@@ -125,8 +116,7 @@ class LocalIndex(KnowledgeIndex):
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._connection = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._vector_cache: OrderedDict[tuple[str, str, int], _Matrix] = OrderedDict()
-        self._vector_cache_bytes = vector_cache_bytes
+        self._vector_cache = VectorCache(vector_cache_bytes)
         self._rows: int | None = None  # COUNT(*) of chunks, until the next write
         with self._lock:
             connection = self._connection
@@ -151,7 +141,7 @@ class LocalIndex(KnowledgeIndex):
         chunks: Sequence[Chunk],
         vectors: Sequence[Sequence[float]] | None,
     ) -> None:
-        packed = _pack_vectors(vectors, len(chunks))
+        packed = pack_vectors(vectors, len(chunks))
         indexes = [chunk.index for chunk in chunks]
         if len(set(indexes)) != len(indexes):
             raise ValueError("Two chunks of one document share an index.")
@@ -231,7 +221,7 @@ class LocalIndex(KnowledgeIndex):
             if not semantic:
                 ranked = [(row_id, -bm25) for row_id, bm25 in lexical[:top]]
             else:
-                ranked = _fuse([row_id for row_id, _ in lexical], semantic)[:top]
+                ranked = fuse_rankings([row_id for row_id, _ in lexical], semantic)[:top]
             return self._hits(project_id, collection_id, ranked)
 
     def _lexical(
@@ -283,40 +273,13 @@ class LocalIndex(KnowledgeIndex):
     def _semantic(
         self, project_id: str, collection_id: str, query_vector: Sequence[float], limit: int
     ) -> list[int]:
-        query = np.asarray(query_vector, dtype=np.float32)
-        norm = float(np.linalg.norm(query))
-        if query.ndim != 1 or not query.size or not np.isfinite(norm) or norm == 0:
+        unit = unit_query(query_vector)
+        if unit is None:
             return []
-        matrix = self._vectors(project_id, collection_id, int(query.size))
+        matrix = self._vector_cache.matrix(self._connection, project_id, collection_id, int(unit.size))
         if matrix is None or not matrix.ids.size:
             return []
-        similarities = matrix.vectors @ (query / norm)
-        count = min(limit, int(similarities.size))
-        best = np.argpartition(-similarities, count - 1)[:count]
-        order = sorted(best.tolist(), key=lambda i: (-float(similarities[i]), int(matrix.ids[i])))
-        return [int(matrix.ids[i]) for i in order]
-
-    def _vectors(self, project_id: str, collection_id: str, dims: int) -> _Matrix | None:
-        key = (project_id, collection_id, dims)
-        cached = self._vector_cache.get(key)
-        if cached is not None:
-            self._vector_cache.move_to_end(key)
-            return cached
-        rows = self._connection.execute(
-            "SELECT id, vector FROM chunks WHERE project_id = ? AND collection_id = ? AND dims = ?"
-            " ORDER BY id",
-            (project_id, collection_id, dims),
-        ).fetchall()
-        if not rows:
-            return None
-        ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-        vectors = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.float32).reshape(len(rows), dims)
-        matrix = _Matrix(ids, vectors)
-        if matrix.size <= self._vector_cache_bytes:
-            self._vector_cache[key] = matrix
-            while sum(entry.size for entry in self._vector_cache.values()) > self._vector_cache_bytes:
-                self._vector_cache.popitem(last=False)
-        return matrix
+        return nearest(matrix, unit, limit)
 
     def _hits(self, project_id: str, collection_id: str, ranked: list[tuple[int, float]]) -> list[Hit]:
         if not ranked:
@@ -396,8 +359,7 @@ class LocalIndex(KnowledgeIndex):
 
     def _forget_vectors(self, project_id: str, collection_id: str) -> None:
         self._rows = None
-        for key in [key for key in self._vector_cache if key[:2] == (project_id, collection_id)]:
-            del self._vector_cache[key]
+        self._vector_cache.forget(project_id, collection_id)
 
 
 class _Transaction:
@@ -414,35 +376,3 @@ class _Transaction:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.connection.execute("ROLLBACK" if exc_type is not None else "COMMIT")
-
-
-def _pack_vectors(vectors: Sequence[Sequence[float]] | None, count: int) -> list[tuple[int, bytes]] | None:
-    """Each vector normalised to length 1, as float32 bytes with its size; ValueError when the vectors
-    do not fit the chunks (count, equal sizes, finite, not all zero)."""
-    if vectors is None:
-        return None
-    if len(vectors) != count:
-        raise ValueError(f"{len(vectors)} vectors for {count} chunks: one vector per chunk.")
-    if not count:
-        return []
-    matrix = np.asarray([list(vector) for vector in vectors], dtype=np.float32)
-    if matrix.ndim != 2 or not matrix.shape[1]:
-        raise ValueError("The vectors must all have the same, non-zero number of dimensions.")
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    if not np.all(np.isfinite(matrix)) or np.any(norms == 0):
-        raise ValueError("A vector is zero or not finite.")
-    unit = (matrix / norms).astype(np.float32)
-    dims = int(unit.shape[1])
-    return [(dims, row.tobytes()) for row in unit]
-
-
-def _fuse(*rankings: Iterable[int]) -> list[tuple[int, float]]:
-    """Reciprocal rank fusion: each id scores the sum of ``1 / (RRF_K + rank)`` over the rankings it is
-    in (rank from 1); best first, ties by the id's first ranking position, then the id."""
-    scores: dict[int, float] = {}
-    first_seen: dict[int, tuple[int, int]] = {}
-    for which, ranking in enumerate(rankings):
-        for rank, row_id in enumerate(ranking, start=1):
-            scores[row_id] = scores.get(row_id, 0.0) + 1.0 / (RRF_K + rank)
-            first_seen.setdefault(row_id, (rank, which))
-    return sorted(scores.items(), key=lambda item: (-item[1], first_seen[item[0]], item[0]))
