@@ -24,6 +24,8 @@ from api.openapi_docs import bp as openapi_docs
 from api.organizations import bp as organizations
 from api.projects import bp as projects
 from api.sessions import bp as sessions
+from api.sip_agents import bp as sip_agents
+from api.sip_connections import bp as sip_connections
 from api.stock_avatars import bp as stock_avatars
 from api.usage import bp as usage
 from api.voices import bp as voices
@@ -55,6 +57,8 @@ app.register_functions(knowledge_files)
 app.register_functions(agents)
 app.register_functions(memory)
 app.register_functions(connections)
+app.register_functions(sip_agents)
+app.register_functions(sip_connections)
 app.register_functions(sessions)
 app.register_functions(usage)
 # Browser code: the Web SDK (/sdk/v1) and the Playground (/playground)

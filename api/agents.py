@@ -11,11 +11,11 @@ ETag answers 412; without it a concurrent change makes the request start over, s
 
 from __future__ import annotations
 
-import contextlib
 import time
 
 import azure.functions as func
 
+from api.agent_phone import check_phone_channel, release_numbers, route_numbers, route_owner
 from api.endpoint import Reply, RequestContext, endpoint, parse_model
 from shared.agents.limits import AGENT_LIMIT, agent_limit_exceeded, agents_in_organization
 from shared.agents.models import (
@@ -49,17 +49,8 @@ from shared.concurrency import (
     stale,
     update_with_retry,
 )
-from shared.functions.store import functions as stored_functions
 from shared.ids import new_id
 from shared.listing import ListQuery, paginate
-from shared.phone.channel_rules import (
-    PHONE_CHANNELS,
-    address_in_use,
-    implicit_function_errors,
-    telephony_not_allowed,
-)
-from shared.phone.numbers import normalise_address
-from shared.phone.routing import AddressTaken, RouteOwner, phone_routes
 from shared.platform import get_platform
 from shared.storage import AlreadyExists, ConcurrencyConflict, NotFound, Stored, TableRepository
 from shared.voices import is_known_voice
@@ -87,7 +78,7 @@ def _missing(ctx: RequestContext) -> MissingReferences:
     return lambda references: missing_references(tables, project_id, references)
 
 
-def _check_agent(ctx: RequestContext, fields: AgentFields) -> None:
+def check_agent_fields(ctx: RequestContext, fields: AgentFields) -> None:
     check_agent(fields, ctx.api_key.provider_type, is_known_voice, _missing(ctx))
 
 
@@ -107,23 +98,29 @@ def _check_agent(ctx: RequestContext, fields: AgentFields) -> None:
     "Published: developers.napster.com/docs/api-reference/agents/post.",
 )
 def create_agent(ctx: RequestContext) -> Reply:
-    fields = ctx.body(AgentFields)
-    _check_agent(ctx, fields)
+    stored = store_new_agent(ctx, ctx.body(AgentFields))
+    return Reply(stored.entity.to_wire(), status=201, etag=stored.etag)
+
+
+def store_new_agent(
+    ctx: RequestContext, fields: AgentFields, agent_id: str | None = None
+) -> Stored[AgentRecord]:
+    """Check ``fields`` and the organization's agent cap, then store the new agent."""
+    check_agent_fields(ctx, fields)
     principal = ctx.api_key
     if agents_in_organization(get_platform().tables, principal.organization_id) >= AGENT_LIMIT:
         raise agent_limit_exceeded()
     record = AgentRecord.model_validate(
         {
             **dict(fields),
-            "id": new_id("agent"),
+            "id": agent_id or new_id("agent"),
             "organization_id": principal.organization_id,
             "created": int(time.time()),
             "created_ns": time.time_ns(),
         },
         by_name=True,
     )
-    stored = _agents().create(principal.project_id, record)
-    return Reply(record.to_wire(), status=201, etag=stored.etag)
+    return _agents().create(principal.project_id, record)
 
 
 @endpoint(
@@ -173,7 +170,7 @@ def update_agent(ctx: RequestContext) -> Reply:
     def change(current: AgentRecord) -> AgentRecord:
         wire = current.fields().model_dump(mode="json", by_alias=True)
         fields = parse_model(AgentFields, merge_patch(wire, sent))
-        _check_agent(ctx, fields)
+        check_agent_fields(ctx, fields)
         kept = current.model_dump(include={"id", "organization_id", "created", "created_ns"})
         return AgentRecord.model_validate({**dict(fields), **kept}, by_name=True)
 
@@ -201,7 +198,7 @@ def delete_agent(ctx: RequestContext) -> Reply:
     # After the agent: a config left behind by a failure here is unreachable (its agent is gone).
     for config in _channels().list_all(project_id, "agent_id eq @agent", {"agent": agent_id}):
         _channels().delete(project_id, config.id)
-        _release_numbers(_owner(ctx, agent_id), config.phone_numbers or [])
+        release_numbers(route_owner(ctx, agent_id), config.phone_numbers or [])
     return Reply(None, status=204)
 
 
@@ -259,7 +256,7 @@ def put_agent_channel(ctx: RequestContext) -> Reply:
     api_key_id = fields.api_key_id or ctx.api_key.key_id
     if not exists(get_platform().tables, API_KEYS_TABLE, project_id, api_key_id):
         raise invalid([FieldError("apiKeyId", f"no API key '{api_key_id}' exists in this project")])
-    phone_numbers = _check_phone_channel(ctx, agent.entity, channel_type, fields)
+    phone_numbers = check_phone_channel(ctx, agent.entity, channel_type, fields, agent.entity.id)
     row = channel_row(agent.entity.id, channel_type)
     for _ in range(UPDATE_ATTEMPTS):
         existing = _find_channel(project_id, agent.entity.id, channel_type)
@@ -288,67 +285,9 @@ def put_agent_channel(ctx: RequestContext) -> Reply:
                 raise stale("channel config") from None
             continue
         if channel_type == "sip":
-            written = _route_numbers(_owner(ctx, agent.entity.id), existing, written)
+            written = route_numbers(route_owner(ctx, agent.entity.id), existing, written)
         return Reply(record.to_wire(), etag=written.etag)
     raise busy("channel config")
-
-
-def _owner(ctx: RequestContext, agent_id: str) -> RouteOwner:
-    return RouteOwner(ctx.api_key.organization_id, ctx.api_key.project_id, agent_id)
-
-
-def _check_phone_channel(
-    ctx: RequestContext, agent: AgentRecord, channel_type: str, fields: ChannelConfigFields
-) -> list[str] | None:
-    """400 when the phone sessions would offer implicit functions, 409 when a number is another
-    agent's; answers the normalised ``phoneNumbers`` (checked by the channel rules already)."""
-    if channel_type not in PHONE_CHANNELS:
-        return fields.phone_numbers
-
-    def flow_of(function_id: str) -> str | None:
-        try:
-            return stored_functions().get(ctx.api_key.project_id, function_id).entity.flow
-        except (NotFound, ValueError):  # ValueError: an id that can never be a table key
-            return None
-
-    own = fields.functions is not None
-    offered = (fields.functions if own else agent.functions) or []
-    errors = implicit_function_errors(offered, flow_of, from_agent=not own)
-    if errors:
-        raise telephony_not_allowed(errors)
-    if fields.phone_numbers is None:
-        return None
-    numbers = [normalise_address(number) for number in fields.phone_numbers]
-    try:
-        phone_routes(get_platform()).check_free(_owner(ctx, agent.id), numbers)
-    except AddressTaken as taken:
-        raise address_in_use(taken.address) from None
-    return numbers
-
-
-def _route_numbers(
-    owner: RouteOwner, previous: Stored[ChannelConfigRecord] | None, written: Stored[ChannelConfigRecord]
-) -> Stored[ChannelConfigRecord]:
-    """Keep the routing table in step with the SIP config just written: claim its numbers (on losing
-    a race for one, the config goes back to what it was and the answer is 409), free the dropped ones."""
-    wanted = written.entity.phone_numbers or []
-    try:
-        phone_routes(get_platform()).claim(owner, wanted)
-    except AddressTaken as taken:
-        with contextlib.suppress(ConcurrencyConflict, NotFound):
-            if previous is None:
-                _channels().delete(owner.project_id, written.entity.id, written.etag)
-            else:
-                _channels().update(owner.project_id, previous.entity, written.etag)
-        raise address_in_use(taken.address) from None
-    dropped = set(previous.entity.phone_numbers or []) - set(wanted) if previous else set()
-    _release_numbers(owner, sorted(dropped))
-    return written
-
-
-def _release_numbers(owner: RouteOwner, numbers: list[str]) -> None:
-    if numbers:
-        phone_routes(get_platform()).release(owner, numbers)
 
 
 @endpoint(
@@ -381,5 +320,5 @@ def get_agent_channel(ctx: RequestContext) -> Reply:
 def delete_agent_channel(ctx: RequestContext) -> Reply:
     stored = _load_channel(ctx)
     _channels().delete(ctx.api_key.project_id, stored.entity.id, delete_condition(ctx.if_match, stored.etag))
-    _release_numbers(_owner(ctx, stored.entity.agent_id), stored.entity.phone_numbers or [])
+    release_numbers(route_owner(ctx, stored.entity.agent_id), stored.entity.phone_numbers or [])
     return Reply(None, status=204)

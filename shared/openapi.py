@@ -71,6 +71,7 @@ _ERROR_DESCRIPTIONS = {
     415: "The body's `Content-Type` is not one the operation takes (JSON bodies: `application/json` or "
     "a `+json` type; no `Content-Type` is read as JSON). Nothing is written.",
     429: "Too many requests: retry after `Retry-After` seconds.",
+    501: "The request is valid, but this version does not carry it out yet; nothing was done.",
     503: "A service the operation needs is unavailable: retry after `Retry-After` seconds.",
 }
 

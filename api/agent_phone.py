@@ -1,0 +1,104 @@
+"""The phone side of an agent's channel configs: the checks of a ``sip`` / ``voip`` config and the
+routing table kept in step with the SIP config's ``phoneNumbers`` (``shared.phone.routing``)."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+from api.endpoint import RequestContext
+from shared.agents.models import AgentFields, ChannelConfigFields, ChannelConfigRecord, channel_row
+from shared.catalog.tables import CHANNEL_CONFIGS
+from shared.functions.store import functions as stored_functions
+from shared.ids import new_id
+from shared.phone.channel_rules import (
+    PHONE_CHANNELS,
+    address_in_use,
+    implicit_function_errors,
+    telephony_not_allowed,
+)
+from shared.phone.numbers import normalise_address
+from shared.phone.routing import AddressTaken, RouteOwner, phone_routes
+from shared.platform import get_platform
+from shared.storage import ConcurrencyConflict, NotFound, Stored, TableRepository
+
+
+def _channels() -> TableRepository[ChannelConfigRecord]:
+    return get_platform().repository(CHANNEL_CONFIGS, ChannelConfigRecord)
+
+
+def route_owner(ctx: RequestContext, agent_id: str) -> RouteOwner:
+    return RouteOwner(ctx.api_key.organization_id, ctx.api_key.project_id, agent_id)
+
+
+def check_phone_channel(
+    ctx: RequestContext, agent: AgentFields, channel_type: str, fields: ChannelConfigFields, agent_id: str
+) -> list[str] | None:
+    """400 when the phone sessions would offer implicit functions, 409 when a number is another
+    agent's; answers the normalised ``phoneNumbers`` (checked by the channel rules already)."""
+    if channel_type not in PHONE_CHANNELS:
+        return fields.phone_numbers
+
+    def flow_of(function_id: str) -> str | None:
+        try:
+            return stored_functions().get(ctx.api_key.project_id, function_id).entity.flow
+        except (NotFound, ValueError):  # ValueError: an id that can never be a table key
+            return None
+
+    own = fields.functions is not None
+    offered = (fields.functions if own else agent.functions) or []
+    errors = implicit_function_errors(offered, flow_of, from_agent=not own)
+    if errors:
+        raise telephony_not_allowed(errors)
+    if fields.phone_numbers is None:
+        return None
+    numbers = [normalise_address(number) for number in fields.phone_numbers]
+    try:
+        phone_routes(get_platform()).check_free(route_owner(ctx, agent_id), numbers)
+    except AddressTaken as taken:
+        raise address_in_use(taken.address) from None
+    return numbers
+
+
+def store_new_sip_channel(
+    ctx: RequestContext, agent_id: str, fields: ChannelConfigFields
+) -> Stored[ChannelConfigRecord]:
+    """A new SIP channel config without numbers (checked by the caller with ``check_phone_channel``)."""
+    record = ChannelConfigRecord.model_validate(
+        {
+            **dict(fields),
+            "api_key_id": fields.api_key_id or ctx.api_key.key_id,
+            "id": channel_row(agent_id, "sip"),
+            "config_id": new_id("chanconfig"),
+            "agent_id": agent_id,
+            "channel_type": "sip",
+            "created": int(time.time()),
+        },
+        by_name=True,
+    )
+    return _channels().create(ctx.api_key.project_id, record)
+
+
+def route_numbers(
+    owner: RouteOwner, previous: Stored[ChannelConfigRecord] | None, written: Stored[ChannelConfigRecord]
+) -> Stored[ChannelConfigRecord]:
+    """Keep the routing table in step with the SIP config just written: claim its numbers (on losing
+    a race for one, the config goes back to what it was and the answer is 409), free the dropped ones."""
+    wanted = written.entity.phone_numbers or []
+    try:
+        phone_routes(get_platform()).claim(owner, wanted)
+    except AddressTaken as taken:
+        with contextlib.suppress(ConcurrencyConflict, NotFound):
+            if previous is None:
+                _channels().delete(owner.project_id, written.entity.id, written.etag)
+            else:
+                _channels().update(owner.project_id, previous.entity, written.etag)
+        raise address_in_use(taken.address) from None
+    dropped = set(previous.entity.phone_numbers or []) - set(wanted) if previous else set()
+    release_numbers(owner, sorted(dropped))
+    return written
+
+
+def release_numbers(owner: RouteOwner, numbers: list[str]) -> None:
+    if numbers:
+        phone_routes(get_platform()).release(owner, numbers)
