@@ -4,17 +4,10 @@ One search index holds every project's chunks; each chunk is one search document
 every deletion is filtered to one project and one collection (``project_id eq '…' and collection_id
 eq '…'``), so a project never sees another's text.
 
-The index is defined here, in code (``ensure_index``, create-or-update): a key (``id``), filterable
-``project_id``, ``collection_id``, ``document_id``, searchable ``title``, ``text`` and ``heading_path``
-scored by BM25, ``chunk_index``, ``page`` and, when the index is built with ``vector_dimensions``, a
-vector field ``text_vector`` (``Collection(Edm.Single)``) searched through an HNSW profile (cosine).
-Queries are hybrid: the text, plus the query vector as a ``VectorizedQuery`` when one is given; the
-service fuses both rankings.
-
-Keys: the service allows letters, digits, ``_``, ``-`` and ``=`` in a key. Each id is written in
-unpadded URL-safe base64 (letters, digits, ``-``, ``_``) and the parts are joined by ``=``, which
-base64url without padding never produces: ``b64(project)=b64(collection)=b64(document)=chunk``. Any
-id is safe, and two different chunks never share a key.
+The index is defined in code (``shared.knowledge.azure_search_schema``) and created or updated by
+``ensure_index``; document keys and filters are ``shared.knowledge.azure_search_keys``. Queries are
+hybrid: the text, plus the query vector as a ``VectorizedQuery`` when one is given; the service fuses
+both rankings.
 
 Writes go in batches of at most 1000 documents (the service's limit per request) with
 ``merge_or_upload_documents``; every document's result is checked. Deletions find the keys with a
@@ -31,7 +24,6 @@ are a ``ValueError`` before any request.
 
 from __future__ import annotations
 
-import base64
 import itertools
 import logging
 import math
@@ -44,32 +36,17 @@ from azure.core.credentials import AzureKeyCredential, TokenCredential
 from azure.core.exceptions import ResourceNotFoundError
 from azure.search.documents import SearchClient
 from azure.search.documents.indexes import SearchIndexClient
-from azure.search.documents.indexes.models import (
-    BM25SimilarityAlgorithm,
-    HnswAlgorithmConfiguration,
-    HnswParameters,
-    SearchableField,
-    SearchField,
-    SearchIndex,
-    SimpleField,
-    VectorSearch,
-    VectorSearchAlgorithmMetric,
-    VectorSearchProfile,
-)
 from azure.search.documents.models import VectorFilterMode, VectorizedQuery, VectorQuery
 
+from shared.knowledge.azure_search_keys import chunk_key, odata_string, scope_filter
+from shared.knowledge.azure_search_schema import KEY_FIELD, VECTOR_FIELD, index_definition
 from shared.knowledge.index import MAX_TOP, Chunk, Hit, KnowledgeIndex
 
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 1000  # documents per indexing request, and keys per page when listing
-MAX_KEY_LENGTH = 1024
 MIN_VECTOR_CANDIDATES = 50  # nearest neighbours asked for, at least: what the fusion ranks from
 
-KEY_FIELD = "id"
-VECTOR_FIELD = "text_vector"
-VECTOR_PROFILE = "knowledge-hnsw-profile"
-VECTOR_ALGORITHM = "knowledge-hnsw"
 _HIT_FIELDS = ["document_id", "title", "chunk_index", "text", "heading_path", "page"]
 # Lowercase letters, digits and dashes, starting and ending with a letter or digit, at most 128.
 _INDEX_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,126}[a-z0-9])?$")
@@ -85,40 +62,6 @@ class IndexingFailed(Exception):
         )
         more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""
         super().__init__(f"{len(failures)} search document(s) failed: {shown}{more}")
-
-
-def odata_string(value: str) -> str:
-    """An OData string literal: in quotes, with each quote doubled."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def scope_filter(project_id: str, collection_id: str, document_id: str | None = None) -> str:
-    """The filter every query and deletion carries: one project's one collection (one document)."""
-    clauses = [f"project_id eq {odata_string(project_id)}", f"collection_id eq {odata_string(collection_id)}"]
-    if document_id is not None:
-        clauses.append(f"document_id eq {odata_string(document_id)}")
-    return " and ".join(clauses)
-
-
-def _b64(part: str) -> str:
-    return base64.urlsafe_b64encode(part.encode("utf-8")).decode("ascii").rstrip("=")
-
-
-def chunk_key(project_id: str, collection_id: str, document_id: str, chunk_index: int) -> str:
-    """The search document key of one chunk (letters, digits, ``-``, ``_``, ``=`` only)."""
-    for name, value in (
-        ("project id", project_id),
-        ("collection id", collection_id),
-        ("document id", document_id),
-    ):
-        if not value:
-            raise ValueError(f"A chunk needs a non-empty {name}.")
-    if chunk_index < 0:
-        raise ValueError(f"A chunk index is never negative, not {chunk_index}.")
-    key = "=".join((_b64(project_id), _b64(collection_id), _b64(document_id), str(chunk_index)))
-    if len(key) > MAX_KEY_LENGTH:
-        raise ValueError(f"The ids are too long for a search document key ({len(key)} > {MAX_KEY_LENGTH}).")
-    return key
 
 
 def _batches(items: Sequence[Any], size: int = MAX_BATCH) -> Iterator[Sequence[Any]]:
@@ -155,56 +98,12 @@ class AzureSearchIndex(KnowledgeIndex):
 
     # ------------------------------------------------------------------------------------ the index
 
-    def index_definition(self) -> SearchIndex:
-        """The index as this backend needs it (BM25 text; HNSW vectors when dimensions are set)."""
-        fields: list[SearchField] = [
-            SimpleField(name=KEY_FIELD, type="Edm.String", key=True, filterable=True, sortable=True),
-            SimpleField(name="project_id", type="Edm.String", filterable=True),
-            SimpleField(name="collection_id", type="Edm.String", filterable=True),
-            SimpleField(name="document_id", type="Edm.String", filterable=True),
-            SearchableField(name="title", type="Edm.String"),
-            SearchableField(name="text", type="Edm.String"),
-            SimpleField(name="chunk_index", type="Edm.Int32", filterable=True, sortable=True),
-            # Searchable too: a section's name finds its chunks (as ``Chunk.context_text`` intends).
-            SearchableField(name="heading_path", collection=True),
-            SimpleField(name="page", type="Edm.Int32"),
-        ]
-        vector_search = None
-        if self.vector_dimensions is not None:
-            fields.append(
-                SearchField(
-                    name=VECTOR_FIELD,
-                    type="Collection(Edm.Single)",
-                    searchable=True,
-                    retrievable=False,
-                    vector_search_dimensions=self.vector_dimensions,
-                    vector_search_profile_name=VECTOR_PROFILE,
-                )
-            )
-            vector_search = VectorSearch(
-                algorithms=[
-                    HnswAlgorithmConfiguration(
-                        name=VECTOR_ALGORITHM,
-                        parameters=HnswParameters(
-                            m=4, ef_construction=400, ef_search=500, metric=VectorSearchAlgorithmMetric.COSINE
-                        ),
-                    )
-                ],
-                profiles=[
-                    VectorSearchProfile(name=VECTOR_PROFILE, algorithm_configuration_name=VECTOR_ALGORITHM)
-                ],
-            )
-        return SearchIndex(
-            name=self.index_name,
-            fields=fields,
-            similarity=BM25SimilarityAlgorithm(),
-            vector_search=vector_search,
-        )
-
     def ensure_index(self) -> None:
         """Create the index, or update it to this definition (the service refuses changed fields)."""
         with self._ensure_lock:
-            self._index_clients()[0].create_or_update_index(self.index_definition())
+            self._index_clients()[0].create_or_update_index(
+                index_definition(self.index_name, self.vector_dimensions)
+            )
             self._index_ready = True
 
     # ------------------------------------------------------------------------------------ writes

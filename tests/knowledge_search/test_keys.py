@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from shared.knowledge.azure_search_index import chunk_key, odata_string, scope_filter
+from shared.knowledge.azure_search_keys import chunk_key, odata_string, scope_filter
 
 AWKWARD_IDS = [
     "kb_1",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.knowledge.azure_search_index import AzureSearchIndex, IndexingFailed, chunk_key
+from shared.knowledge.azure_search_index import AzureSearchIndex, IndexingFailed
+from shared.knowledge.azure_search_keys import chunk_key
 from shared.knowledge.index import Chunk
 from tests.fakes.azure_search import FakeAzureSearch
 from tests.knowledge_search.conftest import INDEX_NAME, chunks, numbered_chunks, unit_vector
