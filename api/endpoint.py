@@ -26,6 +26,7 @@ from typing import Any, Literal, TypeVar
 
 import azure.durable_functions as df
 import azure.functions as func
+from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 from pydantic import BaseModel, ValidationError
 
 from shared import request_json
@@ -36,6 +37,7 @@ from shared.api_errors import (
     internal_error,
     invalid_field,
     precondition_failed,
+    service_unavailable,
     validation_failed,
 )
 from shared.auth.principals import ApiKeyPrincipal, UserPrincipal
@@ -207,7 +209,8 @@ def endpoint(
             response_is_list=response_is_list,
             status=status,
             other_successes=other_successes or {},
-            errors=tuple(sorted(set(errors) | ({400} if body or query else set()))),
+            # 503: storage (or another service the operation needs) unreachable, on any operation.
+            errors=tuple(sorted(set(errors) | ({400} if body or query else set()) | {503})),
             description=description,
             body_content_types=body_content_types,
             other_bodies=other_bodies or {},
@@ -281,6 +284,9 @@ def handle(
         )
     except InvalidCursor:
         return _error_answer(invalid_field("cursor", "is not a cursor this API issued"), request_id)
+    except (ServiceRequestError, ServiceResponseError) as unreachable:  # storage down or cut off
+        log.warning("%s %s (request %s): %r", spec.method, spec.route, request_id, unreachable)
+        return _error_answer(service_unavailable(), request_id)
     except Exception:
         log.exception("Unhandled error in %s %s (request %s)", spec.method, spec.route, request_id)
         return _error_answer(internal_error(), request_id)

@@ -117,6 +117,17 @@ def unsupported_media_type(description: str) -> ApiError:
     return ApiError(415, "UnsupportedMediaType", description, ErrorKind.VALIDATION)
 
 
+def service_unavailable(retry_after_seconds: int = 5) -> ApiError:
+    """A service the operation needs (storage) could not be reached: retry, nothing is known written."""
+    return ApiError(
+        503,
+        "ServiceUnavailable",
+        "A service this operation needs is unavailable. Please try again later.",
+        ErrorKind.FAILURE,
+        headers={"Retry-After": str(retry_after_seconds)},
+    )
+
+
 def internal_error() -> ApiError:
     # Never the exception's text: it may hold connection details or data.
     return ApiError(500, "InternalError", "An unexpected error occurred.", ErrorKind.UNEXPECTED)
