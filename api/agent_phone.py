@@ -7,8 +7,16 @@ import contextlib
 import time
 
 from api.endpoint import RequestContext
-from shared.agents.models import AgentFields, ChannelConfigFields, ChannelConfigRecord, channel_row
-from shared.catalog.tables import CHANNEL_CONFIGS
+from shared.agents.models import (
+    AgentFields,
+    AgentRecord,
+    ChannelConfigFields,
+    ChannelConfigRecord,
+    channel_row,
+)
+from shared.api_errors import FieldError, validation_failed
+from shared.catalog.references import load
+from shared.catalog.tables import AGENTS, CHANNEL_CONFIGS
 from shared.functions.store import functions as stored_functions
 from shared.ids import new_id
 from shared.phone.channel_rules import (
@@ -18,6 +26,7 @@ from shared.phone.channel_rules import (
     telephony_not_allowed,
 )
 from shared.phone.numbers import normalise_address
+from shared.phone.outbound import check_outbound_call, outbound_unavailable
 from shared.phone.routing import AddressTaken, RouteOwner, phone_routes
 from shared.platform import get_platform
 from shared.storage import ConcurrencyConflict, NotFound, Stored, TableRepository
@@ -102,3 +111,24 @@ def route_numbers(
 def release_numbers(owner: RouteOwner, numbers: list[str]) -> None:
     if numbers:
         phone_routes(get_platform()).release(owner, numbers)
+
+
+def check_outbound_connection(
+    ctx: RequestContext, agent_id: str, channel_type: str, destination: str | None
+) -> None:
+    """``POST /public/agents/{id}/connections``: a ``destination`` is for ``sip`` only (400 elsewhere);
+    on ``sip`` the call is checked (the agent exists, the destination is a number, the agent has a bound
+    number to call from) and, not being placed by this version, answered 501 (503 without ACS)."""
+    if channel_type != "sip":
+        if destination is not None:
+            message = "only for channelType sip (the number an outbound call dials)"
+            raise validation_failed(f"destination: {message}", [FieldError("destination", message)])
+        return
+    platform, project_id = get_platform(), ctx.api_key.project_id
+    load(platform.repository(AGENTS, AgentRecord), project_id, agent_id, "Agent")
+    try:
+        sip = _channels().get(project_id, channel_row(agent_id, "sip")).entity
+    except NotFound:
+        sip = None
+    check_outbound_call(destination, sip)
+    raise outbound_unavailable(platform.settings.acs.enabled)

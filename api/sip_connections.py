@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 
 import azure.functions as func
 
+from api.agent_phone import check_outbound_connection
 from api.endpoint import Reply, RequestContext, endpoint
-from shared.agents.models import AgentRecord, ChannelConfigRecord, channel_row
 from shared.api_errors import FieldError, validation_failed
 from shared.catalog.references import exists, load
-from shared.catalog.tables import AGENTS, CHANNEL_CONFIGS
+from shared.catalog.tables import AGENTS
 from shared.concurrency import delete_condition, update_with_retry
 from shared.ids import new_id
 from shared.listing import ListQuery, paginate
@@ -36,9 +36,8 @@ from shared.phone.legacy import (
     SipSettings,
     SipSettingsAnswered,
 )
-from shared.phone.outbound import check_outbound_call, outbound_unavailable
 from shared.platform import get_platform
-from shared.storage import NotFound, Stored, TableRepository
+from shared.storage import Stored, TableRepository
 
 bp = func.Blueprint()
 TAG = "SIP connections"
@@ -235,12 +234,5 @@ def sip_connection_errors(ctx: RequestContext) -> Reply:
 def call_from_sip_connection(ctx: RequestContext) -> Reply:
     body = ctx.body(OutboundCallRequest)
     connection = _load(ctx).entity
-    project_id, platform = ctx.api_key.project_id, get_platform()
-    load(platform.repository(AGENTS, AgentRecord), project_id, connection.agent_id, "Agent")
-    try:
-        row = channel_row(connection.agent_id, "sip")
-        sip = platform.repository(CHANNEL_CONFIGS, ChannelConfigRecord).get(project_id, row).entity
-    except NotFound:
-        sip = None
-    check_outbound_call(body.destination, sip)
-    raise outbound_unavailable(platform.settings.acs.enabled)
+    check_outbound_connection(ctx, connection.agent_id, "sip", body.destination)
+    return Reply({"status": "dialing"})  # not reached until calls are placed

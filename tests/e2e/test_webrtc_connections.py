@@ -305,7 +305,7 @@ def test_a_per_session_webrtc_connection_carries_its_configuration_and_stores_no
 def test_unavailable_channels_and_bad_webrtc_bodies_are_400(platform, project_key, project_key_factory):
     agent = new_agent(platform, project_key)
     for body, field in [
-        ({"channelType": "sip"}, "channelType"),
+        ({"channelType": "sip"}, "destination"),  # sip is an outbound call: test_outbound_calls.py
         ({"channelType": "voip"}, "channelType"),
         ({"channelType": "pigeon"}, "channelType"),
         ({"channelType": "webrtc", "modality": "video"}, "modality"),
