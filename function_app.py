@@ -31,6 +31,7 @@ from api.usage import bp as usage
 from api.voices import bp as voices
 from api.web_assets import bp as web_assets
 from api.web_config import bp as web_config
+from channels.acs_phone import bp as phone_channel
 from channels.tool_sockets import bp as tool_sockets_channel
 from channels.webpubsub import bp as webpubsub_channel
 from orchestrators.avatar_silhouette import bp as avatar_silhouette_preparation
@@ -69,6 +70,7 @@ app.register_functions(marketplace)
 # Channels and the session's durable functions
 app.register_functions(webpubsub_channel)
 app.register_functions(tool_sockets_channel)
+app.register_functions(phone_channel)
 app.register_functions(session_orchestrator)
 app.register_functions(session_activities)
 app.register_functions(model_turn_activities)

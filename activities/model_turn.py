@@ -55,6 +55,7 @@ from shared.sessions.records import TRANSCRIPTS_TABLE, TranscriptEntry, stored_c
 from shared.sessions.speaking import BargeIn, ReplyIds, ReplyStream, now_stamp
 from shared.tools.records import ToolCall, outcome_from_answer, parsed_output, timed_out
 from shared.tools.tool_sockets import open_tool_sockets, stream_conversation
+from shared.transports import transport_for
 
 log = logging.getLogger("omniagent.sessions")
 
@@ -93,7 +94,7 @@ class _Turn:
         self.outbox(events)
 
     def _deliver(self, events: list[dict[str, Any]]) -> None:
-        self.platform.session_connection.send(self.plan.session_id, events)
+        transport_for(self.platform, self.plan.channel_type).send(self.plan.session_id, events)
         if self.config.conversation_listeners:
             stream_conversation(self.platform.settings, self.plan.session_id, events)
 

@@ -26,6 +26,7 @@ from shared.sessions.records import (
     mark_ended,
 )
 from shared.tools.tool_sockets import close_tool_sockets
+from shared.transports import transport_for
 
 bp = df.Blueprint()
 
@@ -33,7 +34,8 @@ bp = df.Blueprint()
 @bp.function_name(names.SEND_TO_SESSION)
 @bp.activity_trigger(input_name="request")
 def send_to_session(request: dict[str, Any]) -> None:
-    get_platform().session_connection.send(request["sessionId"], request["frames"])
+    platform = get_platform()
+    transport_for(platform, request.get("channelType")).send(request["sessionId"], request["frames"])
 
 
 @bp.function_name(names.END_SESSION)
@@ -66,8 +68,9 @@ def end_session(request: dict[str, Any]) -> dict[str, Any]:
     record_session_usage(record, datetime.fromisoformat(progress.started_at), ended_at)
     _remember(platform, plan)
     close_tool_sockets(platform.settings, plan.session_id)  # its WebSocket tool servers' sockets
-    platform.session_connection.send(plan.session_id, [protocol.session_ended(request["reason"], minutes)])
-    platform.session_connection.close(plan.session_id, reason=request["reason"])
+    transport = transport_for(platform, plan.channel_type)
+    transport.send(plan.session_id, [protocol.session_ended(request["reason"], minutes)])
+    transport.close(plan.session_id, reason=request["reason"])
     return {"activeSeconds": seconds, "billedMinutes": minutes}
 
 

@@ -10,16 +10,12 @@ with the Speech avatar's credentials minted here when the deployment has a Speec
 
 from __future__ import annotations
 
-import contextlib
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 import azure.durable_functions as df
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.agent_phone import check_outbound_connection
 from api.endpoint import Reply, RequestContext, endpoint, parse_model
-from shared import durable_names as names
 from shared.agents.models import (
     AgentFields,
     AgentRecord,
@@ -34,7 +30,6 @@ from shared.billing.enforcement import refuse_unpaid_connection
 from shared.catalog.references import load, missing_references
 from shared.catalog.tables import AGENTS, CHANNEL_CONFIGS
 from shared.companions.store import find_companion
-from shared.ids import new_id
 from shared.platform import Platform, get_platform
 from shared.sessions.client_token import (
     WEBRTC_TOKEN_DESCRIPTION,
@@ -44,10 +39,7 @@ from shared.sessions.client_token import (
     websocket_token,
 )
 from shared.sessions.configuration import session_speech
-from shared.sessions.gateway import SESSION_INDEX_TABLE, SessionIndexEntry
-from shared.sessions.lifecycle import SessionPlan, reconnect_grace
-from shared.sessions.limits import session_limits
-from shared.sessions.records import SESSIONS_TABLE, SessionRecord, mark_ended
+from shared.sessions.opening import SessionKey, SessionOpening, open_session
 from shared.speech_avatar import SpeechAvatarCredentials, mint_speech_avatar
 from shared.storage import NotFound
 from shared.voices import is_known_voice
@@ -79,11 +71,6 @@ class ConnectionRequest(BaseModel):
         description="How the agent opens the session before the user speaks: an instruction it follows in "
         "its own words (e.g. `Greet the user and ask what they need`), not a line read out.",
     )
-    destination: str | None = Field(
-        None,
-        description="`sip` only: the number the agent calls (`+` and 7 to 15 digits, or up to 15 digits), "
-        "from a number bound in its SIP channel config.",
-    )
     inactivity: Inactivity | None = Field(
         None,
         description="Extension: this session's inactivity timeout and warning countdown instead of the "
@@ -113,13 +100,11 @@ class Connection(BaseModel):
     body=ConnectionRequest,
     response=Connection,
     status=201,
-    errors=(402, 404, 409, 501, 503),
+    errors=(402, 404, 409, 503),
     rate_limit_bucket="connections",
     durable_client=True,
     description="Starts a session of the agent on `channelType` (this version: `websocket` and `webrtc`; "
-    "`voip` answers 400; `sip` with `destination` is an outbound call: checked, then 501 "
-    "`OutboundCallsNotSupported`, or 503 `PhoneChannelUnavailable` without ACS). "
-    "The token is base64 of JSON `{url, authToken, token, connection, "
+    "`sip` and `voip` answer 400). The token is base64 of JSON `{url, authToken, token, connection, "
     "expiresAt}`: open a WebSocket to `url` (or to `url` without its query, with `Authorization: Bearer "
     "<authToken>`) and exchange JSON text frames (the live protocol, `/public/asyncapi.json`). "
     + WEBRTC_TOKEN_DESCRIPTION
@@ -131,7 +116,6 @@ class Connection(BaseModel):
 def create_connection(ctx: RequestContext) -> Reply:
     refuse_unpaid_connection(get_platform(), ctx.api_key.organization_id)
     body = ctx.body(ConnectionRequest)
-    check_outbound_connection(ctx, ctx.route("agentId"), body.channelType, body.destination)
     _refuse_unavailable(body.channelType)
     platform, project_id = get_platform(), ctx.api_key.project_id
     agent = load(platform.repository(AGENTS, AgentRecord), project_id, ctx.route("agentId"), "Agent").entity
@@ -299,101 +283,28 @@ def _open_session(
     inline: bool = False,
     channel: ChannelConfigRecord | None = None,
 ) -> Reply:
-    """Claim a seat within the organization's concurrency limit, record the session (``pending``),
-    start its orchestrator and answer the channel's token. A failure after the claim frees the seat."""
+    """A session within the organization's concurrency limit (``shared.sessions.opening``), answered
+    with the channel's token."""
     platform, key = get_platform(), ctx.api_key
-    session_id, now = new_id("sess"), datetime.now(UTC)
     agent = _with_session_overrides(agent, body)  # before the seat is claimed: a refusal writes nothing
-    limits = session_limits(platform)
-    limits.claim(key.organization_id, body.channelType, session_id, key.project_id, now)
-    try:
-        return _start_session(
-            ctx, platform, body, agent, agent_id, session_id, now, inline or not agent_id, channel
-        )
-    except BaseException:
-        limits.release(key.organization_id, body.channelType, session_id)
-        sessions = platform.repository(SESSIONS_TABLE, SessionRecord)
-        with contextlib.suppress(Exception):  # not recorded, or recorded: then it failed
-            mark_ended(
-                sessions,
-                key.project_id,
-                session_id,
-                ended_at=now,
-                reason="error",
-                active_seconds=0.0,
-                billed_minutes=0,
-            )
-        raise
-
-
-def _start_session(
-    ctx: RequestContext,
-    platform: Platform,
-    body: ConnectionRequest,
-    agent: AgentFields,
-    agent_id: str | None,
-    session_id: str,
-    now: datetime,
-    inline: bool,
-    channel: ChannelConfigRecord | None,
-) -> Reply:
-    key = ctx.api_key
     speaks = body.modality != "text" and _can_speak(platform, key.project_id, key.key_id)
-    # Before anything is written: a Speech service that fails refuses the connection with nothing to undo.
-    speech_avatar = _speech_avatar(platform) if body.channelType == "webrtc" else None
-    platform.repository(SESSION_INDEX_TABLE, SessionIndexEntry).create(
-        session_id,
-        SessionIndexEntry(id=session_id, project_id=key.project_id, turn_detection=_turn_detection(agent)),
-    )
-    platform.repository(SESSIONS_TABLE, SessionRecord).create(
-        key.project_id,
-        SessionRecord(
-            id=session_id,
-            organization_id=key.organization_id,
-            project_id=key.project_id,
-            agent_id=agent_id,
-            key_id=key.key_id,
-            provider_type=key.provider_type,
-            channel_type=body.channelType,
-            external_client_id=body.externalClientId,
-            tags=body.tags or {},
-            status="pending",
-            started_at=now,
-            modality="audio" if speaks else "text",
-            companion_id=agent.companion_id,
-            function_ids=agent.functions,
-            faq_collection_ids=agent.faq_collections,
-            knowledge_base_id=agent.knowledge_base_id,
-        ),
-    )
-    plan = SessionPlan(
-        session_id=session_id,
-        project_id=key.project_id,
-        organization_id=key.organization_id,
-        agent_id=agent_id,
-        key_id=key.key_id,
+    opening = SessionOpening(
         channel_type=body.channelType,
-        inactivity_timeout_seconds=agent.inactivity.timeout_seconds,
-        inactivity_countdown_seconds=agent.inactivity.countdown_seconds,
-        idle_timeout_disabled=agent.disable_idle_timeout,
-        greeting=agent.greeting,
-        initial_speech=body.initialSpeech,
-        tool_timeout_seconds=platform.settings.tool_timeout_seconds,
-        reconnect_grace_seconds=reconnect_grace(body.channelType, platform.settings.reconnect_grace_seconds),
-        disclaimer=agent.disclaimer.model_dump(by_alias=True),
-        inline_agent=agent.model_dump(mode="json", include=set(AgentFields.model_fields)) if inline else None,
-        companion_id=agent.companion_id,
-        external_client_id=body.externalClientId,
-        tags=body.tags or {},
-        external_client_profile=body.externalClientProfile,
-        memory_enabled=agent.memory.enabled,
         speaks=speaks,
-        language=agent.language,
+        external_client_id=body.externalClientId,
+        external_client_profile=body.externalClientProfile,
+        tags=body.tags or {},
+        initial_speech=body.initialSpeech,
     )
-    access = platform.session_connection.client_token(session_id)
-    token = websocket_token(access, session_id)
-    if body.channelType == "webrtc":
-        token = webrtc_token(
+
+    def token_for(session_id: str) -> dict[str, Any]:
+        # Before anything is written: a Speech service that fails refuses the connection with nothing
+        # to undo.
+        speech_avatar = _speech_avatar(platform) if body.channelType == "webrtc" else None
+        token = websocket_token(platform.session_connection.client_token(session_id), session_id)
+        if body.channelType != "webrtc":
+            return token
+        return webrtc_token(
             token,
             session_id=session_id,
             modality="audio" if speaks else "text",
@@ -403,8 +314,13 @@ def _start_session(
             app_base_url=app_base_url(ctx.request.url),
             speech_avatar=speech_avatar,
         )
+
     assert ctx.durable is not None
-    ctx.durable.start_new(names.SESSION, session_id, {"plan": plan.to_json()})
+    session_key = SessionKey(key.organization_id, key.project_id, key.key_id, key.provider_type)
+    inline = inline or not agent_id
+    session_id, token = open_session(
+        platform, session_key, opening, agent, agent_id, inline, ctx.durable.start_new, token_for
+    )
     return Reply(Connection(token=encode(token), connection=ConnectionId(id=session_id)), status=201)
 
 
@@ -412,9 +328,3 @@ def _speech_avatar(platform: Platform) -> SpeechAvatarCredentials | None:
     """The Speech avatar's credentials when the deployment has a Speech resource, else None."""
     settings = platform.settings.speech_avatar
     return mint_speech_avatar(settings) if settings else None
-
-
-def _turn_detection(agent: AgentFields) -> dict[str, Any]:
-    """The agent's ``providerSettings.turnDetection`` as the session's channel hears with it."""
-    settings = agent.provider_settings.turn_detection if agent.provider_settings else None
-    return settings.model_dump(exclude_none=True) if settings else {}

@@ -233,6 +233,10 @@ class FunctionHost:
     ) -> Any:
         if function.accepts_context:
             kwargs["context"] = InvocationContext(invocation_id, function.name, str(self.index.app_dir))
+        if function.client_param:  # a durable client on a queue, blob or Event Grid trigger
+            kwargs[function.client_param] = client_binding_data(
+                self.base_url, self.index.task_hub_name, self.keys
+            )
         return await self._call(function.user_function, kwargs)
 
     # -- HTTP triggers -------------------------------------------------------------------------

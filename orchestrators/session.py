@@ -253,4 +253,5 @@ class _InboxWait:
 
 
 def _send(context: df.DurableOrchestrationContext, plan: SessionPlan, events: list[dict[str, Any]]) -> Any:
-    return context.call_activity(names.SEND_TO_SESSION, {"sessionId": plan.session_id, "frames": events})
+    request = {"sessionId": plan.session_id, "channelType": plan.channel_type, "frames": events}
+    return context.call_activity(names.SEND_TO_SESSION, request)

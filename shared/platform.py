@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from azure.data.tables import TableServiceClient
 from azure.storage.blob import BlobServiceClient
@@ -24,6 +24,9 @@ from shared.secret_box import SecretBox
 from shared.sessions.connection import SessionConnection
 from shared.settings import Settings, SettingsError, get_settings
 from shared.storage import BlobStore, TableRepository, blob_service, table_service
+
+if TYPE_CHECKING:
+    from shared.phone.transport import PhoneTransport
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -87,6 +90,12 @@ class Platform:
     @cached_property
     def session_connection(self) -> SessionConnection:
         return SessionConnection(self.settings)
+
+    @cached_property
+    def phone_transport(self) -> PhoneTransport:
+        from shared.phone.transport import PhoneTransport  # it builds on this module
+
+        return PhoneTransport(self)
 
     @cached_property
     def secret_box(self) -> SecretBox:

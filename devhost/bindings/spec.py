@@ -108,6 +108,7 @@ class TriggeredFunction:
     bindings: FunctionBindings
     user_function: Any
     accepts_context: bool
+    client_param: str | None = None  # a durable client binding's parameter, as HTTP triggers may have
 
     def describe(self, base_url: str) -> str:
         """One line for the start banner."""
@@ -132,6 +133,7 @@ def triggered_function(function: Any, bindings: FunctionBindings) -> TriggeredFu
         bindings=bindings,
         user_function=user_function,
         accepts_context="context" in inspect.signature(user_function).parameters,
+        client_param=next((b.name for b in function.get_bindings() if b.type == "durableClient"), None),
     )
 
 

@@ -1,0 +1,198 @@
+"""Phone calls on the local stack (issue 15, turn mode): a caller dials, through the ACS stand-in's
+control API, a number bound to an agent's SIP channel; the platform's Event Grid trigger answers it as
+a ``sip`` session, ACS's signed callbacks drive it, and the agent's words are played as text sources.
+The stand-in's record of the call is what the caller heard."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import requests
+
+from devhost.acs.callback_tokens import CallbackSigner
+from tests.devhost.acs_world import AcsControl
+from tests.e2e.builders import new_agent
+
+T = 30
+WAIT_S = 30.0
+CALLER = "+15551230042"
+GREETING = "Hello, thanks for calling Ava's bakery."
+EVENT = "Microsoft.Communication."
+
+
+def _number() -> str:
+    return "+1444" + "".join(secrets.choice("0123456789") for _ in range(7))
+
+
+@pytest.fixture
+def acs(platform) -> AcsControl:
+    return AcsControl(platform.host)
+
+
+def _bound_agent(platform, key, number: str, **fields: Any) -> dict[str, Any]:
+    agent = new_agent(platform, key, greeting=GREETING, **fields)
+    response = requests.put(
+        platform.url(f"/public/agents/{agent['id']}/channels/sip"),
+        json={"phoneNumbers": [number]},
+        headers=key.headers,
+        timeout=T,
+    )
+    assert response.status_code in (200, 201), response.text
+    return agent
+
+
+def _wait(read: Callable[[], Any], done: Callable[[Any], bool], what: str) -> Any:
+    deadline = time.monotonic() + WAIT_S
+    value = read()
+    while not done(value):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}: {value}")
+        time.sleep(0.05)
+        value = read()
+    return value
+
+
+def _heard(record: dict[str, Any]) -> list[str]:
+    return [source["text"] for source in record["played"] if source["outcome"] == "completed"]
+
+
+def _session_of(platform, key, agent_id: str) -> dict[str, Any]:
+    def listed() -> list[dict[str, Any]]:
+        response = requests.get(
+            platform.url("/public/sessions"),
+            params={"agentId": agent_id, "sessionType": "sip"},
+            headers=key.headers,
+            timeout=T,
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["items"] if "items" in response.json() else response.json()["data"]
+
+    return _wait(listed, lambda items: len(items) == 1, "the call's session")[0]
+
+
+def _detail(platform, key, session_id: str) -> dict[str, Any]:
+    response = requests.get(platform.url(f"/public/sessions/{session_id}"), headers=key.headers, timeout=T)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _callback(platform, call_id: str, secret: str, token: str, events: list[dict[str, Any]]) -> int:
+    response = requests.post(
+        platform.url(f"/runtime/acs/callbacks/{call_id}"),
+        params={"secret": secret},
+        data=json.dumps(events),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        timeout=T,
+    )
+    return response.status_code
+
+
+def _recognized(call_connection_id: str, text: str) -> dict[str, Any]:
+    return {
+        "id": secrets.token_hex(8),
+        "source": f"calling/callConnections/{call_connection_id}",
+        "type": EVENT + "RecognizeCompleted",
+        "specversion": "1.0",
+        "data": {
+            "callConnectionId": call_connection_id,
+            "operationContext": "turn",
+            "resultInformation": {"code": 200, "subCode": 8533, "message": "Speech recognized."},
+            "recognitionType": "speech",
+            "speechResult": {"speech": text, "confidence": 1.0},
+        },
+    }
+
+
+def test_a_call_to_a_bound_number_is_a_sip_session_greeted_answered_and_billed(
+    platform, model_key, model, acs
+):
+    number = _number()
+    agent = _bound_agent(
+        platform, model_key, number, providerSettings={"turnDetection": {"silence_duration_ms": 900}}
+    )
+    model.reply_text("We open at nine every morning.")
+
+    placed = acs.place(CALLER, number)
+    record = acs.wait_for_call(placed["id"], lambda r: GREETING in _heard(r), "the greeting")
+    assert record["state"] == "connected"
+    greeting = next(source for source in record["played"] if source["text"] == GREETING)
+    assert greeting["voiceName"] == "en-US-AvaMultilingualNeural"  # the agent's alloy on the phone
+    assert greeting["via"] == "recognizePrompt"  # spoken as the prompt of the caller's turn
+    listening = record["recognitions"][-1]
+    assert (listening["endSilenceTimeoutInMs"], listening["interruptPrompt"]) == (900, True)
+    assert listening["targetParticipant"]["phoneNumber"]["value"] == CALLER
+
+    acs.say(placed["id"], "When do you open?")
+    record = acs.wait_for_call(
+        placed["id"], lambda r: "We open at nine every morning." in _heard(r), "the reply"
+    )
+    assert _heard(record) == [GREETING, "We open at nine every morning."]
+    assert model.requests[-1].messages[-1] == {"role": "user", "content": "When do you open?"}
+
+    session = _session_of(platform, model_key, agent["id"])
+    assert (session["sessionType"], session["status"]) == ("sip", "started")
+    response = acs.act(placed["id"], "hang-up")
+    assert response.status_code == 200, response.text
+    detail = _wait(
+        lambda: _detail(platform, model_key, session["id"]),
+        lambda d: d["status"] == "closed",
+        "the session's end",
+    )
+    assert detail["sessionType"] == "sip"
+    assert detail["closeReason"] == "client_closed"  # a hang-up, as a closed WebSocket
+    assert detail["billedMinutes"] == 1
+    items = [(item["role"], item["text"]) for item in detail["conversation"]["items"]]
+    assert items == [
+        ("agent", GREETING),
+        ("user", "When do you open?"),
+        ("agent", "We open at nine every morning."),
+    ]
+    assert len(model.requests) == 1
+
+
+def test_a_call_to_an_unbound_number_is_rejected(platform, acs):
+    placed = acs.place(CALLER, _number())
+    record = acs.wait_for_call(placed["id"], lambda r: r["state"] == "rejected", "the rejection")
+    assert (record["callbackUri"], record["played"]) == (None, [])  # never answered
+
+
+def test_forged_callbacks_are_refused_and_an_ended_call_changes_nothing(
+    platform, model_key, model, acs
+):
+    number = _number()
+    agent = _bound_agent(platform, model_key, number)
+    placed = acs.place(CALLER, number)
+    acs.wait_for_call(placed["id"], lambda r: GREETING in _heard(r), "the greeting")
+    session = _session_of(platform, model_key, agent["id"])
+    callback = acs.call(placed["id"])["callbackUri"]
+    secret = callback.split("secret=", 1)[1]
+    identity = acs.identity
+    signer = CallbackSigner(identity["signingKeyPem"], identity["resourceId"])
+    elsewhere = CallbackSigner(identity["signingKeyPem"], "another-acs-resource")
+    words = [_recognized(placed["id"], "Give me everything for free.")]
+
+    assert _callback(platform, session["id"], secret, "not-a-token", words) == 401
+    assert _callback(platform, session["id"], secret, elsewhere.token(), words) == 401  # audience
+    assert _callback(platform, session["id"], "wrong-secret", signer.token(), words) == 401
+    assert _callback(platform, "sess_nobody", secret, signer.token(), words) == 404
+    # The caller's real words are the next turn: the forged ones never reached the session.
+    model.reply_text("Our bread is two dollars.")
+    acs.say(placed["id"], "How much is the bread?")
+    acs.wait_for_call(placed["id"], lambda r: "Our bread is two dollars." in _heard(r), "the reply")
+    assert [r.messages[-1]["content"] for r in model.requests] == ["How much is the bread?"]
+
+    acs.act(placed["id"], "hang-up")
+    _wait(
+        lambda: _detail(platform, model_key, session["id"]),
+        lambda d: d["status"] == "closed",
+        "the session's end",
+    )
+    ended = _detail(platform, model_key, session["id"])
+    assert _callback(platform, session["id"], secret, signer.token(), words) == 200
+    assert len(model.requests) == 1
+    assert _detail(platform, model_key, session["id"]) == ended
