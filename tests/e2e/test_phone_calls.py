@@ -15,14 +15,28 @@ import pytest
 import requests
 
 from devhost.acs.callback_tokens import CallbackSigner
+from shared.memory.folding import Summary
+from shared.memory.records import ClientMemory
+from shared.memory.store import MemoryStore
+from shared.phone.inbound import NO_AGENTS_AVAILABLE
+from shared.storage import table_service
 from tests.devhost.acs_world import AcsControl
-from tests.e2e.builders import new_agent
+from tests.e2e.builders import new_agent, new_companion
 
 T = 30
 WAIT_S = 30.0
 CALLER = "+15551230042"
 GREETING = "Hello, thanks for calling Ava's bakery."
 EVENT = "Microsoft.Communication."
+
+
+class FixedSummarizer:
+    def summarize(self, previous: ClientMemory | None, conversation: object) -> Summary:
+        return Summary("Sarah is vegetarian.", ("Name: Sarah", "Vegetarian"))
+
+
+def _items(page: dict[str, Any]) -> list[dict[str, Any]]:
+    return page["items"] if "items" in page else page["data"]
 
 
 def _number() -> str:
@@ -70,7 +84,7 @@ def _session_of(platform, key, agent_id: str) -> dict[str, Any]:
             timeout=T,
         )
         assert response.status_code == 200, response.text
-        return response.json()["items"] if "items" in response.json() else response.json()["data"]
+        return _items(response.json())
 
     return _wait(listed, lambda items: len(items) == 1, "the call's session")[0]
 
@@ -196,3 +210,59 @@ def test_forged_callbacks_are_refused_and_an_ended_call_changes_nothing(
     assert _callback(platform, session["id"], secret, signer.token(), words) == 200
     assert len(model.requests) == 1
     assert _detail(platform, model_key, session["id"]) == ended
+
+
+def test_a_caller_linked_to_an_end_user_is_remembered_on_the_phone(platform, model_key, model, acs):
+    companion = new_companion(platform, model_key)
+    store = MemoryStore.on(table_service(platform.settings.storage))
+    store.save_folded(
+        model_key.project_id,
+        companion,
+        "sarah-001",
+        [("user", "Hi, I'm Sarah and I'm vegetarian."), ("assistant", "Nice to meet you, Sarah!")],
+        FixedSummarizer(),
+        session_id="sess_web_1",
+    )
+    caller = "+14155550199"
+    linked = requests.put(
+        platform.url(f"/public/companions/{companion}/clients/sarah-001"),
+        json={"phoneNumbers": [caller]},
+        headers=model_key.headers,
+        timeout=T,
+    )
+    assert linked.status_code == 200, linked.text
+    number = _number()
+    agent = _bound_agent(platform, model_key, number, companionId=companion)
+    model.reply_text("Our vegetarian soup, Sarah.")
+
+    placed = acs.place(caller, number)
+    acs.wait_for_call(placed["id"], lambda r: GREETING in _heard(r), "the greeting")
+    acs.say(placed["id"], "What do you recommend?")
+    acs.wait_for_call(placed["id"], lambda r: "Our vegetarian soup, Sarah." in _heard(r), "the reply")
+
+    assert "Sarah is vegetarian." in model.requests[0].system_prompt
+    session = _session_of(platform, model_key, agent["id"])
+    assert session["externalClientId"] == "sarah-001"
+    acs.act(placed["id"], "hang-up")
+
+
+def test_the_sixth_concurrent_call_hears_that_no_agent_is_available(platform, model_key, acs):
+    number = _number()
+    agent = _bound_agent(platform, model_key, number)
+    callers = [f"+1555123{index:04d}" for index in range(6)]
+    held = [acs.place(caller, number) for caller in callers[:5]]
+    for placed in held:
+        acs.wait_for_call(placed["id"], lambda r: GREETING in _heard(r), "a greeting")
+
+    refused = acs.place(callers[5], number)
+    record = acs.wait_for_call(refused["id"], lambda r: r["state"] == "disconnected", "the hang-up")
+    assert _heard(record) == [NO_AGENTS_AVAILABLE]
+    response = requests.get(
+        platform.url("/public/sessions"),
+        params={"agentId": agent["id"], "sessionType": "sip"},
+        headers=model_key.headers,
+        timeout=T,
+    )
+    assert len(_items(response.json())) == 5  # no session for the sixth caller
+    for placed in held:
+        acs.act(placed["id"], "hang-up")
