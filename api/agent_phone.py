@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 
 from api.endpoint import RequestContext
 from shared.agents.models import (
@@ -40,6 +41,16 @@ def route_owner(ctx: RequestContext, agent_id: str) -> RouteOwner:
     return RouteOwner(ctx.api_key.organization_id, ctx.api_key.project_id, agent_id)
 
 
+def _flow_of(ctx: RequestContext) -> Callable[[str], str | None]:
+    def flow_of(function_id: str) -> str | None:
+        try:
+            return stored_functions().get(ctx.api_key.project_id, function_id).entity.flow
+        except (NotFound, ValueError):  # ValueError: an id that can never be a table key
+            return None
+
+    return flow_of
+
+
 def check_phone_channel(
     ctx: RequestContext, agent: AgentFields, channel_type: str, fields: ChannelConfigFields, agent_id: str
 ) -> list[str] | None:
@@ -47,16 +58,9 @@ def check_phone_channel(
     agent's; answers the normalised ``phoneNumbers`` (checked by the channel rules already)."""
     if channel_type not in PHONE_CHANNELS:
         return fields.phone_numbers
-
-    def flow_of(function_id: str) -> str | None:
-        try:
-            return stored_functions().get(ctx.api_key.project_id, function_id).entity.flow
-        except (NotFound, ValueError):  # ValueError: an id that can never be a table key
-            return None
-
     own = fields.functions is not None
     offered = (fields.functions if own else agent.functions) or []
-    errors = implicit_function_errors(offered, flow_of, from_agent=not own)
+    errors = implicit_function_errors(offered, _flow_of(ctx), from_agent=not own)
     if errors:
         raise telephony_not_allowed(errors)
     if fields.phone_numbers is None:
@@ -67,6 +71,20 @@ def check_phone_channel(
     except AddressTaken as taken:
         raise address_in_use(taken.address) from None
     return numbers
+
+
+def check_agent_on_phone(ctx: RequestContext, agent_id: str, fields: AgentFields) -> None:
+    """PATCH of an agent: 400 ``TelephonyChannelNotAllowed`` when its new functions would put an
+    implicit one on a phone channel that takes the agent's list (one without its own ``functions``)."""
+    for channel_type in sorted(PHONE_CHANNELS):
+        try:
+            config = _channels().get(ctx.api_key.project_id, channel_row(agent_id, channel_type)).entity
+        except NotFound:
+            continue
+        if config.functions is None:
+            errors = implicit_function_errors(fields.functions or [], _flow_of(ctx), from_agent=True)
+            if errors:
+                raise telephony_not_allowed(errors, channel_type)
 
 
 def store_new_sip_channel(

@@ -15,7 +15,13 @@ import time
 
 import azure.functions as func
 
-from api.agent_phone import check_phone_channel, release_numbers, route_numbers, route_owner
+from api.agent_phone import (
+    check_agent_on_phone,
+    check_phone_channel,
+    release_numbers,
+    route_numbers,
+    route_owner,
+)
 from api.endpoint import Reply, RequestContext, endpoint, parse_model
 from shared.agents.limits import AGENT_LIMIT, agent_limit_exceeded, agents_in_organization
 from shared.agents.models import (
@@ -171,6 +177,8 @@ def update_agent(ctx: RequestContext) -> Reply:
         wire = current.fields().model_dump(mode="json", by_alias=True)
         fields = parse_model(AgentFields, merge_patch(wire, sent))
         check_agent_fields(ctx, fields)
+        if "functions" in sent:
+            check_agent_on_phone(ctx, current.id, fields)
         kept = current.model_dump(include={"id", "organization_id", "created", "created_ns"})
         return AgentRecord.model_validate({**dict(fields), **kept}, by_name=True)
 

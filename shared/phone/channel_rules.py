@@ -34,12 +34,17 @@ def implicit_function_errors(
     ]
 
 
-def telephony_not_allowed(errors: list[FieldError]) -> ApiError:
+def telephony_not_allowed(errors: list[FieldError], configured: str | None = None) -> ApiError:
+    """The refusal; ``configured`` names the phone channel the agent is already on (a PATCH)."""
     summary = "; ".join(f"{e.field}: {e.message}" for e in errors[:3])
+    if configured:
+        description = f"The agent has a {configured} channel config, where this cannot run: {summary}"
+    else:
+        description = f"This agent cannot go on a phone channel: {summary}"
     return ApiError(
         400,
         "TelephonyChannelNotAllowed",
-        f"This agent cannot go on a phone channel: {summary}",
+        description,
         ErrorKind.VALIDATION,
         errors,
     )

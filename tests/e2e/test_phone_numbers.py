@@ -159,3 +159,28 @@ def test_implicit_functions_are_refused_on_phone_channels(platform, project_key)
         assert replaced.status_code == 200 and replaced.json()["functions"] == [explicit]
     web = platform.url(f"/public/agents/{agent['id']}/channels/websocket")
     assert requests.put(web, json={}, headers=project_key.headers, timeout=T).status_code == 200
+
+
+def test_an_agent_on_a_phone_channel_cannot_take_an_implicit_function(platform, project_key):
+    implicit = _function(platform, project_key, "implicit")
+    explicit = _function(platform, project_key, "explicit")
+    on_phone, overridden = new_agent(platform, project_key), new_agent(platform, project_key)
+    assert _bind(platform, project_key, on_phone["id"], [_number()]).status_code == 200
+    assert _bind(platform, project_key, overridden["id"], [], functions=[explicit]).status_code == 200
+    url = platform.url(f"/public/agents/{on_phone['id']}")
+    refused = requests.patch(
+        url, json={"functions": [explicit, implicit]}, headers=project_key.headers, timeout=T
+    )
+    assert refused.status_code == 400, refused.text
+    body = error_of(refused)
+    assert body["code"] == "TelephonyChannelNotAllowed" and "sip channel config" in body["description"]
+    assert [d["field"] for d in body["details"]] == ["functions[1]"]
+    assert requests.get(url, headers=project_key.headers, timeout=T).json()["functions"] == []
+    assert (
+        requests.patch(url, json={"name": "Still fine"}, headers=project_key.headers, timeout=T).status_code
+        == 200
+    )
+    # The SIP config's own list replaces the agent's on calls: the agent may take an implicit one.
+    other = platform.url(f"/public/agents/{overridden['id']}")
+    allowed = requests.patch(other, json={"functions": [implicit]}, headers=project_key.headers, timeout=T)
+    assert allowed.status_code == 200 and allowed.json()["functions"] == [implicit]
