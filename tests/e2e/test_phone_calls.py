@@ -266,3 +266,37 @@ def test_the_sixth_concurrent_call_hears_that_no_agent_is_available(platform, mo
     assert len(_items(response.json())) == 5  # no session for the sixth caller
     for placed in held:
         acs.act(placed["id"], "hang-up")
+
+
+def test_a_caller_barges_into_the_agents_prompt(platform, model_key, model, acs):
+    number = _number()
+    _bound_agent(platform, model_key, number)
+    model.reply_text("Sure, a table for two.")
+    placed = acs.place(CALLER, number, playback="held")  # the greeting keeps playing until told
+    acs.wait_for_call(placed["id"], lambda r: any(s["outcome"] == "playing" for s in r["played"]), "playing")
+
+    acs.say(placed["id"], "A table for two, please.")
+    record = acs.wait_for_call(
+        placed["id"], lambda r: any(s["text"] == "Sure, a table for two." for s in r["played"]), "the reply"
+    )
+    greeting = next(source for source in record["played"] if source["text"] == GREETING)
+    assert greeting["outcome"] == "interrupted"
+    assert model.requests[0].messages[-1] == {"role": "user", "content": "A table for two, please."}
+    acs.act(placed["id"], "hang-up")
+
+
+def test_a_silent_caller_is_warned_then_told_goodbye_and_hung_up(platform, model_key, acs):
+    number = _number()
+    inactivity = {"timeoutSeconds": 10, "countdownSeconds": 5}
+    agent = _bound_agent(platform, model_key, number, inactivity=inactivity)
+    placed = acs.place(CALLER, number)
+    record = _wait(lambda: acs.call(placed["id"]), lambda r: r["state"] == "disconnected", "the hang-up")
+    heard = _heard(record)
+    assert heard[0] == GREETING
+    assert any("Are you still there?" in line for line in heard)
+    assert heard[-1] == "Thank you for calling. Goodbye."
+    session = _session_of(platform, model_key, agent["id"])
+    detail = _wait(
+        lambda: _detail(platform, model_key, session["id"]), lambda d: d["status"] == "closed", "the end"
+    )
+    assert detail["closeReason"] == "idle_timeout"
