@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -152,6 +153,44 @@ def test_a_second_connection_while_one_is_live_is_refused_and_hears_nothing(
     assert len(state.connections) == 1 and state.live
     assert record["status"] == "started"
     assert _inbox_kinds(platform.settings, session_id).count("connected") == 1
+
+
+def _still_served(client: SessionClient) -> bool:
+    """A socket's frames are handled after its ``connected`` event: one that lost the slot there is
+    closed before this command is answered."""
+    try:
+        client.command("no_such_command")
+        client.receive_until("error", code="UnknownCommand")
+        return True
+    except ConnectionClosed:
+        return False
+
+
+def test_of_clients_connecting_at_once_with_one_token_exactly_one_gets_the_session(platform, model_key):
+    agent = new_agent(platform, model_key)
+    answer = _webrtc(platform, model_key, agent["id"])
+    session_id = answer["connection"]["id"]
+
+    def connect(_: int) -> SessionClient | int:
+        try:
+            return SessionClient(answer)
+        except InvalidStatus as refused:
+            return refused.response.status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(connect, range(4)))
+    opened = [o for o in outcomes if isinstance(o, SessionClient)]
+    try:
+        served = [client for client in opened if _still_served(client)]
+        state = _channel_state(platform.settings, session_id)
+        assert len(served) == 1, outcomes
+        served[0].end()
+    finally:
+        for client in opened:
+            client.close()
+
+    assert all(o == 409 for o in outcomes if not isinstance(o, SessionClient))
+    assert len(state.connections) == 1
 
 
 def test_a_webrtc_reconnect_is_taken_only_once_the_live_socket_has_closed(platform, model, model_key):
