@@ -62,7 +62,7 @@ log = logging.getLogger("omniagent.sessions")
 bp = df.Blueprint()
 
 WINDOW_TOKENS = 3000  # the prompt's recent turns; older ones are folded into its summary
-_reads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="model-turn-read")
+_storage = ThreadPoolExecutor(max_workers=16, thread_name_prefix="model-turn-storage")  # overlapped calls
 
 
 class _Turn:
@@ -76,11 +76,13 @@ class _Turn:
         # Round 0's inbox read and the context's (when this worker does not hold its version) are
         # independent: the inbox is read meanwhile.
         self.inbox_read: Future[list[InboxEntry]] | None = (
-            _reads.submit(read_after, self.inbox, plan.session_id, request.get("cursor", ""))
+            _storage.submit(read_after, self.inbox, plan.session_id, request.get("cursor", ""))
             if self.round == 0
             else None
         )
-        self.context: SessionContext = load_context(platform, plan, request.get("contextVersion") or "")
+        self.context: SessionContext = load_context(
+            platform, plan, request.get("contextVersion") or "", f"{self.turn_id}.{self.round}"
+        )
         self.config = self.context.config
         self.secret = open_secret(platform, self.config.sealed_provider_secret, self.config.key_record_id)
         self.lines: list[TranscriptEntry] = []  # written by save()
@@ -126,11 +128,13 @@ class _Turn:
         self.context.window = window.to_json()
 
     def save(self) -> str:
-        """The round's transcript lines in one transaction (after the reply: nothing on the way to its
-        first delta), then the context; answers the context's version for the next round. A round
-        that dies before this is run again and writes them."""
-        self.transcript.upsert_all(self.plan.session_id, self.lines)
-        return save_context(self.platform, self.plan, self.context)
+        """The round's transcript lines (one transaction) and the context, side by side, after the
+        reply; answers the context's version. A re-run rewrites its own lines and starts from the
+        context its first run started from (``SessionContext.starting``)."""
+        lines = _storage.submit(self.transcript.upsert_all, self.plan.session_id, self.lines)
+        version = save_context(self.platform, self.plan, self.context)
+        lines.result()
+        return version
 
     def next_item(self, item_id: str) -> str | None:
         previous, self.context.last_item_id = self.context.last_item_id, item_id

@@ -92,9 +92,24 @@ class SessionContext(BaseModel):
     temperature: float | None = None
     last_item_id: str | None = None  # the conversation's newest item (previous_item_id of the next)
     greeted: bool = False
+    # The round that wrote this context, and its round fields as they were before that round ran: a
+    # host that died after the write but before the orchestrator heard of the round runs it again,
+    # from there (its window lines are not appended twice).
+    round_key: str = ""
+    before_round: dict[str, Any] = Field(default_factory=dict)
 
     def conversation(self) -> ConversationWindow:
         return ConversationWindow.from_json(self.window)
+
+    def starting(self, round_key: str) -> SessionContext:
+        """This context as round ``round_key`` starts: a re-run of it starts where its first run did."""
+        if round_key and self.round_key == round_key and self.before_round:
+            return self.model_copy(update=self.before_round)
+        fields = self.model_dump(include=set(_ROUND_FIELDS))
+        return self.model_copy(update={"round_key": round_key, "before_round": fields})
+
+
+_ROUND_FIELDS = ("window", "instructions", "temperature", "last_item_id", "greeted")
 
 
 def _name(session_id: str) -> str:
@@ -135,17 +150,20 @@ class _Recent:
 _recent = _Recent()
 
 
-def load_context(platform: Platform, plan: SessionPlan, version: str = "") -> SessionContext:
+def load_context(
+    platform: Platform, plan: SessionPlan, version: str = "", round_key: str = ""
+) -> SessionContext:
     """The session's context at ``version`` (the ETag its last round wrote; "" before the first
-    write); on its first turn, the snapshot of its configuration."""
+    write) as round ``round_key`` starts; on its first turn, the snapshot of its configuration."""
     held = _recent.get(plan.session_id, version) if version else None
     if held is not None:
-        return SessionContext.model_validate_json(held)
+        return SessionContext.model_validate_json(held).starting(round_key)
     store = platform.blob_store(CONTEXT_CONTAINER)
     try:
-        return SessionContext.model_validate_json(store.get(_name(plan.session_id)).data)
+        found = SessionContext.model_validate_json(store.get(_name(plan.session_id)).data)
     except NotFound:
-        return SessionContext(config=snapshot(platform, plan))
+        found = SessionContext(config=snapshot(platform, plan))
+    return found.starting(round_key)
 
 
 def save_context(platform: Platform, plan: SessionPlan, context: SessionContext) -> str:

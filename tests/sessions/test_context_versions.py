@@ -1,5 +1,6 @@
 """The session context's version check (real Azurite behind the storage counter): the worker that wrote
-a version reads nothing for it; any other version, or a worker that does not hold it, reads the blob."""
+a version reads nothing for it; any other version, or a worker that does not hold it, reads the blob.
+A round run again after its write starts from the context its first run started from."""
 
 from __future__ import annotations
 
@@ -71,3 +72,19 @@ def test_another_workers_write_is_read_from_storage(counted):
     before = counter.snapshot()
     assert load_context(platform, PLAN, theirs).instructions == "theirs"
     assert counter.since(before) == {READ: 1}
+
+
+def test_a_round_run_again_after_its_write_starts_from_the_context_its_first_run_started_from(counted):
+    platform, _ = counted
+    first = load_context(platform, PLAN, save_context(platform, PLAN, _context("set")), "turn-1.0")
+    first.last_item_id = "item_1"
+    first.window = '{"messages":[{"role":"user","text":"hello"}],"summary":"","dropped_turns":0}'
+    written = save_context(platform, PLAN, first)
+    # The host died before the orchestrator heard of round turn-1.0: it is run again, on any worker.
+    for version in ("", written):
+        again = load_context(platform, PLAN, version, "turn-1.0")
+        assert (again.window, again.last_item_id, again.instructions) == ("", None, "set")
+    # The next round starts from what turn-1.0 wrote.
+    after = load_context(platform, PLAN, written, "turn-2.0")
+    assert after.last_item_id == "item_1"
+    assert after.conversation().messages == [{"role": "user", "text": "hello"}]
