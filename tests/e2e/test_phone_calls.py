@@ -300,3 +300,26 @@ def test_a_silent_caller_is_warned_then_told_goodbye_and_hung_up(platform, model
         lambda: _detail(platform, model_key, session["id"]), lambda d: d["status"] == "closed", "the end"
     )
     assert detail["closeReason"] == "idle_timeout"
+
+
+def test_the_incoming_call_subscriptions_validation_is_answered(platform):
+    code = "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"
+    validation = {
+        "id": secrets.token_hex(8),
+        "topic": "/subscriptions/x/providers/Microsoft.Communication/communicationServices/z",
+        "subject": "",
+        "eventType": "Microsoft.EventGrid.SubscriptionValidationEvent",
+        "eventTime": "2026-01-01T00:00:00Z",
+        "dataVersion": "1",
+        "data": {"validationCode": code},
+    }
+    key = platform.host.host_keys()["eventgrid_extension"]
+    response = requests.post(
+        platform.url("/runtime/webhooks/eventgrid"),
+        params={"functionName": "acs_incoming_call", "code": key},
+        json=[validation],
+        headers={"aeg-event-type": "SubscriptionValidation"},
+        timeout=T,
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {"validationResponse": code}
