@@ -189,7 +189,7 @@ class Settings:
     # Azure AI Speech's avatar for webrtc sessions; None: the browser draws the avatar from the photo.
     speech_avatar: SpeechAvatarSettings | None = None
     # Azure Communication Services (the phone channel); locally the devhost's stand-in sets it.
-    acs: AcsSettings = AcsSettings()
+    acs: AcsSettings = field(default_factory=AcsSettings)
 
     @property
     def is_local(self) -> bool:
