@@ -181,6 +181,22 @@ def test_a_bad_body_is_400_and_an_unconfirmed_operation_changes_nothing(billing,
     assert stored is not None and stored.entity.status == "Subscribed"
 
 
+def test_a_webhook_body_nested_too_deeply_is_a_400_with_or_without_a_token(billing, marketplace, store):
+    """'[' * 100000 raised RecursionError (a 500) before the depth limit (issue 16, defect 2)."""
+    subscription_id = landed(billing, marketplace)["subscriptionId"]
+    for token in (marketplace.webhook_token(), None):
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        for body in ("[" * 100_000, '{"action": ' * 50_000):
+            url = billing.url("/marketplace/webhook")
+            response = requests.post(url, data=body, headers=headers, timeout=T)
+            assert response.status_code in (400, 401), (response.status_code, response.text[:300])
+            error_of(response)
+    stored = store.get(subscription_id)
+    assert stored is not None and stored.entity.status == "Subscribed"
+
+
 def test_the_same_webhook_delivered_twice_acts_once(billing, marketplace, store):
     subscription_id = landed(billing, marketplace)["subscriptionId"]
     body = marketplace.start_operation(subscription_id, "ChangePlan", plan_id="byo")
