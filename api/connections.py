@@ -15,6 +15,7 @@ from typing import Any, Literal
 import azure.durable_functions as df
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.agent_phone import check_outbound_connection
 from api.endpoint import Reply, RequestContext, endpoint, parse_model
 from shared.agents.models import (
     AgentFields,
@@ -71,6 +72,11 @@ class ConnectionRequest(BaseModel):
         description="How the agent opens the session before the user speaks: an instruction it follows in "
         "its own words (e.g. `Greet the user and ask what they need`), not a line read out.",
     )
+    destination: str | None = Field(
+        None,
+        description="`sip` only: the number the agent calls (`+` and 7 to 15 digits, or up to 15 digits), "
+        "from a number bound in its SIP channel config.",
+    )
     inactivity: Inactivity | None = Field(
         None,
         description="Extension: this session's inactivity timeout and warning countdown instead of the "
@@ -100,11 +106,13 @@ class Connection(BaseModel):
     body=ConnectionRequest,
     response=Connection,
     status=201,
-    errors=(402, 404, 409, 503),
+    errors=(402, 404, 409, 501, 503),
     rate_limit_bucket="connections",
     durable_client=True,
     description="Starts a session of the agent on `channelType` (this version: `websocket` and `webrtc`; "
-    "`sip` and `voip` answer 400). The token is base64 of JSON `{url, authToken, token, connection, "
+    "`voip` answers 400; `sip` with `destination` is an outbound call: checked, then 501 "
+    "`OutboundCallsNotSupported`, or 503 `PhoneChannelUnavailable` without ACS). "
+    "The token is base64 of JSON `{url, authToken, token, connection, "
     "expiresAt}`: open a WebSocket to `url` (or to `url` without its query, with `Authorization: Bearer "
     "<authToken>`) and exchange JSON text frames (the live protocol, `/public/asyncapi.json`). "
     + WEBRTC_TOKEN_DESCRIPTION
@@ -116,6 +124,7 @@ class Connection(BaseModel):
 def create_connection(ctx: RequestContext) -> Reply:
     refuse_unpaid_connection(get_platform(), ctx.api_key.organization_id)
     body = ctx.body(ConnectionRequest)
+    check_outbound_connection(ctx, ctx.route("agentId"), body.channelType, body.destination)
     _refuse_unavailable(body.channelType)
     platform, project_id = get_platform(), ctx.api_key.project_id
     agent = load(platform.repository(AGENTS, AgentRecord), project_id, ctx.route("agentId"), "Agent").entity
