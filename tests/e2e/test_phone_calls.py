@@ -323,3 +323,22 @@ def test_the_incoming_call_subscriptions_validation_is_answered(platform):
     )
     assert response.status_code == 200, response.text
     assert response.json() == {"validationResponse": code}
+
+
+def test_a_reply_is_played_sentence_by_sentence_as_the_model_streams(platform, model_key, model, acs):
+    number = _number()
+    _bound_agent(platform, model_key, number)
+    model.reply_text("We open at nine. We close at five. Come by any time!", chunks=6)
+    placed = acs.place(CALLER, number)
+    acs.wait_for_call(placed["id"], lambda r: GREETING in _heard(r), "the greeting")
+
+    acs.say(placed["id"], "What are your hours?")
+    record = acs.wait_for_call(placed["id"], lambda r: "Come by any time!" in _heard(r), "the reply")
+    reply = [(s["text"], s["via"]) for s in record["played"] if s["text"] != GREETING]
+    assert reply == [
+        ("We open at nine.", "play"),
+        ("We close at five.", "play"),
+        ("Come by any time!", "recognizePrompt"),  # the last one listens for the answer
+    ]
+    assert record["recognitions"][-1]["interruptPrompt"] is True
+    acs.act(placed["id"], "hang-up")

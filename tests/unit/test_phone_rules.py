@@ -7,6 +7,7 @@ import pytest
 
 from shared.phone.calls import PhoneCall, new_call_secret, secret_matches
 from shared.phone.inbound import IncomingCall, callback_url
+from shared.phone.replies import StreamedReplies
 from shared.phone.settings import load_acs_settings
 from shared.phone.transport import spoken_line
 from shared.phone.voices import DEFAULT_PHONE_VOICE, phone_voice
@@ -96,3 +97,21 @@ def test_callbacks_go_to_the_configured_base_or_the_apps_own_host():
     assert load_acs_settings({"ACS_COGNITIVE_SERVICES_ENDPOINT": endpoint}).cognitive_services_endpoint == (
         endpoint
     )
+
+
+def test_a_streamed_reply_is_played_sentence_by_sentence_its_last_one_the_prompt():
+    replies = StreamedReplies()
+    pieces = ["We open ", "at nine. We clo", "se at five. Come", " by!"]
+    played = [replies.add("sess_1", "item_1", piece) for piece in pieces]
+    assert played == [[], ["We open at nine."], ["We close at five."], []]  # once the next has begun
+    end = replies.finish("sess_1", "item_1", "".join(pieces))
+    assert (end.sentences, end.prompt, end.played_before) == ([], "Come by!", 2)
+
+
+def test_a_one_sentence_reply_is_only_the_prompt_and_an_unstreamed_one_is_played_at_its_end():
+    replies = StreamedReplies()
+    assert replies.add("sess_1", "greeting", "Hello, thanks for calling.") == []
+    end = replies.finish("sess_1", "greeting", "Hello, thanks for calling.")
+    assert (end.sentences, end.prompt, end.played_before) == ([], "Hello, thanks for calling.", 0)
+    whole = replies.finish("sess_1", "never_streamed", "One. Two. Three.")
+    assert (whole.sentences, whole.prompt, whole.played_before) == (["One.", "Two."], "Three.", 0)
