@@ -171,14 +171,17 @@ def written_resource(method: str, template: str, templates_with_get: set[str]) -
 
 
 # What background work changes on its own (a knowledge file being ingested): not a request's write.
-_MOVING_STATES = {"queued", "processing"}
+# A live session moves on its own too (an end answered 202 is carried out after the answer).
+_MOVING_STATES = {"queued", "processing", "pending", "started"}
 _INGESTION_FIELDS = {"status", "progress", "title", "summary", "chunkCount", "characterCount", "pageCount"}
+_SESSION_END_FIELDS = {"closeReason", "endReason", "closedAt", "billedMinutes", "cost", "duration"}
 
 
 def unchanged(before: tuple[int, Any], after: tuple[int, Any]) -> bool:
     """Whether a GET answered the same before and after a request, as far as a request could write:
     a listing's count and ids (its items may move on their own); a resource's whole body, but for the
-    fields ingestion fills in while a knowledge file is still being ingested."""
+    fields background work fills in while a knowledge file is being ingested or a session is live (the
+    transcript still counts)."""
     (status_before, body_before), (status_after, body_after) = before, after
     moving = any(isinstance(b, dict) and b.get("status") in _MOVING_STATES for b in (body_before, body_after))
     return status_before == status_after and _written(body_before, moving) == _written(body_after, moving)
@@ -188,7 +191,8 @@ def _written(body: Any, moving: bool) -> Any:
     if isinstance(body, dict) and isinstance(body.get("items"), list):
         return body.get("totalCount"), [item.get("id") for item in body["items"] if isinstance(item, dict)]
     if isinstance(body, dict) and moving:
-        return {name: value for name, value in body.items() if name not in _INGESTION_FIELDS | {"updatedAt"}}
+        moved = _INGESTION_FIELDS | _SESSION_END_FIELDS | {"updatedAt"}
+        return {name: value for name, value in body.items() if name not in moved}
     return body
 
 
