@@ -33,7 +33,11 @@ def test_a_tool_endpoint_that_hangs_is_a_timed_out_error_for_the_model_and_the_t
             model_key,
             "/public/functions",
             {
-                "data": {"name": "slow_lookup", "description": "Looks things up.", "parameters": {"type": "object"}},
+                "data": {
+                    "name": "slow_lookup",
+                    "description": "Looks things up.",
+                    "parameters": {"type": "object"},
+                },
                 "flow": "explicit",
                 "url": tool.url(),
             },
