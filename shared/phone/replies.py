@@ -4,11 +4,13 @@ Each whole sentence of an assistant reply is played as soon as the next one has 
 is only played once its end is certain); the last sentence waits for the reply's ``completed`` and is
 the prompt of the recognition that hears the caller's answer (barge-in applies to it). A reply of one
 sentence is therefore one recognition with that sentence as its prompt. The replies being streamed are
-kept per process (a model round sends its frames from one process), at most ``MAX_REPLIES``.
+kept per process (a model round sends its frames from one process), at most ``MAX_REPLIES``. Citation
+markers (``[1]``, ``[1, 3]``) are not read out: on the phone they would be spoken as numbers.
 """
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +18,17 @@ from typing import Any
 from shared.models.sentences import split_sentences
 
 MAX_REPLIES = 256
+# The answer's citation markers, as ``shared.models.prompt.cited_passages`` reads them.
+_CITATION = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+
+
+def speakable(sentence: str) -> str:
+    """The sentence as the caller hears it: without citation markers."""
+    return _CITATION.sub("", sentence).strip()
+
+
+def _spoken(sentences: list[str]) -> list[str]:
+    return [line for line in map(speakable, sentences) if line]
 
 
 @dataclass
@@ -55,11 +68,11 @@ class StreamedReplies:
         whole = list(split_sentences([reply.text]))[:-1]  # the last may not be over yet
         ready = whole[reply.played :]
         reply.played += len(ready)
-        return ready
+        return _spoken(ready)
 
     def finish(self, session_id: str, item_id: str, content: str) -> ReplyEnd:
         reply = self._replies.pop((session_id, item_id), None) or ReplyInProgress()
-        rest = list(split_sentences([content]))[reply.played :]
+        rest = _spoken(list(split_sentences([content]))[reply.played :])
         if not rest:
             return ReplyEnd([], None, reply.played, reply.call)
         return ReplyEnd(rest[:-1], rest[-1], reply.played, reply.call)

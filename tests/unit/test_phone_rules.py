@@ -7,7 +7,7 @@ import pytest
 
 from shared.phone.calls import PhoneCall, new_call_secret, secret_matches
 from shared.phone.inbound import IncomingCall, callback_url
-from shared.phone.replies import StreamedReplies
+from shared.phone.replies import StreamedReplies, speakable
 from shared.phone.settings import load_acs_settings
 from shared.phone.transport import spoken_line
 from shared.phone.voices import DEFAULT_PHONE_VOICE, phone_voice
@@ -115,3 +115,11 @@ def test_a_one_sentence_reply_is_only_the_prompt_and_an_unstreamed_one_is_played
     assert (end.sentences, end.prompt, end.played_before) == ([], "Hello, thanks for calling.", 0)
     whole = replies.finish("sess_1", "never_streamed", "One. Two. Three.")
     assert (whole.sentences, whole.prompt, whole.played_before) == (["One.", "Two."], "Three.", 0)
+
+
+def test_citation_markers_are_not_read_out():
+    assert speakable("We open at nine [1].") == "We open at nine."
+    assert speakable("See both [1, 3] and [2]") == "See both and"
+    replies = StreamedReplies()
+    assert replies.add("sess_1", "item_1", "Nine [1]. Five [2]. Bye") == ["Nine.", "Five."]
+    assert replies.finish("sess_1", "item_1", "Nine [1]. Five [2]. Bye [3].").prompt == "Bye."
