@@ -113,6 +113,7 @@ class CallAnswerer:
         opening = SessionOpening(
             channel_type=SIP_CHANNEL,
             speaks=False,  # ACS speaks each reply (TextSource); no audio passes through the app
+            modality="audio",
             external_client_id=self._caller_client(target.owner.project_id, agent.companion_id, call.caller)
             if agent.memory.enabled
             else None,

@@ -18,7 +18,7 @@ from shared.platform import Platform
 from shared.sessions.gateway import SESSION_INDEX_TABLE, SessionIndexEntry
 from shared.sessions.lifecycle import SessionPlan, reconnect_grace
 from shared.sessions.limits import session_limits
-from shared.sessions.records import SESSIONS_TABLE, SessionRecord, mark_ended
+from shared.sessions.records import SESSIONS_TABLE, SessionModality, SessionRecord, mark_ended
 
 T = TypeVar("T")
 StartNew = Callable[[str, str, dict[str, Any]], Any]  # (orchestrator, instance id, input)
@@ -44,6 +44,9 @@ class SessionOpening:
     external_client_profile: dict[str, Any] | None = None
     tags: dict[str, str] = field(default_factory=dict)
     initial_speech: str | None = None
+    # The record's modality when the channel's own speech decides it (a phone call is audio though
+    # the platform does not speak); None: as ``speaks`` says.
+    modality: SessionModality | None = None
 
 
 def open_session(
@@ -112,7 +115,7 @@ def _record(
             tags=opening.tags,
             status="pending",
             started_at=now,
-            modality="audio" if opening.speaks else "text",
+            modality=opening.modality or ("audio" if opening.speaks else "text"),
             companion_id=agent.companion_id,
             function_ids=agent.functions,
             faq_collection_ids=agent.faq_collections,

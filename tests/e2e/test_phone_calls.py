@@ -157,7 +157,7 @@ def test_a_call_to_a_bound_number_is_a_sip_session_greeted_answered_and_billed(
         lambda d: d["status"] == "closed",
         "the session's end",
     )
-    assert detail["sessionType"] == "sip"
+    assert (detail["sessionType"], detail["modality"]) == ("sip", "audio")
     assert detail["closeReason"] == "client_closed"  # a hang-up, as a closed WebSocket
     assert detail["billedMinutes"] == 1
     items = [(item["role"], item["text"]) for item in detail["conversation"]["items"]]
