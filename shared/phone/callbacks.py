@@ -93,6 +93,9 @@ def _on_event(
                 transport.calls.move(call.id, "closing")
                 transport.say_goodbye(call, NO_AGENTS_AVAILABLE)
                 return call
+            # Listening before the session can speak: an agent with no greeting hears the caller
+            # first; a greeting replaces this recognition (its request interrupts what listens).
+            transport.speak_and_listen(call, None)
             _connect(platform, call, connection_id, gateway)
         case "RecognizeCompleted":
             speech = (data.get("speechResult") or {}).get("speech") if call.state == "connected" else None

@@ -342,3 +342,25 @@ def test_a_reply_is_played_sentence_by_sentence_as_the_model_streams(platform, m
     ]
     assert record["recognitions"][-1]["interruptPrompt"] is True
     acs.act(placed["id"], "hang-up")
+
+
+def test_an_agent_without_a_greeting_hears_the_caller_first(platform, model_key, model, acs):
+    number = _number()
+    agent = new_agent(platform, model_key)
+    bound = requests.put(
+        platform.url(f"/public/agents/{agent['id']}/channels/sip"),
+        json={"phoneNumbers": [number]},
+        headers=model_key.headers,
+        timeout=T,
+    )
+    assert bound.status_code in (200, 201), bound.text
+    model.reply_text("Hello there, how can I help?")
+    placed = acs.place(CALLER, number)
+    acs.wait_for_call(placed["id"], lambda r: len(r["recognitions"]) >= 1, "a recognition")
+
+    acs.say(placed["id"], "Hello?")
+    reply = "Hello there, how can I help?"
+    record = acs.wait_for_call(placed["id"], lambda r: reply in _heard(r), "the reply")
+    assert _heard(record) == [reply]
+    assert model.requests[0].messages[-1] == {"role": "user", "content": "Hello?"}
+    acs.act(placed["id"], "hang-up")
