@@ -9,19 +9,23 @@ call change nothing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel
 
 from shared.concurrency import update_with_retry
-from shared.storage import NotFound, TableRepository
+from shared.storage import AlreadyExists, NotFound, TableRepository
 
 PHONE_CALLS_TABLE = "phonecalls"
+# One row per IncomingCall taken (partition = row = its correlationId): Event Grid delivers at least
+# once, and a call delivered again must not open a second session.
+INCOMING_CALLS_TABLE = "phoneincomingcalls"
 # The published advice for phone calls: 800 ms of silence ends the caller's turn.
 DEFAULT_END_SILENCE_MS = 800
 
@@ -42,6 +46,11 @@ class PhoneCall(BaseModel):
     answered_at: datetime
 
 
+class IncomingCallTaken(BaseModel):
+    id: str  # the IncomingCall's correlationId
+    taken_at: datetime
+
+
 def new_call_secret() -> tuple[str, str]:
     """A per-call secret (for the callback URL) and its digest (what is stored)."""
     secret = secrets.token_urlsafe(24)
@@ -57,8 +66,26 @@ def secret_matches(call: PhoneCall, offered: str | None) -> bool:
 
 
 class PhoneCalls:
-    def __init__(self, repository: TableRepository[PhoneCall]) -> None:
+    def __init__(
+        self, repository: TableRepository[PhoneCall], incoming: TableRepository[IncomingCallTaken]
+    ) -> None:
         self._repository = repository
+        self._incoming = incoming
+
+    def take_incoming(self, correlation_id: str) -> bool:
+        """Whether this IncomingCall is new (and now taken); False for a delivery seen before."""
+        try:
+            self._incoming.create(
+                correlation_id, IncomingCallTaken(id=correlation_id, taken_at=datetime.now(UTC))
+            )
+        except AlreadyExists:
+            return False
+        return True
+
+    def give_back_incoming(self, correlation_id: str) -> None:
+        """Taking it failed: a delivery again may try once more."""
+        with contextlib.suppress(NotFound):
+            self._incoming.delete(correlation_id, correlation_id)
 
     def add(self, call: PhoneCall) -> None:
         self._repository.create(call.id, call)

@@ -56,6 +56,7 @@ class IncomingCall:
     caller: str  # E.164 when ACS says it is a phone number, else its raw id
     called: str
     context: str  # incomingCallContext: what answer / reject take
+    correlation_id: str = ""  # the same on every delivery of this call (Event Grid: at least once)
 
     @classmethod
     def from_event(cls, data: Any) -> IncomingCall | None:
@@ -66,7 +67,8 @@ class IncomingCall:
         context = data.get("incomingCallContext")
         if not (caller and called and isinstance(context, str) and context):
             return None
-        return cls(caller=caller, called=called, context=context)
+        correlation = data.get("correlationId") or data.get("serverCallId") or context
+        return cls(caller=caller, called=called, context=context, correlation_id=str(correlation))
 
 
 def _address(identifier: Any) -> str:
@@ -102,6 +104,15 @@ class CallAnswerer:
         self.calls = platform.phone_transport.calls
 
     def take(self, call: IncomingCall) -> str:
+        if not self.calls.take_incoming(call.correlation_id or call.context):
+            return "ignored: delivered again"
+        try:
+            return self._take(call)
+        except Exception:
+            self.calls.give_back_incoming(call.correlation_id or call.context)
+            raise
+
+    def _take(self, call: IncomingCall) -> str:
         target = self._answerable(call)
         if isinstance(target, str):
             self.client.reject_call(call.context)

@@ -29,7 +29,13 @@ from azure.communication.callautomation import (
 from azure.core.exceptions import HttpResponseError
 
 from shared.phone.acs_client import call_automation_client
-from shared.phone.calls import PHONE_CALLS_TABLE, PhoneCall, PhoneCalls
+from shared.phone.calls import (
+    INCOMING_CALLS_TABLE,
+    PHONE_CALLS_TABLE,
+    IncomingCallTaken,
+    PhoneCall,
+    PhoneCalls,
+)
 from shared.phone.replies import StreamedReplies
 from shared.platform import Platform
 from shared.settings import SettingsError
@@ -66,7 +72,10 @@ def spoken_line(frame: dict[str, Any]) -> str | None:
 class PhoneTransport:
     def __init__(self, platform: Platform) -> None:
         self._platform = platform
-        self.calls = PhoneCalls(platform.repository(PHONE_CALLS_TABLE, PhoneCall))
+        self.calls = PhoneCalls(
+            platform.repository(PHONE_CALLS_TABLE, PhoneCall),
+            platform.repository(INCOMING_CALLS_TABLE, IncomingCallTaken),
+        )
         self.replies = StreamedReplies()
 
     @cached_property

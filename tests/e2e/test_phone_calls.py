@@ -364,3 +364,43 @@ def test_an_agent_without_a_greeting_hears_the_caller_first(platform, model_key,
     assert _heard(record) == [reply]
     assert model.requests[0].messages[-1] == {"role": "user", "content": "Hello?"}
     acs.act(placed["id"], "hang-up")
+
+
+def test_an_incoming_call_delivered_again_opens_no_second_session(platform, model_key, acs):
+    number = _number()
+    agent = _bound_agent(platform, model_key, number)
+    placed = acs.place(CALLER, number)
+    acs.wait_for_call(placed["id"], lambda r: GREETING in _heard(r), "the greeting")
+    again = {  # Event Grid delivers at least once: the same event, as the stand-in sent it
+        "id": secrets.token_hex(8),
+        "topic": "/subscriptions/x/providers/Microsoft.Communication/communicationServices/z",
+        "subject": f"/phonenumber/{number}",
+        "eventType": "Microsoft.Communication.IncomingCall",
+        "eventTime": "2026-01-01T00:00:00Z",
+        "dataVersion": "1.0",
+        "data": {
+            "to": {"kind": "phoneNumber", "rawId": f"4:{number}", "phoneNumber": {"value": number}},
+            "from": {"kind": "phoneNumber", "rawId": f"4:{CALLER}", "phoneNumber": {"value": CALLER}},
+            "serverCallId": placed["serverCallId"],
+            "incomingCallContext": placed["incomingCallContext"],
+            "correlationId": placed["correlationId"],
+        },
+    }
+    key = platform.host.host_keys()["eventgrid_extension"]
+    delivered = requests.post(
+        platform.url("/runtime/webhooks/eventgrid"),
+        params={"functionName": "acs_incoming_call", "code": key},
+        json=[again],
+        headers={"aeg-event-type": "Notification"},
+        timeout=T,
+    )
+    assert delivered.status_code == 202, delivered.text
+    listed = requests.get(
+        platform.url("/public/sessions"),
+        params={"agentId": agent["id"]},
+        headers=model_key.headers,
+        timeout=T,
+    )
+    assert len(_items(listed.json())) == 1
+    assert acs.call(placed["id"])["state"] == "connected"
+    acs.act(placed["id"], "hang-up")

@@ -51,8 +51,9 @@ def test_incoming_call_reads_the_published_fields_and_refuses_incomplete_ones():
         "to": {"kind": "phoneNumber", "rawId": "4:+14445550100", "phoneNumber": {"value": "+14445550100"}},
         "from": {"kind": "phoneNumber", "rawId": "4:+15551230001", "phoneNumber": {"value": "+15551230001"}},
         "incomingCallContext": "ctx",
+        "correlationId": "corr-1",
     }
-    assert IncomingCall.from_event(data) == IncomingCall("+15551230001", "+14445550100", "ctx")
+    assert IncomingCall.from_event(data) == IncomingCall("+15551230001", "+14445550100", "ctx", "corr-1")
     raw_only = {**data, "to": {"rawId": "sip:+14445550100@sbc.example.com"}}
     assert IncomingCall.from_event(raw_only).called == "sip:+14445550100@sbc.example.com"
     assert IncomingCall.from_event({**data, "incomingCallContext": ""}) is None
