@@ -121,14 +121,15 @@ def _read_upload(ctx: RequestContext) -> _Upload:
     response=KnowledgeFile,
     status=201,
     other_successes={200: "The same content is already in the collection: the existing file."},
-    errors=(404, 409, 413, 415),
+    errors=(404, 409, 413, 415, 422),
     durable_client=True,
     max_body_bytes=KNOWLEDGE_UPLOAD_BODY_BYTES,
     description="Published: `{url}` (a public http(s) address; the address rules of tool endpoints "
     "apply). Extensions: `{text, name}`, or multipart/form-data with the document in the part `file` "
     "(and an optional `name`). PDF and Word files up to 50 MB, HTML, Markdown and text up to 10 MB "
     f"(413; the multipart body at most {KNOWLEDGE_UPLOAD_BODY_BYTES} bytes, a JSON body at most "
-    f"{MAX_JSON_BODY_BYTES}: send larger text as a file), judged by content (415 for other types); "
+    f"{MAX_JSON_BODY_BYTES}: send larger text as a file), judged by content (415 for other types; "
+    "422 `NoTextFound` for an empty file, `UnreadableDocument` for a damaged one); "
     "at most 30 files per collection (409 "
     "`TooManyFiles`). Answers 201 at once with `status: queued`; `progress` then moves to 100 and "
     "`status` to `ready` (or `failed`, with `error`). Content already in the collection answers 200 "

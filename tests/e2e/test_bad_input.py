@@ -162,3 +162,16 @@ def test_session_listing_dates_near_the_ends_of_the_calendar_are_answered_not_a_
         assert error_of(answer)["code"] == "ValidationFailed"
     else:
         assert answer.json()["items"] == []
+
+
+@pytest.mark.parametrize(("name", "data"), [("empty.txt", b""), ("blank.md", b"   \n\n  ")])
+def test_an_empty_knowledge_file_is_a_documented_422_and_stores_nothing(platform, project_key, name, data):
+    """The fuzzer's find: an empty upload answered 422, which the operation did not document."""
+    kb = create(platform, project_key, "/public/knowledge-bases", {"name": "Handbook"})["id"]
+    files = platform.url(f"/public/knowledge-bases/{kb}/files")
+    answer = requests.post(
+        files, files={"file": (name, data, "text/plain")}, headers=project_key.headers, timeout=T
+    )
+    assert answer.status_code == 422, answer.text  # documented: the conformance check passes it
+    assert error_of(answer)["code"] == "NoTextFound"
+    assert requests.get(files, headers=project_key.headers, timeout=T).json()["items"] == []
