@@ -6,6 +6,8 @@
 // The tool-socket worker (workers/tool_sockets) runs beside it as a container app (service `toolsockets`).
 // The Entra ID app registration people sign in with (the dashboard, the Playground) is created here too,
 // with the Microsoft Graph Bicep extension (bicepconfig.json), unless authAudience names one already.
+// The phone channel's Azure Communication Services, AI services and Event Grid system topic are in
+// modules/phone.bicep; the api service's postdeploy hook subscribes the app to IncomingCall.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -136,6 +138,9 @@ param marketplaceClientSecret string = ''
 })
 param toolSocketsSecret string
 
+@description('Where Azure Communication Services (the phone channel) keeps its data at rest: a geography such as United States, Europe, UK, Japan or Australia. Fixed once the resource exists.')
+param acsDataLocation string = 'United States'
+
 @description('Whether the tool-socket container app exists already (azd sets SERVICE_TOOLSOCKETS_RESOURCE_EXISTS): then provisioning keeps its deployed image instead of the placeholder.')
 param toolSocketsExists bool = false
 
@@ -155,6 +160,9 @@ var toolSocketsPlaceholderImage = 'mcr.microsoft.com/azuredocs/containerapps-hel
 var createAppRegistration = empty(authAudience)
 var appRegistrationName = 'omniagent-${resourceToken}'
 var appRegistrationDisplayName = 'Omniagent (${environmentName})'
+// The Event Grid trigger of channels/acs_phone.py that IncomingCall is delivered to (the postdeploy hook
+// infra/hooks/acs_incoming_call.py subscribes it once the code is deployed).
+var incomingCallFunctionName = 'acs_incoming_call'
 
 resource rg 'Microsoft.Resources/resourceGroups@2022-09-01' = {
   name: 'rg-${environmentName}'
@@ -217,6 +225,22 @@ module webPubSub 'modules/webpubsub.bicep' = {
     location: location
     tags: tags
     sku: webPubSubSku
+    keyVaultName: keyVault.outputs.name
+  }
+}
+
+// The phone channel: ACS, the AI services resource it speaks and recognizes with (connected through ACS's
+// managed identity), the connection string secret and the system topic of ACS's events.
+module phone 'modules/phone.bicep' = {
+  name: 'phone'
+  scope: rg
+  params: {
+    communicationServicesName: 'acs-${resourceToken}'
+    aiServicesName: 'ais-${resourceToken}'
+    systemTopicName: 'egst-acs-${resourceToken}'
+    aiServicesLocation: location
+    tags: tags
+    dataLocation: acsDataLocation
     keyVaultName: keyVault.outputs.name
   }
 }
@@ -315,6 +339,8 @@ module api 'modules/functionapp.bicep' = {
     pythonVersion: pythonVersion
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    // Where ACS posts a call's callbacks: the app's own https URL (shared/phone/settings.py).
+    appUrlSettingName: 'ACS_CALLBACK_BASE_URL'
     appSettings: union(durableAppSettings, {
       OMNI_ENVIRONMENT: 'azure'
       // The host's request body limit (default 100 MB): the largest body any route takes, the knowledge
@@ -338,6 +364,11 @@ module api 'modules/functionapp.bicep' = {
       // The worker's external ingress: https://<app name>.<environment default domain>.
       OMNI_TOOL_SOCKETS_URL: 'https://${toolSocketsAppName}.${toolSocketsEnv.outputs.defaultDomain}'
       OMNI_TOOL_SOCKETS_SECRET: '@Microsoft.KeyVault(SecretUri=${toolSocketsEnv.outputs.secretUri})'
+      // The phone channel (shared/phone/settings.py). ACS_CALLBACK_JWKS_URL keeps its default, ACS's
+      // published keys; the callback tokens' audience is the resource's immutable id.
+      ACS_CONNECTION_STRING: '@Microsoft.KeyVault(SecretUri=${phone.outputs.connectionStringSecretUri})'
+      ACS_CALLBACK_AUDIENCE: phone.outputs.immutableResourceId
+      ACS_COGNITIVE_SERVICES_ENDPOINT: phone.outputs.aiServicesEndpoint
     })
   }
   dependsOn: [
@@ -411,6 +442,13 @@ output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.uri
 output AZURE_WEBPUBSUB_NAME string = webPubSub.outputs.name
 output AZURE_WEBPUBSUB_HOSTNAME string = webPubSub.outputs.hostName
 output AZURE_SEARCH_ENDPOINT string = search.outputs.endpoint
+// The phone channel: numbers are bought in this ACS resource; the postdeploy hook subscribes the function
+// below to IncomingCall on the system topic.
+output AZURE_COMMUNICATION_SERVICES_NAME string = phone.outputs.communicationServicesName
+output AZURE_COMMUNICATION_SERVICES_ENDPOINT string = 'https://${phone.outputs.hostName}/'
+output AZURE_AI_SERVICES_ENDPOINT string = phone.outputs.aiServicesEndpoint
+output AZURE_ACS_SYSTEM_TOPIC_NAME string = phone.outputs.systemTopicName
+output AZURE_ACS_INCOMING_CALL_FUNCTION_ID string = '${api.outputs.id}/functions/${incomingCallFunctionName}'
 // The sign-in app registration's client id (= OMNI_AUTH_AUDIENCE). Deliberately not named
 // OMNI_AUTH_AUDIENCE: azd writes outputs into the environment's .env, and main.parameters.json would then
 // pass it back as authAudience, which turns the app registration off on the next provision.

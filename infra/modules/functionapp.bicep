@@ -20,6 +20,8 @@ param maximumInstanceCount int = 100
 param instanceMemoryMB int = 2048
 @description('App settings added to the identity-based storage and monitoring settings (values may be Key Vault references).')
 param appSettings object = {}
+@description('Name of an app setting whose value is the app\'s own https URL (https://<default host name>), known only once the app exists; empty: none.')
+param appUrlSettingName string = ''
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -85,7 +87,11 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
 
   resource settings 'config' = {
     name: 'appsettings'
-    properties: union(appSettings, {
+    // The app's URL is read from the site itself here (the settings are a child of it), not passed in:
+    // the default host name exists only once the site does.
+    properties: union(appSettings, empty(appUrlSettingName) ? {} : {
+      '${appUrlSettingName}': 'https://${functionApp.properties.defaultHostName}'
+    }, {
       // Functions host + Durable Functions task hub storage, signed in with the managed identity.
       AzureWebJobsStorage__accountName: storage.name
       AzureWebJobsStorage__credential: 'managedidentity'
@@ -99,5 +105,6 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
 }
 
 output name string = functionApp.name
+output id string = functionApp.id
 output uri string = 'https://${functionApp.properties.defaultHostName}'
 output defaultHostName string = functionApp.properties.defaultHostName
