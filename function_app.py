@@ -7,6 +7,7 @@ from activities.avatar_silhouette import bp as avatar_silhouette_activities
 from activities.function_calls import bp as function_call_activities
 from activities.knowledge import bp as knowledge_activities
 from activities.model_turn import bp as model_turn_activities
+from activities.phone_transfer import bp as phone_transfer_activities
 from activities.session import bp as session_activities
 from api.agents import bp as agents
 from api.api_keys import bp as api_keys
@@ -75,6 +76,7 @@ app.register_functions(session_orchestrator)
 app.register_functions(session_activities)
 app.register_functions(model_turn_activities)
 app.register_functions(function_call_activities)
+app.register_functions(phone_transfer_activities)
 # Knowledge ingestion's durable functions
 app.register_functions(knowledge_ingestion)
 app.register_functions(knowledge_activities)

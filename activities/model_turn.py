@@ -341,7 +341,7 @@ def _answer(turn: _Turn, question: str) -> dict[str, Any]:
         faqs=config.faq_entries(),
         memory=config.memory(),
         knowledge=retrieved,
-        tools=tool_specs(agent, functions),
+        tools=tool_specs(agent, functions, plan),
         temperature=_first(context.temperature, settings.temperature if settings else None),
         max_output_tokens=settings.max_output_tokens if settings else None,
     )

@@ -10,16 +10,28 @@ from shared.agents.models import AgentFields
 from shared.functions.models import FunctionRecord
 from shared.knowledge.grounding import SEARCH_TOOL, SEARCH_TOOL_NAME, TOOL_PASSAGES, retrieve, tool_result
 from shared.models import ToolCallRequest, ToolMessage, ToolSpec
+from shared.phone.handoff import TRANSFER_TOOL_NAME, handoff_target, transfer_tool
 from shared.platform import Platform
 from shared.sessions.lifecycle import SessionPlan
 from shared.tools.records import ToolCall, succeeded
 
 
-def tool_specs(agent: AgentFields, functions: dict[str, FunctionRecord]) -> list[ToolSpec]:
+def tool_specs(
+    agent: AgentFields, functions: dict[str, FunctionRecord], plan: SessionPlan | None = None
+) -> list[ToolSpec]:
     specs = [ToolSpec(f.name, f.description, f.parameters) for f in functions.values()]
     if agent.knowledge_base_id and SEARCH_TOOL_NAME not in functions:  # a function of that name wins
         specs.append(SEARCH_TOOL)
+    if plan is not None and _transfer_target(plan, functions):
+        specs.append(transfer_tool(plan.human_handoff or {}))
     return specs
+
+
+def _transfer_target(plan: SessionPlan, functions: dict[str, FunctionRecord]) -> str | None:
+    """A phone session's human handoff extension (a function of the tool's name wins)."""
+    if TRANSFER_TOOL_NAME in functions:
+        return None
+    return handoff_target(plan.human_handoff, plan.channel_type)
 
 
 @dataclass
@@ -38,7 +50,8 @@ def planned_call(
     numbering: KnowledgeNumbering,
 ) -> dict[str, Any]:
     """The call as the orchestrator routes it: ``flow`` explicit/implicit, ``answered`` (the built-in
-    ``search_knowledge``, run here: it only reads) with its ``outcome``, or ``invalid`` (unknown tool,
+    ``search_knowledge``, run here: it only reads) with its ``outcome``, ``transfer`` (the built-in
+    human handoff of a phone call, with its ``extension``), or ``invalid`` (unknown tool,
     or arguments that were not a JSON object) to be answered with an error at once."""
     function = functions.get(call.name)
     tool_call = ToolCall(call.call_id, plan.session_id, plan.agent_id or "", call.name, call.arguments)
@@ -59,6 +72,9 @@ def planned_call(
         numbering.next += len(hits)
         outcome = succeeded(tool_call, result, (time.monotonic() - started) * 1000, 1)
         return {**planned, "flow": "answered", "outcome": outcome.to_dict()}
+    extension = _transfer_target(plan, functions) if call.name == TRANSFER_TOOL_NAME else None
+    if extension is not None:  # the built-in human handoff: the transfer_call activity does it
+        return {**planned, "flow": "transfer", "extension": extension}
     if function is None:
         return {**planned, "flow": "invalid", "error": f"There is no tool named '{call.name}'."}
     if call.arguments_error:

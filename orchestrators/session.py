@@ -161,12 +161,14 @@ def _turn(
         outcomes += [c["outcome"] for c in calls if c["flow"] == "answered"]
         explicit = [c for c in calls if c["flow"] == "explicit"]
         implicit = [c for c in calls if c["flow"] == "implicit"]
-        if explicit:
+        transfers = [c for c in calls if c["flow"] == "transfer"]  # a phone call's human handoff
+        if explicit or transfers:
             answered = yield context.task_all(
                 [
                     context.call_activity(names.CALL_FUNCTION_ENDPOINT, {"plan": plan.to_json(), "call": c})
                     for c in explicit
                 ]
+                + [context.call_activity(names.TRANSFER_CALL, {"call": c}) for c in transfers]
             )
             outcomes += answered
         waited_ms = 0.0

@@ -10,6 +10,7 @@ PREPARE_AVATAR_SILHOUETTE = "prepare_avatar_silhouette"
 SEND_TO_SESSION = "send_to_session"
 RUN_MODEL_TURN = "run_model_turn"
 CALL_FUNCTION_ENDPOINT = "call_function_endpoint"
+TRANSFER_CALL = "transfer_call"  # a phone call to a person (human handoff)
 END_SESSION = "end_session"
 PREPARE_KNOWLEDGE_FILE = "prepare_knowledge_file"
 EMBED_KNOWLEDGE_BATCH = "embed_knowledge_batch"

@@ -8,7 +8,8 @@ answers 404, each with nothing changed; an ended call's callbacks answer 200 and
 Then each CloudEvent, by type: ``CallConnected`` is the session's client connecting (``started``, the
 opening and the greeting); ``RecognizeCompleted`` is the caller's turn, their words into the inbox as a
 user message (as the live protocol's ``send_message`` is); ``RecognizeFailed`` (silence) listens again;
-``PlayCompleted`` / ``PlayFailed`` of the goodbye hang up; ``CallDisconnected`` ends the session as a
+``PlayCompleted`` / ``PlayFailed`` of the goodbye hang up; ``CallTransferAccepted`` / ``Failed`` are the
+human handoff's outcome (``shared.phone.handoff``); ``CallDisconnected`` ends the session as a
 client's hang-up does. A call answered only to say that no agent is free hears that line and is hung up.
 """
 
@@ -22,6 +23,7 @@ from typing import Any
 from shared.api_errors import ApiError
 from shared.phone.callback_auth import CallbackTokenError, CallbackTokenVerifier
 from shared.phone.calls import PhoneCall, secret_matches
+from shared.phone.handoff import on_transfer_accepted, on_transfer_failed
 from shared.phone.inbound import NO_AGENTS_AVAILABLE, RaiseEvent
 from shared.phone.settings import AcsSettings
 from shared.phone.transport import GOODBYE_CONTEXT, PhoneTransport
@@ -115,6 +117,12 @@ def _on_event(
         case "PlayCompleted" | "PlayFailed":
             if data.get("operationContext") == GOODBYE_CONTEXT:
                 transport.hang_up(call)
+        case "CallTransferAccepted":
+            if call.state == "connected" and not call.busy:
+                call = on_transfer_accepted(platform, call, raise_event)
+        case "CallTransferFailed":
+            if call.state == "connected" and not call.busy:
+                on_transfer_failed(platform, call, gateway)
         case "CallDisconnected":
             was_live = call.state == "connected" and not call.busy
             call = transport.calls.move(call.id, "ended")

@@ -129,6 +129,7 @@ class CallAnswerer:
             if agent.memory.enabled
             else None,
             initial_speech=target.channel.initial_speech,
+            human_handoff=handoff_of(target.channel),
         )
 
         def record_call(session_id: str) -> None:
@@ -224,6 +225,12 @@ class CallAnswerer:
             entry = new_entry("end", reason="error")
             self.platform.repository(INBOX_TABLE, InboxEntry).create(session_id, entry)
             self._raise_event(session_id, names.INBOX_EVENT, entry.to_event())
+
+
+def handoff_of(channel: ChannelConfigRecord | None) -> dict[str, Any] | None:
+    """The SIP config's ``humanHandoff`` as the session plan carries it (wire names), if any."""
+    handoff = channel.human_handoff if channel is not None else None
+    return handoff.model_dump(by_alias=True, exclude_none=True) if handoff is not None else None
 
 
 def _end_silence_ms(agent: AgentFields) -> int:

@@ -68,6 +68,8 @@ class SessionPlan:
     inline_agent: dict[str, Any] | None = None
     # The agent's providerSettings.turnDetection (server turn detection over the microphone stream).
     turn_detection: dict[str, Any] = field(default_factory=dict)
+    # A sip session's channel ``humanHandoff`` (wire names): the model's transfer tool and its target.
+    human_handoff: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -47,6 +47,8 @@ class SessionOpening:
     # The record's modality when the channel's own speech decides it (a phone call is audio though
     # the platform does not speak); None: as ``speaks`` says.
     modality: SessionModality | None = None
+    # A phone call's ``humanHandoff`` (its SIP channel config's, wire names): the transfer tool.
+    human_handoff: dict[str, Any] | None = None
 
 
 def open_session(
@@ -147,6 +149,7 @@ def _record(
         memory_enabled=agent.memory.enabled,
         speaks=opening.speaks,
         language=agent.language,
+        human_handoff=opening.human_handoff,
     )
 
 

@@ -23,6 +23,7 @@ def test_every_durable_name_is_registered_with_the_right_trigger():
         names.SEND_TO_SESSION,
         names.RUN_MODEL_TURN,
         names.CALL_FUNCTION_ENDPOINT,
+        names.TRANSFER_CALL,
         names.END_SESSION,
         names.PREPARE_KNOWLEDGE_FILE,
         names.EMBED_KNOWLEDGE_BATCH,
