@@ -15,6 +15,7 @@ from shared.agents.models import (
     ChannelConfigRecord,
     channel_row,
 )
+from shared.agents.rules import for_channel
 from shared.api_errors import FieldError, validation_failed
 from shared.catalog.references import load
 from shared.catalog.tables import AGENTS, CHANNEL_CONFIGS
@@ -26,10 +27,12 @@ from shared.phone.channel_rules import (
     implicit_function_errors,
     telephony_not_allowed,
 )
+from shared.phone.dialing import OutboundRequest, PlacedCall, place_call
 from shared.phone.numbers import normalise_address
-from shared.phone.outbound import check_outbound_call, outbound_unavailable
+from shared.phone.outbound import OutboundCall, check_outbound_call, outbound_unavailable
 from shared.phone.routing import AddressTaken, RouteOwner, phone_routes
 from shared.platform import get_platform
+from shared.sessions.opening import SessionKey
 from shared.storage import ConcurrencyConflict, NotFound, Stored, TableRepository
 
 
@@ -133,20 +136,45 @@ def release_numbers(owner: RouteOwner, numbers: list[str]) -> None:
 
 def check_outbound_connection(
     ctx: RequestContext, agent_id: str, channel_type: str, destination: str | None
-) -> None:
-    """``POST /public/agents/{id}/connections``: a ``destination`` is for ``sip`` only (400 elsewhere);
-    on ``sip`` the call is checked (the agent exists, the destination is a number, the agent has a bound
-    number to call from) and, not being placed by this version, answered 501 (503 without ACS)."""
+) -> OutboundCall | None:
+    """``POST /public/agents/{id}/connections``: a ``destination`` is for ``sip`` only (400 elsewhere:
+    None, not a call); on ``sip`` the call is checked (the agent exists, the destination is a number,
+    the agent has a bound number to call from) and answered (503 without ACS)."""
     if channel_type != "sip":
         if destination is not None:
             message = "only for channelType sip (the number an outbound call dials)"
             raise validation_failed(f"destination: {message}", [FieldError("destination", message)])
-        return
+        return None
     platform, project_id = get_platform(), ctx.api_key.project_id
     load(platform.repository(AGENTS, AgentRecord), project_id, agent_id, "Agent")
     try:
         sip = _channels().get(project_id, channel_row(agent_id, "sip")).entity
     except NotFound:
         sip = None
-    check_outbound_call(destination, sip)
-    raise outbound_unavailable(platform.settings.acs.enabled)
+    call = check_outbound_call(destination, sip)
+    if not platform.settings.acs.enabled:
+        raise outbound_unavailable()
+    return call
+
+
+def place_outbound_call(
+    ctx: RequestContext, agent_id: str, call: OutboundCall, request: OutboundRequest
+) -> PlacedCall:
+    """Dial ``call`` as a session of the agent (its SIP config applied): ``shared.phone.dialing``."""
+    platform, key = get_platform(), ctx.api_key
+    agent = load(platform.repository(AGENTS, AgentRecord), key.project_id, agent_id, "Agent").entity
+    channel = _channels().get(key.project_id, channel_row(agent_id, "sip")).entity
+    assert ctx.durable is not None
+    session_key = SessionKey(key.organization_id, key.project_id, key.key_id, key.provider_type)
+    return place_call(
+        platform,
+        platform.phone_transport.client,
+        session_key,
+        for_channel(agent, channel),
+        agent_id,
+        channel,
+        call,
+        request,
+        ctx.durable.start_new,
+        ctx.durable.raise_event,
+    )

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import azure.durable_functions as df
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.agent_phone import check_outbound_connection
+from api.agent_phone import check_outbound_connection, place_outbound_call
 from api.endpoint import Reply, RequestContext, endpoint, parse_model
 from shared.agents.models import (
     AgentFields,
@@ -31,6 +31,7 @@ from shared.billing.enforcement import refuse_unpaid_connection
 from shared.catalog.references import load, missing_references
 from shared.catalog.tables import AGENTS, CHANNEL_CONFIGS
 from shared.companions.store import find_companion
+from shared.phone.dialing import OutboundRequest
 from shared.platform import Platform, get_platform
 from shared.sessions.client_token import (
     WEBRTC_TOKEN_DESCRIPTION,
@@ -106,12 +107,14 @@ class Connection(BaseModel):
     body=ConnectionRequest,
     response=Connection,
     status=201,
-    errors=(402, 404, 409, 501, 503),
+    errors=(402, 404, 409, 502, 503),
     rate_limit_bucket="connections",
     durable_client=True,
     description="Starts a session of the agent on `channelType` (this version: `websocket` and `webrtc`; "
-    "`voip` answers 400; `sip` with `destination` is an outbound call: checked, then 501 "
-    "`OutboundCallsNotSupported`, or 503 `PhoneChannelUnavailable` without ACS). "
+    "`voip` answers 400; `sip` with `destination` is an outbound call: the agent calls the number from "
+    "a number bound in its SIP channel config and speaks `initialSpeech` when the callee answers; its "
+    "token is base64 of JSON `{connection, destination, callerId, callConnectionId}`; 503 "
+    "`PhoneChannelUnavailable` without ACS, 502 `OutboundCallFailed` when ACS does not place it). "
     "The token is base64 of JSON `{url, authToken, token, connection, "
     "expiresAt}`: open a WebSocket to `url` (or to `url` without its query, with `Authorization: Bearer "
     "<authToken>`) and exchange JSON text frames (the live protocol, `/public/asyncapi.json`). "
@@ -124,7 +127,14 @@ class Connection(BaseModel):
 def create_connection(ctx: RequestContext) -> Reply:
     refuse_unpaid_connection(get_platform(), ctx.api_key.organization_id)
     body = ctx.body(ConnectionRequest)
-    check_outbound_connection(ctx, ctx.route("agentId"), body.channelType, body.destination)
+    outbound = check_outbound_connection(ctx, ctx.route("agentId"), body.channelType, body.destination)
+    if outbound is not None:  # sip: the agent calls the destination
+        dialled = OutboundRequest(
+            body.externalClientId, body.externalClientProfile, body.tags, body.initialSpeech
+        )
+        placed = place_outbound_call(ctx, ctx.route("agentId"), outbound, dialled)
+        connection = ConnectionId(id=placed.session_id)
+        return Reply(Connection(token=encode(placed.token(outbound)), connection=connection), status=201)
     _refuse_unavailable(body.channelType)
     platform, project_id = get_platform(), ctx.api_key.project_id
     agent = load(platform.repository(AGENTS, AgentRecord), project_id, ctx.route("agentId"), "Agent").entity

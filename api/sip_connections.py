@@ -12,16 +12,18 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-import azure.functions as func
+import azure.durable_functions as df
 
-from api.agent_phone import check_outbound_connection
+from api.agent_phone import check_outbound_connection, place_outbound_call
 from api.endpoint import Reply, RequestContext, endpoint
 from shared.api_errors import FieldError, validation_failed
+from shared.billing.enforcement import refuse_unpaid_connection
 from shared.catalog.references import exists, load
 from shared.catalog.tables import AGENTS
 from shared.concurrency import delete_condition, update_with_retry
 from shared.ids import new_id
 from shared.listing import ListQuery, paginate
+from shared.phone.dialing import OutboundRequest
 from shared.phone.legacy import (
     NOT_REGISTERED,
     SIP_CONNECTIONS_TABLE,
@@ -39,7 +41,7 @@ from shared.phone.legacy import (
 from shared.platform import get_platform
 from shared.storage import Stored, TableRepository
 
-bp = func.Blueprint()
+bp = df.Blueprint()
 TAG = "SIP connections"
 ONE = "public/sip-connections/{sipConnectionId}"
 PUBLISHED = "Published: developers.napster.com/docs/deploying-your-omniagent/channels/sip."
@@ -225,14 +227,18 @@ def sip_connection_errors(ctx: RequestContext) -> Reply:
     tag=TAG,
     auth="api_key",
     body=OutboundCallRequest,
-    errors=(404, 501, 503),
+    errors=(402, 404, 409, 502, 503),
+    durable_client=True,
     description="Published: `{destination, initialSpeech?}` answers `{\"status\": \"dialing\"}`. The "
-    "destination is checked as for `POST /public/agents/{id}/connections` with `channelType: sip` (the "
-    "connection's agent must have a bound phone number); placing the call is not built yet: 501 "
-    "`OutboundCallsNotSupported` (503 `PhoneChannelUnavailable` without ACS).",
+    "call is placed as `POST /public/agents/{id}/connections` with `channelType: sip` places it (the "
+    "connection's agent must have a bound phone number; a session of the agent; 503 "
+    "`PhoneChannelUnavailable` without ACS).",
 )
 def call_from_sip_connection(ctx: RequestContext) -> Reply:
+    refuse_unpaid_connection(get_platform(), ctx.api_key.organization_id)
     body = ctx.body(OutboundCallRequest)
     connection = _load(ctx).entity
-    check_outbound_connection(ctx, connection.agent_id, "sip", body.destination)
-    return Reply({"status": "dialing"})  # not reached until calls are placed
+    call = check_outbound_connection(ctx, connection.agent_id, "sip", body.destination)
+    assert call is not None
+    place_outbound_call(ctx, connection.agent_id, call, OutboundRequest(initial_speech=body.initial_speech))
+    return Reply({"status": "dialing"})

@@ -23,6 +23,7 @@ from typing import Any
 from shared.api_errors import ApiError
 from shared.phone.callback_auth import CallbackTokenError, CallbackTokenVerifier
 from shared.phone.calls import PhoneCall, secret_matches
+from shared.phone.dialing import NOT_ANSWERED, end_call_session
 from shared.phone.handoff import on_transfer_accepted, on_transfer_failed
 from shared.phone.inbound import NO_AGENTS_AVAILABLE, RaiseEvent
 from shared.phone.settings import AcsSettings
@@ -125,7 +126,10 @@ def _on_event(
                 on_transfer_failed(platform, call, gateway)
         case "CallDisconnected":
             was_live = call.state == "connected" and not call.busy
+            never_answered = call.state == "answering" and not call.busy
             call = transport.calls.move(call.id, "ended")
+            if never_answered:  # an outbound call not picked up (or a caller gone before it connected)
+                end_call_session(platform, call.id, NOT_ANSWERED, raise_event)
             if was_live and call.call_connection_id:
                 try:  # the caller hung up: the session ends as a client's does
                     gateway.client_disconnected(call.id, call.call_connection_id, lambda _project: False)

@@ -17,12 +17,11 @@ from typing import Any
 from azure.communication.callautomation import PhoneNumberIdentifier, TextSource
 from azure.core.exceptions import HttpResponseError
 
-from shared import durable_names as names
 from shared.api_errors import ApiError
 from shared.models import ToolSpec
 from shared.phone.calls import PhoneCall
+from shared.phone.dialing import end_call_session
 from shared.platform import Platform
-from shared.sessions.inbox import INBOX_TABLE, InboxEntry, new_entry
 from shared.sessions.protocol import SendMessage
 from shared.tools.records import ToolCall, ToolOutcome
 
@@ -101,9 +100,7 @@ def on_transfer_accepted(platform: Platform, call: PhoneCall, raise_event: Any) 
     """The caller talks to the person now: the call is over for the agent, and its session ends
     (``transferred``); the ``CallDisconnected`` that follows changes nothing."""
     ended = platform.phone_transport.calls.move(call.id, "ended")
-    entry = new_entry("end", reason=TRANSFERRED)
-    platform.repository(INBOX_TABLE, InboxEntry).create(call.id, entry)
-    raise_event(call.id, names.INBOX_EVENT, entry.to_event())
+    end_call_session(platform, call.id, TRANSFERRED, raise_event)
     return ended
 
 

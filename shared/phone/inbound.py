@@ -120,7 +120,7 @@ class CallAnswerer:
         agent = for_channel(target.agent, target.channel)
         secret, digest = new_call_secret()
         voice = phone_voice(agent.voice_id)
-        silence = _end_silence_ms(agent)
+        silence = end_silence_ms(agent)
         opening = SessionOpening(
             channel_type=SIP_CHANNEL,
             speaks=False,  # ACS speaks each reply (TextSource); no audio passes through the app
@@ -233,7 +233,7 @@ def handoff_of(channel: ChannelConfigRecord | None) -> dict[str, Any] | None:
     return handoff.model_dump(by_alias=True, exclude_none=True) if handoff is not None else None
 
 
-def _end_silence_ms(agent: AgentFields) -> int:
+def end_silence_ms(agent: AgentFields) -> int:
     """The agent's ``turnDetection.silence_duration_ms``, else the published phone advice (800 ms)."""
     settings = agent.provider_settings.turn_detection if agent.provider_settings else None
     value = settings.silence_duration_ms if settings else None

@@ -4,8 +4,8 @@
 ``POST /public/sip-connections/{id}/call``) asks the agent to call a number. The destination follows
 the published rule (``shared.phone.numbers.normalise_destination``), and the call is placed from one
 of the agent's bound phone numbers (its SIP channel config's ``phoneNumbers``; a SIP address cannot
-be a caller id). Placing the call (``create_call``) is not built yet: a valid request answers 501
-``OutboundCallsNotSupported`` when ACS is configured, 503 ``PhoneChannelUnavailable`` when it is not.
+be a caller id). Without ACS a valid request answers 503 ``PhoneChannelUnavailable``; with it the call
+is placed (``shared.phone.dialing``).
 """
 
 from __future__ import annotations
@@ -44,17 +44,10 @@ def check_outbound_call(destination: str | None, sip_config: ChannelConfigRecord
     return OutboundCall(destination=number, caller_id=numbers[0])
 
 
-def outbound_unavailable(acs_configured: bool) -> ApiError:
-    if not acs_configured:
-        return ApiError(
-            503,
-            "PhoneChannelUnavailable",
-            "Outbound calls need Azure Communication Services: this deployment has no ACS_CONNECTION_STRING.",
-            ErrorKind.FAILURE,
-        )
+def outbound_unavailable() -> ApiError:
     return ApiError(
-        501,
-        "OutboundCallsNotSupported",
-        "Outbound calls are not placed by this version yet: the request is valid, nothing was dialled.",
+        503,
+        "PhoneChannelUnavailable",
+        "Outbound calls need Azure Communication Services: this deployment has no ACS_CONNECTION_STRING.",
         ErrorKind.FAILURE,
     )

@@ -1,14 +1,17 @@
 """Outbound calls' requests end to end on devhost: ``POST /public/agents/{id}/connections`` with
 ``channelType: "sip"`` and ``destination`` is checked (the published destination rule, a bound number
-to call from) and, the call not being placed by this version, answered 501 (503 without ACS); ``voip``
-stays 400 (issue 15, item 5)."""
+to call from) before anything is dialled, then placed (201, the published connection shape; the
+call itself: tests/e2e/test_phone_outbound.py); ``voip`` stays 400 (issue 15, item 5)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import random
 
 import requests
 
+from tests.devhost.acs_world import AcsControl
 from tests.e2e.builders import new_agent
 from tests.e2e.conftest import error_of
 
@@ -63,7 +66,7 @@ def test_an_outbound_call_request_is_checked_before_anything_is_dialled(platform
     assert _sessions(platform, key) == 0
 
 
-def test_a_valid_outbound_call_says_it_is_not_placed_yet(platform, project_key_factory):
+def test_a_valid_outbound_call_is_placed_from_the_bound_phone_number(platform, project_key_factory):
     key, another = _keys(project_key_factory)
     agent = new_agent(platform, key)
     number = f"+1555{random.randrange(10**7):07d}"
@@ -75,8 +78,10 @@ def test_a_valid_outbound_call_says_it_is_not_placed_yet(platform, project_key_f
     )
     assert bind.status_code == 200, bind.text
     answer = _connect(platform, another, agent["id"], {"channelType": "sip", "destination": "15551234567"})
-    assert answer.status_code in (501, 503), answer.text
-    body = error_of(answer)
-    expected = {501: "OutboundCallsNotSupported", 503: "PhoneChannelUnavailable"}[answer.status_code]
-    assert body["code"] == expected and "dial" in body["description"] + "ACS"
-    assert _sessions(platform, key) == 0
+    assert answer.status_code == 201, answer.text
+    token = json.loads(base64.b64decode(answer.json()["token"]))
+    assert (token["destination"], token["callerId"]) == ("+15551234567", number)
+    assert token["connection"] == answer.json()["connection"]["id"]
+    assert _sessions(platform, key) == 1
+    hang_up = AcsControl(platform.host).act(token["callConnectionId"], "hang-up")  # nobody answers
+    assert hang_up.status_code == 200, hang_up.text

@@ -166,7 +166,7 @@ def test_sip_connections_are_validated(platform, project_key):
     assert listed["totalCount"] == 0
 
 
-def test_a_call_from_a_sip_connection_is_checked_then_not_placed(platform, project_key):
+def test_a_call_from_a_sip_connection_is_checked_then_placed(platform, project_key):
     agent = new_agent(platform, project_key)
     connection = create(
         platform,
@@ -193,5 +193,10 @@ def test_a_call_from_a_sip_connection_is_checked_then_not_placed(platform, proje
         headers=project_key.headers,
         timeout=T,
     )
-    assert valid.status_code in (501, 503), valid.text
-    assert error_of(valid)["code"] in ("OutboundCallsNotSupported", "PhoneChannelUnavailable")
+    assert valid.status_code == 200, valid.text
+    assert valid.json() == {"status": "dialing"}  # published; the call rings at the stand-in
+    listed = requests.get(
+        platform.host.url("/devhost/acs/calls"), headers=platform.host.admin_headers(), timeout=T
+    ).json()["value"]
+    dialled = [c for c in listed if c["from"] == number]
+    assert [(c["direction"], c["to"]) for c in dialled] == [("outbound", "+15551234567")]
