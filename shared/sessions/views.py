@@ -85,8 +85,9 @@ class SessionSummary(BaseModel):
         "when it ended with an error or its client never connected."
     )
     closeReason: str | None = Field(
-        description="Why it ended: `idle_timeout`, `client_closed`, `max_duration`, `billing`, `error` or "
-        "`connection_lost` (a webrtc client that did not reconnect within the grace)."
+        description="Why it ended: `idle_timeout`, `client_closed`, `max_duration`, `billing`, `error`, "
+        "`connection_lost` (a webrtc client that did not reconnect within the grace), `transferred` (a "
+        "phone call handed to a person) or `not_answered` (an outbound call nobody picked up)."
     )
     cost: float | None = Field(
         description="USD for the agent's active time at the key's provider rate; null until it ends."
