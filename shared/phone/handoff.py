@@ -21,6 +21,7 @@ from shared.api_errors import ApiError
 from shared.models import ToolSpec
 from shared.phone.calls import PhoneCall
 from shared.phone.dialing import end_call_session
+from shared.phone.inbound import SIP_CHANNEL, RaiseEvent
 from shared.platform import Platform
 from shared.sessions.protocol import SendMessage
 from shared.tools.records import ToolCall, ToolOutcome
@@ -34,7 +35,6 @@ TRANSFER_FAILED_LINE = "I'm sorry, I couldn't transfer you right now. Is there a
 TRANSFER_FAILED_NOTE = "The transfer to a person failed; the caller was told. Go on helping them yourself."
 # Our end reason (and published closeReason) of a session whose call went to a person.
 TRANSFERRED = "transferred"
-SIP_CHANNEL = "sip"
 
 
 def handoff_target(plan_handoff: dict[str, Any] | None, channel_type: str) -> str | None:
@@ -96,7 +96,7 @@ def _outcome(call: ToolCall, result: dict[str, Any] | None, error: str | None) -
     return ToolOutcome(call.call_id, call.name, call.arguments, result, error, 0.0, 1)
 
 
-def on_transfer_accepted(platform: Platform, call: PhoneCall, raise_event: Any) -> PhoneCall:
+def on_transfer_accepted(platform: Platform, call: PhoneCall, raise_event: RaiseEvent) -> PhoneCall:
     """The caller talks to the person now: the call is over for the agent, and its session ends
     (``transferred``); the ``CallDisconnected`` that follows changes nothing."""
     ended = platform.phone_transport.calls.move(call.id, "ended")
