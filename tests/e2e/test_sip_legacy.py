@@ -200,3 +200,9 @@ def test_a_call_from_a_sip_connection_is_checked_then_placed(platform, project_k
     ).json()["value"]
     dialled = [c for c in listed if c["from"] == number]
     assert [(c["direction"], c["to"]) for c in dialled] == [("outbound", "+15551234567")]
+    hang_up = requests.post(  # nobody answers: the session ends (not_answered), its seat is free
+        platform.host.url(f"/devhost/acs/calls/{dialled[0]['id']}/hang-up"),
+        headers=platform.host.admin_headers(),
+        timeout=T,
+    )
+    assert hang_up.status_code == 200, hang_up.text
