@@ -4,10 +4,11 @@ Runs the local stack (Azurite, the devhost with its ACS stand-in) and a zero-lat
 a caller dials an agent's bound number through the stand-in's control API and says TURNS lines, one at a
 time, each when the agent listens. Prints:
 
-- the platform's share of a phone turn: from the caller's line (the stand-in posts ``RecognizeCompleted``
-  at once to the listening recognition) to the reply's first play request in the stand-in's record
-  (``play`` of its first sentence, or the recognition whose prompt it is): p50 / p95. Measured at the
-  caller's side, so it includes the stand-in's own dispatch and the control API polling (~2 ms);
+- the platform's share of a phone turn: from the stand-in posting ``RecognizeCompleted`` (its record's
+  ``postedAt``) to the reply's first play request reaching it (``requestedAt`` of the first source
+  played after: ``play`` of its first sentence, or the recognition whose prompt it is): p50 / p95;
+- the same turn seen by the caller: from the control API's ``say`` to the record showing the reply
+  (so with the stand-in's own dispatch and the control API polling, ~2 ms);
 - episodes of the session's orchestrator per phone turn (after the turn's last episode).
 
 Run: ``.venv/bin/python benchmarks/phone_turn.py [TURNS]`` (default 50).
@@ -51,6 +52,12 @@ def _listening(record: dict[str, Any]) -> bool:
     return bool(record["recognitions"]) and record["recognitions"][-1]["outcome"] == "queued"
 
 
+def _recognized_at(record: dict[str, Any]) -> float:
+    """When the stand-in posted the call's latest RecognizeCompleted (epoch seconds)."""
+    posted = [e for e in record["events"] if e["type"].endswith(".RecognizeCompleted")]
+    return float(posted[-1]["postedAt"])
+
+
 def _settled_episodes(host: Any, session_id: str) -> int:
     last = -1
     while True:
@@ -81,7 +88,7 @@ def main(turns: int) -> None:
                 host.url("/public/sessions"), params={"agentId": agent_id}, headers=key.headers, timeout=T
             ).json()
             session_id = (sessions.get("items") or sessions.get("data"))[0]["id"]
-            shares, episodes = [], []
+            shares, at_caller, episodes = [], [], []
             before = _settled_episodes(host, session_id)
             for turn in range(turns):
                 heard = len(acs.call(call_id)["played"])
@@ -90,7 +97,8 @@ def main(turns: int) -> None:
                 record = _until(
                     lambda: acs.call(call_id), lambda r, seen=heard: len(r["played"]) > seen, "the reply"
                 )
-                shares.append(time.perf_counter() - started)
+                at_caller.append(time.perf_counter() - started)
+                shares.append(record["played"][heard]["requestedAt"] - _recognized_at(record))
                 _until(lambda: acs.call(call_id), _listening, "the next recognition", poll=0.01)
                 after = _settled_episodes(host, session_id)
                 episodes.append(after - before)
@@ -99,7 +107,9 @@ def main(turns: int) -> None:
             acs.act(call_id, "hang-up")
     p50, p95 = percentiles(shares)
     print(f"phone turns: {turns} (zero-latency model, the devhost's ACS stand-in)")
-    print(f"RecognizeCompleted -> first play request: p50 {p50:.0f} ms, p95 {p95:.0f} ms")
+    print(f"RecognizeCompleted posted -> first play request received: p50 {p50:.0f} ms, p95 {p95:.0f} ms")
+    p50, p95 = percentiles(at_caller)
+    print(f"at the caller (say -> the reply in the call's record): p50 {p50:.0f} ms, p95 {p95:.0f} ms")
     mean = statistics.mean(episodes)
     print(f"episodes per phone turn: {mean:.2f} (min {min(episodes)}, max {max(episodes)})")
 

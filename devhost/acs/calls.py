@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import secrets
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable
@@ -54,6 +55,7 @@ class PlayedSource:
     ssml_text: str | None = None
     url: str | None = None
     outcome: str = "queued"  # queued, playing, completed, canceled, interrupted, failed
+    requested_at: float = field(default_factory=time.time)  # epoch s of its request's arrival
 
     def view(self) -> dict[str, Any]:
         return {
@@ -67,6 +69,7 @@ class PlayedSource:
             "ssmlText": self.ssml_text,
             "url": self.url,
             "outcome": self.outcome,
+            "requestedAt": self.requested_at,
         }
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -176,6 +177,7 @@ class Deliverer:
                 if attempt:
                     await asyncio.sleep(EVENT_GRID_RETRY_DELAYS_S[attempt - 1])
                 outgoing.record["attempts"] = attempt + 1
+                outgoing.record.setdefault("postedAt", time.time())  # epoch s: benchmarks/phone_turn.py
                 if await self._attempt(outgoing, attempt):
                     break
 

@@ -19,11 +19,13 @@ import requests
 from shared.audio.pcm import to_wav
 from tests.devhost.acs_world import AcsControl
 from tests.devhost.helpers import REPO_ROOT, free_port
-from tests.e2e.builders import new_agent
+from tests.e2e.builders import create, new_agent
 
 T = 30
 GREETING = "Hello, thanks for calling Ava's bakery."
 CALLER = "+15551230077"
+SHIPPING = "Orders arrive within 3 to 5 business days."
+RETURNS = "Yes, within 30 days, for a full refund."
 
 
 def _number() -> str:
@@ -90,11 +92,46 @@ def test_the_call_script_hears_the_greeting_says_a_silence_then_a_line_and_hears
     outcomes = [recognition["outcome"] for recognition in record["recognitions"]]
     # The silence, the line, and the reply's recognition the hang-up left (the stand-in keeps "queued").
     assert outcomes[-3:] == ["silence", "recognized", "queued"], outcomes
+    # The record says when the caller's words were posted and when the reply's request came (the
+    # benchmark's figures): in that order.
+    recognized = [e for e in record["events"] if e["type"].endswith(".RecognizeCompleted")]
+    assert len(recognized) == 1
+    assert record["played"][-1]["text"] == reply
+    assert recognized[0]["postedAt"] <= record["played"][-1]["requestedAt"]
 
 
-def test_the_call_script_says_a_wav_as_the_keys_provider_transcribes_it(
-    platform, model_key, model, tmp_path
-):
+def test_the_readme_call_an_agent_without_a_greeting_answers_from_its_faqs(platform, project_key):
+    # As the README: a hosted key (the offline model answers from FAQs), an agent with no greeting,
+    # which hears the caller first.
+    faqs = create(
+        platform,
+        project_key,
+        "/public/faqs",
+        {
+            "name": "Shop",
+            "faqs": [
+                {"question": "What are your shipping times?", "answer": SHIPPING},
+                {"question": "Can I return an item?", "answer": RETURNS},
+            ],
+        },
+    )
+    agent = new_agent(platform, project_key, faqCollections=[faqs["id"]])
+    number = _number()
+    bound = requests.put(
+        platform.url(f"/public/agents/{agent['id']}/channels/sip"),
+        json={"phoneNumbers": [number]},
+        headers=project_key.headers,
+        timeout=T,
+    )
+    assert bound.status_code in (200, 201), bound.text
+
+    done = call(platform, number, "how long does delivery take?\ncan I get my money back?\n")
+
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    assert done.stdout.splitlines()[2:] == [SHIPPING, RETURNS, "[hung up]"], done.stdout
+
+
+def test_the_call_script_says_a_wav_as_the_keys_provider_transcribes_it(platform, model_key, model, tmp_path):
     number = _bound_agent(platform, model_key)
     model.transcribe_as("A table for two, please.")
     model.reply_text("Sure, a table for two at eight.")
