@@ -3,10 +3,15 @@ the target ACS is given."""
 
 from __future__ import annotations
 
-from activities.turn_tools import tool_specs
+from typing import Any, cast
+
+from activities.turn_tools import KnowledgeNumbering, planned_call, tool_specs
 from shared.agents.models import AgentFields, ChannelConfigRecord
+from shared.functions.models import FunctionRecord
+from shared.models import ToolCallRequest
 from shared.phone.handoff import TRANSFER_TOOL_NAME, handoff_target, transfer_participant, transfer_tool
 from shared.phone.inbound import handoff_of
+from shared.platform import Platform
 from shared.sessions.lifecycle import SessionPlan
 
 HANDOFF = {
@@ -67,3 +72,19 @@ def test_the_plan_carries_the_sip_configs_handoff_with_its_wire_names():
     )
     assert handoff_of(channel) == {"enabled": True, "transferExtension": "200"}
     assert handoff_of(None) is None
+
+
+def _planned(plan: SessionPlan, functions: dict[str, Any] | None = None) -> dict[str, Any]:
+    call = ToolCallRequest("call_1", TRANSFER_TOOL_NAME, {"reason": "asked for a person"})
+    records = cast(dict[str, FunctionRecord], functions or {})
+    return planned_call(cast(Platform, None), plan, _agent(), call, records, KnowledgeNumbering(1))
+
+
+def test_a_call_of_the_transfer_tool_is_routed_to_the_transfer_activity_with_its_extension():
+    planned = _planned(_plan("sip", HANDOFF))
+    assert (planned["flow"], planned["extension"], planned["session_id"]) == (
+        "transfer",
+        "+1 444 555 9200",
+        "sess_1",
+    )
+    assert _planned(_plan("sip", None))["flow"] == "invalid"  # no handoff: no such tool
