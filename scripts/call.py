@@ -52,18 +52,23 @@ class StandIn:
 
     def __init__(self, base_url: str, data_dir: Path) -> None:
         self.base_url = base_url.rstrip("/")
-        self._headers = {"x-functions-key": _master_key(data_dir)}
         self._data_dir = data_dir
+        try:  # the host's open ping first: no devhost is a clearer error than no keys
+            requests.get(f"{self.base_url}/admin/host/ping", timeout=T)
+        except requests.ConnectionError as error:
+            raise CallFailed(self._not_running()) from error
+        self._headers = {"x-functions-key": _master_key(data_dir)}
+
+    def _not_running(self) -> str:
+        base = self.base_url
+        return f"No devhost answers at {base}: start the local stack with `./dev up` (or pass --base-url)."
 
     def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> requests.Response:
         url = f"{self.base_url}/devhost/acs/calls{path}"
         try:
             response = requests.request(method, url, json=body, headers=self._headers, timeout=T)
         except requests.ConnectionError as error:
-            raise CallFailed(
-                f"No devhost answers at {self.base_url}: start the local stack with "
-                "`./dev up` (or pass --base-url)."
-            ) from error
+            raise CallFailed(self._not_running()) from error
         if response.status_code == 401:
             raise CallFailed(
                 f"The devhost at {self.base_url} refused the master key of {self._data_dir}: "
@@ -304,7 +309,9 @@ def _message(response: requests.Response) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("number", help="the number to call, bound to an agent (E.164: +14445550100)")
-    parser.add_argument("--from", dest="caller", default="+15551230001", help="the caller's number")
+    parser.add_argument(
+        "--from", dest="caller", default="+15551230001", help="the caller's number (+15551230001)"
+    )
     parser.add_argument("--base-url", default="http://localhost:7071", help="the devhost")
     parser.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR), help="the devhost's state (host keys)")
     parser.add_argument("--wav", action="append", default=[], help="a WAV file said first (repeatable)")
