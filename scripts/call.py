@@ -10,7 +10,9 @@ ends the script too.
 
 ``--wav FILE`` (repeatable) says what a WAV file says first, transcribed by a speech provider given as
 a project key's ``provider`` JSON (``--provider``, default ``{"type": "hosted"}``, the platform's own,
-which on the local stack has no speech); a typed ``/wav FILE`` does the same mid-call.
+which on the local stack has no speech); a typed ``/wav FILE`` does the same mid-call. With
+``--audio-dir DIR`` that provider also speaks each line the agent plays into ``DIR/001.wav``, ``002.wav``...
+(``--voice``, default ``alloy``: the provider's voice; ACS would speak the agent's Azure voice).
 
 Exit status: 0 after a call, 1 when no call could be made (no devhost, no stand-in, an unbound number),
 2 when a WAV cannot be transcribed.
@@ -26,9 +28,14 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import requests
+
+if TYPE_CHECKING:
+    from call_speech import Recorder
+
+    from shared.models.speech import SpeechProvider
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT / ".devhost" / "durable"  # where `./dev up` keeps the devhost's state
@@ -102,8 +109,9 @@ class StandIn:
 class Phone:
     """One call: prints what the agent plays and says the caller's lines when the agent listens."""
 
-    def __init__(self, stand_in: StandIn, call: dict[str, Any]) -> None:
+    def __init__(self, stand_in: StandIn, call: dict[str, Any], recorder: Recorder | None = None) -> None:
         self.stand_in = stand_in
+        self.recorder = recorder  # speaks what is played into WAV files (--audio-dir)
         self.id = str(call["id"])
         self.record = call
         self._printed = 0  # played sources printed
@@ -124,10 +132,22 @@ class Phone:
             self._seen, self._changed = seen, time.monotonic()
         for source in self.record["played"][self._printed :]:
             print(_spoken(source), flush=True)
+            if self.recorder is not None and source["kind"] == "text":
+                self._record(str(source["text"]))
         self._printed = len(self.record["played"])
         for transfer in self.record["transferRequests"][self._transfers :]:
             print(f"[the agent transfers the call to {_who(transfer['targetParticipant'])}]", flush=True)
         self._transfers = len(self.record["transferRequests"])
+
+    def _record(self, text: str) -> None:
+        from call_speech import SpeechUnavailable
+
+        assert self.recorder is not None
+        try:
+            self.recorder.speak(text)
+        except SpeechUnavailable as error:
+            print(f"[no more audio files: {error}]", flush=True)
+            self.recorder = None
 
     def listening(self) -> bool:
         """The agent has had its say and listens: a recognition it asked for after the last line waits,
@@ -148,8 +168,13 @@ class Phone:
 
 def run(args: argparse.Namespace) -> int:
     spoken = [transcribe(Path(path), args.provider) for path in args.wav]  # before dialling: may exit 2
+    recorder = None
+    if args.audio_dir:
+        from call_speech import Recorder
+
+        recorder = Recorder(speech(args.provider, "synthesize"), args.voice, Path(args.audio_dir))
     stand_in = StandIn(args.base_url, Path(args.data_dir))
-    phone = Phone(stand_in, stand_in.place(args.caller, args.number))
+    phone = Phone(stand_in, stand_in.place(args.caller, args.number), recorder)
     print(f"[calling {args.number} from {args.caller}]", flush=True)
     deadline = time.monotonic() + ANSWER_TIMEOUT
     while phone.record["state"] == "ringing":
@@ -219,42 +244,25 @@ def converse(phone: Phone, lines: queue.Queue[str | None], provider: str) -> int
         time.sleep(POLL_S)
 
 
-def transcribe(path: Path, provider_json: str) -> str:
-    """What the WAV at ``path`` says, heard by the provider a project key with ``provider_json`` has."""
-    # The platform's own speech code, imported only here: the rest of the script needs only requests.
-    sys.path.insert(0, str(REPO_ROOT))
-    from shared.audio.errors import AudioError
-    from shared.audio.pcm import from_wav
-    from shared.models.events import ProviderError
-    from shared.models.speech_selection import speech_for
+def speech(provider_json: str, need: Literal["transcribe", "synthesize"]) -> SpeechProvider:
+    """The speech of the provider ``provider_json`` names (a key's provider); exit 2 when it cannot."""
+    from call_speech import SpeechUnavailable, speech_of  # the platform's speech code, only when asked
 
     try:
-        provider = json.loads(provider_json)
-    except ValueError as error:
-        raise CallFailed("--provider must be JSON: a key's provider object.", 2) from error
-    if not isinstance(provider, dict):
-        raise CallFailed("--provider must be a JSON object: a key's provider.", 2)
+        return speech_of(provider_json, need)
+    except SpeechUnavailable as error:
+        raise CallFailed(str(error), 2) from error
+
+
+def transcribe(path: Path, provider_json: str) -> str:
+    """What the WAV at ``path`` says, heard by the provider of ``provider_json`` (a key's provider)."""
+    from call_speech import SpeechUnavailable
+    from call_speech import transcribe as heard
+
     try:
-        # No hosted settings: a hosted key's speech is the platform's own deployments, not the script's.
-        speech = speech_for(provider, None, None)
-        if speech is None or not speech.can_transcribe:
-            raise CallFailed(
-                f"{path}: the provider {provider.get('type')!r} does not transcribe speech for this "
-                "script (the local stack's hosted key has no speech). Pass --provider with a key's "
-                'provider that hears, e.g. \'{"type": "openai-compatible", "baseUrl": '
-                '"https://api.openai.com/v1", "apiKey": "sk-...", "transcriptionModel": "whisper-1"}\' '
-                '(or an "azure-openai" one with "transcriptionDeployment").',
-                2,
-            )
-        text = speech.transcribe(from_wav(path.read_bytes()))
-    except OSError as error:
-        raise CallFailed(f"{path}: cannot read it ({error.strerror}).", 2) from error
-    except AudioError as error:
-        raise CallFailed(f"{path}: not a WAV the platform reads ({error}).", 2) from error
-    except ProviderError as error:
-        raise CallFailed(f"{path}: the provider could not transcribe it ({error}).", 2) from error
-    if not text.strip():
-        raise CallFailed(f"{path}: the provider heard no speech in it.", 2)
+        text = heard(speech(provider_json, "transcribe"), path)
+    except SpeechUnavailable as error:
+        raise CallFailed(str(error), 2) from error
     print(f"[{path.name}: {text}]", flush=True)
     return text
 
@@ -316,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR), help="the devhost's state (host keys)")
     parser.add_argument("--wav", action="append", default=[], help="a WAV file said first (repeatable)")
     parser.add_argument("--provider", default='{"type": "hosted"}', help="the speech provider, as a key's")
+    parser.add_argument("--audio-dir", help="speak what the agent plays into DIR/001.wav... (--provider)")
+    parser.add_argument("--voice", default="alloy", help="the provider's voice for --audio-dir (alloy)")
     args = parser.parse_args(argv)
     try:
         return run(args)

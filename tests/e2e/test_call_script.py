@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from shared.audio.pcm import to_wav
+from shared.audio.pcm import from_wav, to_wav
 from tests.devhost.acs_world import AcsControl
 from tests.devhost.helpers import REPO_ROOT, free_port
 from tests.e2e.builders import create, new_agent
@@ -131,13 +131,17 @@ def test_the_readme_call_an_agent_without_a_greeting_answers_from_its_faqs(platf
     assert done.stdout.splitlines()[2:] == [SHIPPING, RETURNS, "[hung up]"], done.stdout
 
 
-def test_the_call_script_says_a_wav_as_the_keys_provider_transcribes_it(platform, model_key, model, tmp_path):
+def test_the_call_script_says_a_wav_and_writes_the_agents_lines_as_audio_with_the_keys_provider(
+    platform, model_key, model, tmp_path
+):
     number = _bound_agent(platform, model_key)
     model.transcribe_as("A table for two, please.")
     model.reply_text("Sure, a table for two at eight.")
     wav = _speech_wav(tmp_path / "table.wav")
 
-    done = call(platform, number, "", "--wav", str(wav), "--provider", json.dumps(model.provider()))
+    audio = tmp_path / "heard"
+    provider = json.dumps(model.provider())
+    done = call(platform, number, "", "--wav", str(wav), "--provider", provider, "--audio-dir", str(audio))
 
     assert done.returncode == 0, (done.stdout, done.stderr)
     lines = done.stdout.splitlines()
@@ -146,6 +150,13 @@ def test_the_call_script_says_a_wav_as_the_keys_provider_transcribes_it(platform
     assert len(model.transcriptions) == 1
     assert model.transcriptions[0].audio == wav.read_bytes()
     assert model.chat_requests[-1].messages[-1] == {"role": "user", "content": "A table for two, please."}
+    # What the agent played, spoken by the same provider into numbered WAV files.
+    assert [(speech.input, speech.voice) for speech in model.speeches] == [
+        (GREETING, "alloy"),
+        ("Sure, a table for two at eight.", "alloy"),
+    ]
+    assert sorted(path.name for path in audio.iterdir()) == ["001.wav", "002.wav"]
+    assert all(len(from_wav(path.read_bytes())) > 0 for path in audio.iterdir())
 
 
 def test_a_wav_without_a_provider_that_hears_exits_2_before_dialling(platform, tmp_path):
