@@ -41,7 +41,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT / ".devhost" / "durable"  # where `./dev up` keeps the devhost's state
 ANSWER_TIMEOUT = 30  # seconds for the app to answer (or reject) the call
 REPLY_TIMEOUT = 120  # seconds for the agent to listen again after a line
-QUIET_S = 1.0  # a listening call with nothing new played for this long waits for the caller
+QUIET_S = 1.0  # a call listening with nothing new played for this long waits for the caller
+FIRST_QUIET_S = 3.0  # the same before the first line: a greeting comes only once the session has started
 POLL_S = 0.05
 T = 10  # seconds per HTTP request
 
@@ -158,7 +159,8 @@ class Phone:
         if recognitions[-1]["outcome"] != "queued":
             return False
         spoke = len(self.record["played"]) > self._played_at
-        return spoke or time.monotonic() - self._changed >= QUIET_S
+        quiet = QUIET_S if self._listened_at else FIRST_QUIET_S
+        return spoke or time.monotonic() - self._changed >= quiet
 
     def say(self, text: str | None) -> None:
         self._listened_at = len(self.record["recognitions"])
