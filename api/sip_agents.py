@@ -15,11 +15,10 @@ import azure.functions as func
 from api.agent_phone import check_phone_channel, store_new_sip_channel
 from api.agents import check_agent_fields, store_new_agent
 from api.endpoint import Reply, RequestContext, endpoint, parse_model
+from api.project_table import ProjectTable, oldest_first
 from shared.agents.models import Agent, ChannelConfigFields
 from shared.agents.rules import merge_patch
 from shared.api_errors import conflict
-from shared.catalog.references import load
-from shared.concurrency import delete_condition, update_with_retry
 from shared.ids import new_id
 from shared.listing import ListQuery, paginate
 from shared.phone.legacy import (
@@ -30,21 +29,12 @@ from shared.phone.legacy import (
     SipAgentPatch,
     SipAgentRecord,
 )
-from shared.platform import get_platform
-from shared.storage import Stored, TableRepository
 
 bp = func.Blueprint()
 TAG = "SIP agents (legacy)"
 ONE = "public/sip-agents/{sipAgentId}"
 PUBLISHED = "Published: developers.napster.com/docs/migrations/sip-agents-to-agents."
-
-
-def _sip_agents() -> TableRepository[SipAgentRecord]:
-    return get_platform().repository(SIP_AGENTS_TABLE, SipAgentRecord)
-
-
-def _load(ctx: RequestContext) -> Stored[SipAgentRecord]:
-    return load(_sip_agents(), ctx.api_key.project_id, ctx.route("sipAgentId"), "SipAgent")
+SIP_AGENTS = ProjectTable(SIP_AGENTS_TABLE, SipAgentRecord, "sipAgentId", "SipAgent", "SIP agent")
 
 
 def _check(ctx: RequestContext, fields: SipAgentFields) -> None:
@@ -71,7 +61,7 @@ def create_sip_agent(ctx: RequestContext) -> Reply:
         {**dict(fields), "id": new_id("sipagent"), "created": int(time.time()), "created_ns": time.time_ns()},
         by_name=True,
     )
-    stored = _sip_agents().create(ctx.api_key.project_id, record)
+    stored = SIP_AGENTS.repository().create(ctx.api_key.project_id, record)
     return Reply(record.to_wire(), status=201, etag=stored.etag)
 
 
@@ -88,7 +78,7 @@ def create_sip_agent(ctx: RequestContext) -> Reply:
 )
 def list_sip_agents(ctx: RequestContext) -> Reply:
     query = ctx.query(ListQuery)
-    records = sorted(_sip_agents().list_all(ctx.api_key.project_id), key=lambda r: (r.created, r.created_ns))
+    records = oldest_first(SIP_AGENTS.list_all(ctx))
     page = paginate([r.to_wire() for r in records], query, lambda agent: agent.name or "")
     return Reply(SipAgentList(**page))
 
@@ -104,7 +94,7 @@ def list_sip_agents(ctx: RequestContext) -> Reply:
     errors=(404,),
 )
 def get_sip_agent(ctx: RequestContext) -> Reply:
-    stored = _load(ctx)
+    stored = SIP_AGENTS.load(ctx)
     return Reply(stored.entity.to_wire(), etag=stored.etag)
 
 
@@ -132,9 +122,7 @@ def update_sip_agent(ctx: RequestContext) -> Reply:
         kept = current.model_dump(include={"id", "created", "created_ns", "migrated_agent_id"})
         return SipAgentRecord.model_validate({**dict(fields), **kept}, by_name=True)
 
-    written = update_with_retry(
-        _sip_agents(), ctx.api_key.project_id, ctx.if_match, lambda: _load(ctx), change, "SIP agent"
-    )
+    written = SIP_AGENTS.update(ctx, change, ctx.if_match)
     return Reply(written.entity.to_wire(), etag=written.etag)
 
 
@@ -150,10 +138,7 @@ def update_sip_agent(ctx: RequestContext) -> Reply:
     description="Removes the legacy SIP agent; an agent migrated from it stays.",
 )
 def delete_sip_agent(ctx: RequestContext) -> Reply:
-    stored = _load(ctx)
-    _sip_agents().delete(
-        ctx.api_key.project_id, stored.entity.id, delete_condition(ctx.if_match, stored.etag)
-    )
+    SIP_AGENTS.delete(ctx)
     return Reply(None, status=204)
 
 
@@ -173,7 +158,7 @@ def delete_sip_agent(ctx: RequestContext) -> Reply:
     + PUBLISHED,
 )
 def migrate_sip_agent(ctx: RequestContext) -> Reply:
-    stored = _load(ctx)
+    stored = SIP_AGENTS.load(ctx)
     legacy = stored.entity
     if legacy.migrated_agent_id is not None:
         raise _already_migrated(legacy)
@@ -188,19 +173,12 @@ def migrate_sip_agent(ctx: RequestContext) -> Reply:
 
     # The mark is claimed first, so two migrations at once make one agent.
     agent_id = new_id("agent")
-    update_with_retry(_sip_agents(), ctx.api_key.project_id, None, lambda: _load(ctx), mark, "SIP agent")
+    SIP_AGENTS.update(ctx, mark, None)
     try:
         agent = store_new_agent(ctx, fields, agent_id=agent_id)
         store_new_sip_channel(ctx, agent.entity.id, channel)
     except BaseException:
-        update_with_retry(
-            _sip_agents(),
-            ctx.api_key.project_id,
-            None,
-            lambda: _load(ctx),
-            lambda current: current.model_copy(update={"migrated_agent_id": None}),
-            "SIP agent",
-        )
+        SIP_AGENTS.update(ctx, lambda current: current.model_copy(update={"migrated_agent_id": None}), None)
         raise
     return Reply(agent.entity.to_wire(), status=201, etag=agent.etag)
 

@@ -16,11 +16,11 @@ import azure.durable_functions as df
 
 from api.agent_phone import check_outbound_connection, place_outbound_call
 from api.endpoint import Reply, RequestContext, endpoint
+from api.project_table import ProjectTable, oldest_first
 from shared.api_errors import FieldError, validation_failed
 from shared.billing.enforcement import refuse_unpaid_connection
-from shared.catalog.references import exists, load
+from shared.catalog.references import exists
 from shared.catalog.tables import AGENTS
-from shared.concurrency import delete_condition, update_with_retry
 from shared.ids import new_id
 from shared.listing import ListQuery, paginate
 from shared.phone.dialing import OutboundRequest
@@ -39,20 +39,14 @@ from shared.phone.legacy import (
     SipSettingsAnswered,
 )
 from shared.platform import get_platform
-from shared.storage import Stored, TableRepository
 
 bp = df.Blueprint()
 TAG = "SIP connections"
 ONE = "public/sip-connections/{sipConnectionId}"
 PUBLISHED = "Published: developers.napster.com/docs/deploying-your-omniagent/channels/sip."
-
-
-def _connections() -> TableRepository[SipConnectionRecord]:
-    return get_platform().repository(SIP_CONNECTIONS_TABLE, SipConnectionRecord)
-
-
-def _load(ctx: RequestContext) -> Stored[SipConnectionRecord]:
-    return load(_connections(), ctx.api_key.project_id, ctx.route("sipConnectionId"), "SipConnection")
+SIP_CONNECTIONS = ProjectTable(
+    SIP_CONNECTIONS_TABLE, SipConnectionRecord, "sipConnectionId", "SipConnection", "SIP connection"
+)
 
 
 def _check_agent(ctx: RequestContext, agent_id: str) -> None:
@@ -95,7 +89,7 @@ def create_sip_connection(ctx: RequestContext) -> Reply:
         created=int(time.time()),
         created_ns=time.time_ns(),
     )
-    stored = _connections().create(ctx.api_key.project_id, record)
+    stored = SIP_CONNECTIONS.repository().create(ctx.api_key.project_id, record)
     return Reply(record.to_wire(), status=201, etag=stored.etag)
 
 
@@ -112,7 +106,7 @@ def create_sip_connection(ctx: RequestContext) -> Reply:
 )
 def list_sip_connections(ctx: RequestContext) -> Reply:
     query = ctx.query(ListQuery)
-    records = sorted(_connections().list_all(ctx.api_key.project_id), key=lambda r: (r.created, r.created_ns))
+    records = oldest_first(SIP_CONNECTIONS.list_all(ctx))
     page = paginate([r.to_wire() for r in records], query, lambda connection: connection.name)
     return Reply(SipConnectionList(**page))
 
@@ -128,7 +122,7 @@ def list_sip_connections(ctx: RequestContext) -> Reply:
     errors=(404,),
 )
 def get_sip_connection(ctx: RequestContext) -> Reply:
-    stored = _load(ctx)
+    stored = SIP_CONNECTIONS.load(ctx)
     return Reply(stored.entity.to_wire(), etag=stored.etag)
 
 
@@ -159,9 +153,7 @@ def update_sip_connection(ctx: RequestContext) -> Reply:
             update["settings"], update["sealed_password"] = _sealed(current.id, body.settings)
         return current.model_copy(update=update)
 
-    written = update_with_retry(
-        _connections(), ctx.api_key.project_id, ctx.if_match, lambda: _load(ctx), change, "SIP connection"
-    )
+    written = SIP_CONNECTIONS.update(ctx, change, ctx.if_match)
     return Reply(written.entity.to_wire(), etag=written.etag)
 
 
@@ -177,9 +169,7 @@ def update_sip_connection(ctx: RequestContext) -> Reply:
     description="Removes the connection (its agent stays).",
 )
 def delete_sip_connection(ctx: RequestContext) -> Reply:
-    stored = _load(ctx)
-    condition = delete_condition(ctx.if_match, stored.etag)
-    _connections().delete(ctx.api_key.project_id, stored.entity.id, condition)
+    SIP_CONNECTIONS.delete(ctx)
     return Reply(None, status=204)
 
 
@@ -196,7 +186,7 @@ def delete_sip_connection(ctx: RequestContext) -> Reply:
     "(`registering|online|calling`). Here always `Failed` / `registering`: " + NOT_REGISTERED,
 )
 def sip_connection_status(ctx: RequestContext) -> Reply:
-    _load(ctx)
+    SIP_CONNECTIONS.load(ctx)
     status = SipConnectionStatus(lifecycleStatus="Failed", sipStatus="registering", message=NOT_REGISTERED)
     return Reply(status)
 
@@ -215,7 +205,8 @@ def sip_connection_status(ctx: RequestContext) -> Reply:
     "register (code 501).",
 )
 def sip_connection_errors(ctx: RequestContext) -> Reply:
-    created = datetime.fromtimestamp(_load(ctx).entity.created, UTC).isoformat().replace("+00:00", "Z")
+    created_at = datetime.fromtimestamp(SIP_CONNECTIONS.load(ctx).entity.created, UTC)
+    created = created_at.isoformat().replace("+00:00", "Z")
     return Reply([SipConnectionError(timestamp=created, message=NOT_REGISTERED, code=501).model_dump()])
 
 
@@ -237,7 +228,7 @@ def sip_connection_errors(ctx: RequestContext) -> Reply:
 def call_from_sip_connection(ctx: RequestContext) -> Reply:
     refuse_unpaid_connection(get_platform(), ctx.api_key.organization_id)
     body = ctx.body(OutboundCallRequest)
-    connection = _load(ctx).entity
+    connection = SIP_CONNECTIONS.load(ctx).entity
     call = check_outbound_connection(ctx, connection.agent_id, "sip", body.destination)
     assert call is not None
     place_outbound_call(ctx, connection.agent_id, call, OutboundRequest(initial_speech=body.initial_speech))
