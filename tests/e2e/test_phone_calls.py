@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,10 +19,19 @@ from shared.memory.store import MemoryStore
 from shared.phone.inbound import NO_AGENTS_AVAILABLE
 from shared.storage import table_service
 from tests.devhost.acs_world import AcsControl
-from tests.e2e.builders import new_agent, new_companion
+from tests.e2e.builders import new_companion
+from tests.e2e.phone_calls import (
+    T,
+    bound_agent,
+    free_number,
+    heard,
+    page_items,
+    session_detail,
+    sip_sessions,
+    the_sip_session,
+    wait_until,
+)
 
-T = 30
-WAIT_S = 30.0
 CALLER = "+15551230042"
 GREETING = "Hello, thanks for calling Ava's bakery."
 EVENT = "Microsoft.Communication."
@@ -35,64 +42,9 @@ class FixedSummarizer:
         return Summary("Sarah is vegetarian.", ("Name: Sarah", "Vegetarian"))
 
 
-def _items(page: dict[str, Any]) -> list[dict[str, Any]]:
-    return page["items"] if "items" in page else page["data"]
-
-
-def _number() -> str:
-    return "+1444" + "".join(secrets.choice("0123456789") for _ in range(7))
-
-
 @pytest.fixture
 def acs(platform) -> AcsControl:
     return AcsControl(platform.host)
-
-
-def _bound_agent(platform, key, number: str, **fields: Any) -> dict[str, Any]:
-    agent = new_agent(platform, key, greeting=GREETING, **fields)
-    response = requests.put(
-        platform.url(f"/public/agents/{agent['id']}/channels/sip"),
-        json={"phoneNumbers": [number]},
-        headers=key.headers,
-        timeout=T,
-    )
-    assert response.status_code in (200, 201), response.text
-    return agent
-
-
-def _wait(read: Callable[[], Any], done: Callable[[Any], bool], what: str) -> Any:
-    deadline = time.monotonic() + WAIT_S
-    value = read()
-    while not done(value):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}: {value}")
-        time.sleep(0.05)
-        value = read()
-    return value
-
-
-def _heard(record: dict[str, Any]) -> list[str]:
-    return [source["text"] for source in record["played"] if source["outcome"] == "completed"]
-
-
-def _session_of(platform, key, agent_id: str) -> dict[str, Any]:
-    def listed() -> list[dict[str, Any]]:
-        response = requests.get(
-            platform.url("/public/sessions"),
-            params={"agentId": agent_id, "sessionType": "sip"},
-            headers=key.headers,
-            timeout=T,
-        )
-        assert response.status_code == 200, response.text
-        return _items(response.json())
-
-    return _wait(listed, lambda items: len(items) == 1, "the call's session")[0]
-
-
-def _detail(platform, key, session_id: str) -> dict[str, Any]:
-    response = requests.get(platform.url(f"/public/sessions/{session_id}"), headers=key.headers, timeout=T)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def _callback(platform, call_id: str, secret: str, token: str, events: list[dict[str, Any]]) -> int:
@@ -125,14 +77,18 @@ def _recognized(call_connection_id: str, text: str) -> dict[str, Any]:
 def test_a_call_to_a_bound_number_is_a_sip_session_greeted_answered_and_billed(
     platform, model_key, model, acs
 ):
-    number = _number()
-    agent = _bound_agent(
-        platform, model_key, number, providerSettings={"turnDetection": {"silence_duration_ms": 900}}
+    number = free_number()
+    agent = bound_agent(
+        platform,
+        model_key,
+        number,
+        greeting=GREETING,
+        providerSettings={"turnDetection": {"silence_duration_ms": 900}},
     )
     model.reply_text("We open at nine every morning.")
 
     placed = acs.place(CALLER, number)
-    record = acs.wait_for_call(placed["id"], lambda r: GREETING in _heard(r), "the greeting")
+    record = acs.wait_for_call(placed["id"], lambda r: GREETING in heard(r), "the greeting")
     assert record["state"] == "connected"
     greeting = next(source for source in record["played"] if source["text"] == GREETING)
     assert greeting["voiceName"] == "en-US-AvaMultilingualNeural"  # the agent's alloy on the phone
@@ -143,17 +99,17 @@ def test_a_call_to_a_bound_number_is_a_sip_session_greeted_answered_and_billed(
 
     acs.say(placed["id"], "When do you open?")
     record = acs.wait_for_call(
-        placed["id"], lambda r: "We open at nine every morning." in _heard(r), "the reply"
+        placed["id"], lambda r: "We open at nine every morning." in heard(r), "the reply"
     )
-    assert _heard(record) == [GREETING, "We open at nine every morning."]
+    assert heard(record) == [GREETING, "We open at nine every morning."]
     assert model.requests[-1].messages[-1] == {"role": "user", "content": "When do you open?"}
 
-    session = _session_of(platform, model_key, agent["id"])
+    session = the_sip_session(platform, model_key, agent["id"])
     assert (session["sessionType"], session["status"]) == ("sip", "started")
     response = acs.act(placed["id"], "hang-up")
     assert response.status_code == 200, response.text
-    detail = _wait(
-        lambda: _detail(platform, model_key, session["id"]),
+    detail = wait_until(
+        lambda: session_detail(platform, model_key, session["id"]),
         lambda d: d["status"] == "closed",
         "the session's end",
     )
@@ -170,7 +126,7 @@ def test_a_call_to_a_bound_number_is_a_sip_session_greeted_answered_and_billed(
 
 
 def test_a_call_to_an_unbound_number_is_rejected(platform, acs):
-    placed = acs.place(CALLER, _number())
+    placed = acs.place(CALLER, free_number())
     record = acs.wait_for_call(placed["id"], lambda r: r["state"] == "rejected", "the rejection")
     assert (record["callbackUri"], record["played"]) == (None, [])  # never answered
 
@@ -178,11 +134,11 @@ def test_a_call_to_an_unbound_number_is_rejected(platform, acs):
 def test_forged_callbacks_are_refused_and_an_ended_call_changes_nothing(
     platform, model_key, model, acs
 ):
-    number = _number()
-    agent = _bound_agent(platform, model_key, number)
+    number = free_number()
+    agent = bound_agent(platform, model_key, number, greeting=GREETING)
     placed = acs.place(CALLER, number)
-    acs.wait_for_call(placed["id"], lambda r: GREETING in _heard(r), "the greeting")
-    session = _session_of(platform, model_key, agent["id"])
+    acs.wait_for_call(placed["id"], lambda r: GREETING in heard(r), "the greeting")
+    session = the_sip_session(platform, model_key, agent["id"])
     callback = acs.call(placed["id"])["callbackUri"]
     secret = callback.split("secret=", 1)[1]
     identity = acs.identity
@@ -197,19 +153,19 @@ def test_forged_callbacks_are_refused_and_an_ended_call_changes_nothing(
     # The caller's real words are the next turn: the forged ones never reached the session.
     model.reply_text("Our bread is two dollars.")
     acs.say(placed["id"], "How much is the bread?")
-    acs.wait_for_call(placed["id"], lambda r: "Our bread is two dollars." in _heard(r), "the reply")
+    acs.wait_for_call(placed["id"], lambda r: "Our bread is two dollars." in heard(r), "the reply")
     assert [r.messages[-1]["content"] for r in model.requests] == ["How much is the bread?"]
 
     acs.act(placed["id"], "hang-up")
-    _wait(
-        lambda: _detail(platform, model_key, session["id"]),
+    wait_until(
+        lambda: session_detail(platform, model_key, session["id"]),
         lambda d: d["status"] == "closed",
         "the session's end",
     )
-    ended = _detail(platform, model_key, session["id"])
+    ended = session_detail(platform, model_key, session["id"])
     assert _callback(platform, session["id"], secret, signer.token(), words) == 200
     assert len(model.requests) == 1
-    assert _detail(platform, model_key, session["id"]) == ended
+    assert session_detail(platform, model_key, session["id"]) == ended
 
 
 def test_a_caller_linked_to_an_end_user_is_remembered_on_the_phone(platform, model_key, model, acs):
@@ -231,46 +187,40 @@ def test_a_caller_linked_to_an_end_user_is_remembered_on_the_phone(platform, mod
         timeout=T,
     )
     assert linked.status_code == 200, linked.text
-    number = _number()
-    agent = _bound_agent(platform, model_key, number, companionId=companion)
+    number = free_number()
+    agent = bound_agent(platform, model_key, number, greeting=GREETING, companionId=companion)
     model.reply_text("Our vegetarian soup, Sarah.")
 
     placed = acs.place(caller, number)
-    acs.wait_for_call(placed["id"], lambda r: GREETING in _heard(r), "the greeting")
+    acs.wait_for_call(placed["id"], lambda r: GREETING in heard(r), "the greeting")
     acs.say(placed["id"], "What do you recommend?")
-    acs.wait_for_call(placed["id"], lambda r: "Our vegetarian soup, Sarah." in _heard(r), "the reply")
+    acs.wait_for_call(placed["id"], lambda r: "Our vegetarian soup, Sarah." in heard(r), "the reply")
 
     assert "Sarah is vegetarian." in model.requests[0].system_prompt
-    session = _session_of(platform, model_key, agent["id"])
+    session = the_sip_session(platform, model_key, agent["id"])
     assert session["externalClientId"] == "sarah-001"
     acs.act(placed["id"], "hang-up")
 
 
 def test_the_sixth_concurrent_call_hears_that_no_agent_is_available(platform, model_key, acs):
-    number = _number()
-    agent = _bound_agent(platform, model_key, number)
+    number = free_number()
+    agent = bound_agent(platform, model_key, number, greeting=GREETING)
     callers = [f"+1555123{index:04d}" for index in range(6)]
     held = [acs.place(caller, number) for caller in callers[:5]]
     for placed in held:
-        acs.wait_for_call(placed["id"], lambda r: GREETING in _heard(r), "a greeting")
+        acs.wait_for_call(placed["id"], lambda r: GREETING in heard(r), "a greeting")
 
     refused = acs.place(callers[5], number)
     record = acs.wait_for_call(refused["id"], lambda r: r["state"] == "disconnected", "the hang-up")
-    assert _heard(record) == [NO_AGENTS_AVAILABLE]
-    response = requests.get(
-        platform.url("/public/sessions"),
-        params={"agentId": agent["id"], "sessionType": "sip"},
-        headers=model_key.headers,
-        timeout=T,
-    )
-    assert len(_items(response.json())) == 5  # no session for the sixth caller
+    assert heard(record) == [NO_AGENTS_AVAILABLE]
+    assert len(sip_sessions(platform, model_key, agent["id"])) == 5  # no session for the sixth caller
     for placed in held:
         acs.act(placed["id"], "hang-up")
 
 
 def test_a_caller_barges_into_the_agents_prompt(platform, model_key, model, acs):
-    number = _number()
-    _bound_agent(platform, model_key, number)
+    number = free_number()
+    bound_agent(platform, model_key, number, greeting=GREETING)
     model.reply_text("Sure, a table for two.")
     placed = acs.place(CALLER, number, playback="held")  # the greeting keeps playing until told
     acs.wait_for_call(placed["id"], lambda r: any(s["outcome"] == "playing" for s in r["played"]), "playing")
@@ -286,25 +236,27 @@ def test_a_caller_barges_into_the_agents_prompt(platform, model_key, model, acs)
 
 
 def test_a_silent_caller_is_warned_then_told_goodbye_and_hung_up(platform, model_key, acs):
-    number = _number()
+    number = free_number()
     inactivity = {"timeoutSeconds": 10, "countdownSeconds": 5}
-    agent = _bound_agent(platform, model_key, number, inactivity=inactivity)
+    agent = bound_agent(platform, model_key, number, greeting=GREETING, inactivity=inactivity)
     placed = acs.place(CALLER, number)
-    record = _wait(lambda: acs.call(placed["id"]), lambda r: r["state"] == "disconnected", "the hang-up")
-    heard = _heard(record)
-    assert heard[0] == GREETING
-    assert any("Are you still there?" in line for line in heard)
-    assert heard[-1] == "Thank you for calling. Goodbye."
-    session = _session_of(platform, model_key, agent["id"])
-    detail = _wait(
-        lambda: _detail(platform, model_key, session["id"]), lambda d: d["status"] == "closed", "the end"
+    record = wait_until(lambda: acs.call(placed["id"]), lambda r: r["state"] == "disconnected", "the hang-up")
+    spoken = heard(record)
+    assert spoken[0] == GREETING
+    assert any("Are you still there?" in line for line in spoken)
+    assert spoken[-1] == "Thank you for calling. Goodbye."
+    session = the_sip_session(platform, model_key, agent["id"])
+    detail = wait_until(
+        lambda: session_detail(platform, model_key, session["id"]),
+        lambda d: d["status"] == "closed",
+        "the end",
     )
     assert detail["closeReason"] == "idle_timeout"
 
 
 def test_the_incoming_call_subscriptions_validation_is_answered(platform):
     code = "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"
-    validation = {
+    validation: dict[str, Any] = {
         "id": secrets.token_hex(8),
         "topic": "/subscriptions/x/providers/Microsoft.Communication/communicationServices/z",
         "subject": "",
@@ -326,14 +278,14 @@ def test_the_incoming_call_subscriptions_validation_is_answered(platform):
 
 
 def test_a_reply_is_played_sentence_by_sentence_as_the_model_streams(platform, model_key, model, acs):
-    number = _number()
-    _bound_agent(platform, model_key, number)
+    number = free_number()
+    bound_agent(platform, model_key, number, greeting=GREETING)
     model.reply_text("We open at nine. We close at five. Come by any time!", chunks=6)
     placed = acs.place(CALLER, number)
-    acs.wait_for_call(placed["id"], lambda r: GREETING in _heard(r), "the greeting")
+    acs.wait_for_call(placed["id"], lambda r: GREETING in heard(r), "the greeting")
 
     acs.say(placed["id"], "What are your hours?")
-    record = acs.wait_for_call(placed["id"], lambda r: "Come by any time!" in _heard(r), "the reply")
+    record = acs.wait_for_call(placed["id"], lambda r: "Come by any time!" in heard(r), "the reply")
     reply = [(s["text"], s["via"]) for s in record["played"] if s["text"] != GREETING]
     assert reply == [
         ("We open at nine.", "play"),
@@ -345,33 +297,26 @@ def test_a_reply_is_played_sentence_by_sentence_as_the_model_streams(platform, m
 
 
 def test_an_agent_without_a_greeting_hears_the_caller_first(platform, model_key, model, acs):
-    number = _number()
-    agent = new_agent(platform, model_key)
-    bound = requests.put(
-        platform.url(f"/public/agents/{agent['id']}/channels/sip"),
-        json={"phoneNumbers": [number]},
-        headers=model_key.headers,
-        timeout=T,
-    )
-    assert bound.status_code in (200, 201), bound.text
+    number = free_number()
+    bound_agent(platform, model_key, number)  # no greeting
     model.reply_text("Hello there, how can I help?")
     placed = acs.place(CALLER, number)
     acs.wait_for_call(placed["id"], lambda r: len(r["recognitions"]) >= 1, "a recognition")
 
     acs.say(placed["id"], "Hello?")
     reply = "Hello there, how can I help?"
-    record = acs.wait_for_call(placed["id"], lambda r: reply in _heard(r), "the reply")
-    assert _heard(record) == [reply]
+    record = acs.wait_for_call(placed["id"], lambda r: reply in heard(r), "the reply")
+    assert heard(record) == [reply]
     assert model.requests[0].messages[-1] == {"role": "user", "content": "Hello?"}
     acs.act(placed["id"], "hang-up")
 
 
 def test_an_incoming_call_delivered_again_opens_no_second_session(platform, model_key, acs):
-    number = _number()
-    agent = _bound_agent(platform, model_key, number)
+    number = free_number()
+    agent = bound_agent(platform, model_key, number, greeting=GREETING)
     placed = acs.place(CALLER, number)
-    acs.wait_for_call(placed["id"], lambda r: GREETING in _heard(r), "the greeting")
-    again = {  # Event Grid delivers at least once: the same event, as the stand-in sent it
+    acs.wait_for_call(placed["id"], lambda r: GREETING in heard(r), "the greeting")
+    again: dict[str, Any] = {  # Event Grid delivers at least once: the same event, as the stand-in sent it
         "id": secrets.token_hex(8),
         "topic": "/subscriptions/x/providers/Microsoft.Communication/communicationServices/z",
         "subject": f"/phonenumber/{number}",
@@ -401,6 +346,6 @@ def test_an_incoming_call_delivered_again_opens_no_second_session(platform, mode
         headers=model_key.headers,
         timeout=T,
     )
-    assert len(_items(listed.json())) == 1
+    assert len(page_items(listed.json())) == 1
     assert acs.call(placed["id"])["state"] == "connected"
     acs.act(placed["id"], "hang-up")

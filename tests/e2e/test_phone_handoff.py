@@ -6,20 +6,14 @@ conversation goes on."""
 
 from __future__ import annotations
 
-import secrets
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-import requests
 
 from shared.phone.handoff import TRANSFER_FAILED_LINE, TRANSFER_LINE, TRANSFER_TOOL_NAME
 from tests.devhost.acs_world import AcsControl
-from tests.e2e.builders import new_agent
+from tests.e2e.phone_calls import bound_agent, free_number, heard, session_detail, the_sip_session, wait_until
 
-T = 30
-WAIT_S = 30.0
 CALLER = "+15551230077"
 GREETING = "Hello, this is the bakery."
 DESK = "+14445559200"
@@ -35,81 +29,29 @@ def acs(platform) -> AcsControl:
     return AcsControl(platform.host)
 
 
-def _number() -> str:
-    return "+1444" + "".join(secrets.choice("0123456789") for _ in range(7))
-
-
-def _wait(read: Callable[[], Any], done: Callable[[Any], bool], what: str) -> Any:
-    deadline = time.monotonic() + WAIT_S
-    value = read()
-    while not done(value):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}: {value}")
-        time.sleep(0.05)
-        value = read()
-    return value
-
-
-def _heard(record: dict[str, Any]) -> list[str]:
-    return [source["text"] for source in record["played"] if source["outcome"] == "completed"]
-
-
-def _agent_with_handoff(platform, key, number: str) -> dict[str, Any]:
-    agent = new_agent(platform, key, greeting=GREETING)
-    response = requests.put(
-        platform.url(f"/public/agents/{agent['id']}/channels/sip"),
-        json={"phoneNumbers": [number], "humanHandoff": HANDOFF},
-        headers=key.headers,
-        timeout=T,
-    )
-    assert response.status_code in (200, 201), response.text
-    return agent
-
-
-def _session(platform, key, agent_id: str) -> dict[str, Any]:
-    def listed() -> list[dict[str, Any]]:
-        response = requests.get(
-            platform.url("/public/sessions"),
-            params={"agentId": agent_id, "sessionType": "sip"},
-            headers=key.headers,
-            timeout=T,
-        )
-        assert response.status_code == 200, response.text
-        page = response.json()
-        return page["items"] if "items" in page else page["data"]
-
-    return _wait(listed, lambda items: len(items) == 1, "the call's session")[0]
-
-
-def _detail(platform, key, session_id: str) -> dict[str, Any]:
-    response = requests.get(platform.url(f"/public/sessions/{session_id}"), headers=key.headers, timeout=T)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
 def _transfer_tool(request: Any) -> dict[str, Any]:
     tools = [tool["function"] for tool in request.body.get("tools") or []]
     return next(tool for tool in tools if tool["name"] == TRANSFER_TOOL_NAME)
 
 
 def test_the_agent_transfers_the_call_and_the_session_ends_transferred(platform, model_key, model, acs):
-    number = _number()
-    agent = _agent_with_handoff(platform, model_key, number)
+    number = free_number()
+    agent = bound_agent(platform, model_key, number, channel={"humanHandoff": HANDOFF}, greeting=GREETING)
     model.reply_tool_calls([{"name": TRANSFER_TOOL_NAME, "arguments": {"reason": "wants a person"}}])
     placed = acs.place(CALLER, number)
-    acs.wait_for_call(placed["id"], lambda r: GREETING in _heard(r), "the greeting")
+    acs.wait_for_call(placed["id"], lambda r: GREETING in heard(r), "the greeting")
 
     acs.say(placed["id"], "Can I talk to a person, please?")
     record = acs.wait_for_call(placed["id"], lambda r: r["state"] == "disconnected", "the transfer")
     targets = [request["targetParticipant"]["phoneNumber"]["value"] for request in record["transferRequests"]]
     assert targets == [DESK]
-    assert _heard(record) == [GREETING, TRANSFER_LINE]
+    assert heard(record) == [GREETING, TRANSFER_LINE]
     tool = _transfer_tool(model.requests[0])
     assert "the caller asks for a person" in tool["description"]
 
-    session = _session(platform, model_key, agent["id"])
-    detail = _wait(
-        lambda: _detail(platform, model_key, session["id"]),
+    session = the_sip_session(platform, model_key, agent["id"])
+    detail = wait_until(
+        lambda: session_detail(platform, model_key, session["id"]),
         lambda d: d["status"] == "closed",
         "the session's end",
     )
@@ -118,16 +60,16 @@ def test_the_agent_transfers_the_call_and_the_session_ends_transferred(platform,
 
 
 def test_a_failed_transfer_is_spoken_and_the_conversation_goes_on(platform, model_key, model, acs):
-    number = _number()
-    agent = _agent_with_handoff(platform, model_key, number)
+    number = free_number()
+    agent = bound_agent(platform, model_key, number, channel={"humanHandoff": HANDOFF}, greeting=GREETING)
     model.reply_tool_calls([{"name": TRANSFER_TOOL_NAME, "arguments": {}}])
     model.reply_text("")  # the round after the tool: nothing more to say while the transfer runs
     placed = acs.place(CALLER, number, transfers="fail")
-    acs.wait_for_call(placed["id"], lambda r: GREETING in _heard(r), "the greeting")
+    acs.wait_for_call(placed["id"], lambda r: GREETING in heard(r), "the greeting")
 
     acs.say(placed["id"], "Put me through to someone.")
     record = acs.wait_for_call(
-        placed["id"], lambda r: TRANSFER_FAILED_LINE in _heard(r), "the failed transfer's line"
+        placed["id"], lambda r: TRANSFER_FAILED_LINE in heard(r), "the failed transfer's line"
     )
     assert len(record["transferRequests"]) == 1
     assert record["state"] == "connected"
@@ -135,11 +77,11 @@ def test_a_failed_transfer_is_spoken_and_the_conversation_goes_on(platform, mode
     model.reply_text("Our bread is fresh every morning.")
     acs.say(placed["id"], "Then tell me about your bread.")
     record = acs.wait_for_call(
-        placed["id"], lambda r: "Our bread is fresh every morning." in _heard(r), "the next reply"
+        placed["id"], lambda r: "Our bread is fresh every morning." in heard(r), "the next reply"
     )
     last = model.requests[-1].messages
     assert last[-1] == {"role": "user", "content": "Then tell me about your bread."}
     assert any("transfer to a person failed" in str(m.get("content")) for m in last)
-    session = _session(platform, model_key, agent["id"])
-    assert _detail(platform, model_key, session["id"])["status"] == "started"
+    session = the_sip_session(platform, model_key, agent["id"])
+    assert session_detail(platform, model_key, session["id"])["status"] == "started"
     acs.act(placed["id"], "hang-up")

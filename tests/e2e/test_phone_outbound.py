@@ -8,19 +8,14 @@ from __future__ import annotations
 
 import base64
 import json
-import secrets
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 import requests
 
 from tests.devhost.acs_world import AcsControl
-from tests.e2e.builders import new_agent
+from tests.e2e.phone_calls import T, bound_agent, free_number, heard, session_detail, wait_until
 
-T = 30
-WAIT_S = 30.0
 CALLEE = "+15551239001"
 OPENING = "Hi, this is the bakery calling: your cake is ready."
 
@@ -30,32 +25,9 @@ def acs(platform) -> AcsControl:
     return AcsControl(platform.host)
 
 
-def _wait(read: Callable[[], Any], done: Callable[[Any], bool], what: str) -> Any:
-    deadline = time.monotonic() + WAIT_S
-    value = read()
-    while not done(value):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}: {value}")
-        time.sleep(0.05)
-        value = read()
-    return value
-
-
-def _heard(record: dict[str, Any]) -> list[str]:
-    return [source["text"] for source in record["played"] if source["outcome"] == "completed"]
-
-
 def _bound_agent(platform, key) -> tuple[dict[str, Any], str]:
-    number = "+1444" + "".join(secrets.choice("0123456789") for _ in range(7))
-    agent = new_agent(platform, key)
-    response = requests.put(
-        platform.url(f"/public/agents/{agent['id']}/channels/sip"),
-        json={"phoneNumbers": [number]},
-        headers=key.headers,
-        timeout=T,
-    )
-    assert response.status_code in (200, 201), response.text
-    return agent, number
+    number = free_number()
+    return bound_agent(platform, key, number), number
 
 
 def _dial(platform, key, agent_id: str, **fields: Any) -> dict[str, Any]:
@@ -69,12 +41,6 @@ def _dial(platform, key, agent_id: str, **fields: Any) -> dict[str, Any]:
     answer = response.json()
     assert set(answer) == {"token", "connection"}  # the published connection shape
     return {**answer, "decoded": json.loads(base64.b64decode(answer["token"]))}
-
-
-def _detail(platform, key, session_id: str) -> dict[str, Any]:
-    response = requests.get(platform.url(f"/public/sessions/{session_id}"), headers=key.headers, timeout=T)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def test_an_outbound_call_rings_is_answered_and_opens_with_initial_speech(platform, model_key, model, acs):
@@ -96,20 +62,20 @@ def test_an_outbound_call_rings_is_answered_and_opens_with_initial_speech(platfo
 
     answered = acs.act(token["callConnectionId"], "answer")
     assert answered.status_code == 200, answered.text
-    record = acs.wait_for_call(token["callConnectionId"], lambda r: OPENING in _heard(r), "the opening")
+    record = acs.wait_for_call(token["callConnectionId"], lambda r: OPENING in heard(r), "the opening")
     assert record["recognitions"][-1]["targetParticipant"]["phoneNumber"]["value"] == CALLEE
     assert "Tell them their cake is ready." in json.dumps(model.requests[0].messages)
 
     model.reply_text("See you soon!")
     acs.say(token["callConnectionId"], "Great, I'll pick it up at five.")
-    acs.wait_for_call(token["callConnectionId"], lambda r: "See you soon!" in _heard(r), "the reply")
-    detail = _detail(platform, model_key, session_id)
+    acs.wait_for_call(token["callConnectionId"], lambda r: "See you soon!" in heard(r), "the reply")
+    detail = session_detail(platform, model_key, session_id)
     assert (detail["sessionType"], detail["status"], detail["modality"]) == ("sip", "started", "audio")
     assert detail["agentId"] == agent["id"]
 
     acs.act(token["callConnectionId"], "hang-up")
-    ended = _wait(
-        lambda: _detail(platform, model_key, session_id), lambda d: d["status"] == "closed", "the end"
+    ended = wait_until(
+        lambda: session_detail(platform, model_key, session_id), lambda d: d["status"] == "closed", "the end"
     )
     assert ended["closeReason"] == "client_closed"
     assert ended["billedMinutes"] == 1
@@ -125,8 +91,8 @@ def test_an_outbound_call_nobody_answers_ends_its_session(platform, model_key, m
     declined = acs.act(call_id, "hang-up")  # the callee declines the ringing call
     assert declined.status_code == 200, declined.text
 
-    ended = _wait(
-        lambda: _detail(platform, model_key, session_id), lambda d: d["status"] != "pending", "the end"
+    ended = wait_until(
+        lambda: session_detail(platform, model_key, session_id), lambda d: d["status"] != "pending", "the end"
     )
     assert (ended["status"], ended["closeReason"]) == ("failed", "not_answered")
     assert len(model.requests) == 0  # nobody was on the line: the agent never spoke
