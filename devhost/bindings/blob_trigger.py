@@ -29,7 +29,6 @@ import logging
 import os
 import re
 import uuid
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +44,7 @@ from azure.storage.blob import BlobProperties
 
 from .expressions import compile_blob_pattern
 from .invocation import decode_value, encode_message
+from .loops import FunctionLoops, Invoke
 from .queue_trigger import QueueSettings
 from .spec import TriggeredFunction
 
@@ -53,7 +53,6 @@ log = logging.getLogger("devhost.blobs")
 SCAN_INTERVAL_S = 1.0
 HOSTS_CONTAINER = "azure-webjobs-hosts"
 POISON_QUEUE = "webjobs-blobtrigger-poison"
-Invoke = Callable[[TriggeredFunction, Any, dict[str, Any], str], Awaitable[Any]]
 
 
 def host_id(app_dir: Path) -> str:
@@ -63,31 +62,20 @@ def host_id(app_dir: Path) -> str:
     return ("devhost-" + re.sub(r"[^a-z0-9-]", "-", app_dir.name.lower())).strip("-")[:32]
 
 
-class BlobTriggerListener:
+class BlobTriggerListener(FunctionLoops):
+    """One scanning loop per blob-triggered function."""
+
     def __init__(
         self, functions: list[TriggeredFunction], settings: QueueSettings, invoke: Invoke, app_dir: Path
     ) -> None:
-        self.functions = functions
+        super().__init__(functions)
         self.settings = settings
         self._invoke = invoke
         self._host_id = host_id(app_dir)
         self._failures: dict[tuple[str, str], int] = {}  # (function, receipt) -> failed tries
         self._receipts: set[str] = set()  # receipts seen in storage: not asked for again each scan
-        self._tasks: list[asyncio.Task[None]] = []
 
-    def start(self) -> None:
-        for function in self.functions:
-            self._tasks.append(asyncio.ensure_future(self._scan_forever(function)))
-
-    async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
-
-    async def _scan_forever(self, function: TriggeredFunction) -> None:
+    async def _loop(self, function: TriggeredFunction) -> None:
         while True:
             try:
                 await self.scan(function)

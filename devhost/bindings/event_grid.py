@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -30,6 +29,7 @@ from azure.functions import meta
 
 from ..host_keys import EVENTGRID_SYSTEM_KEY, HostKeys
 from .invocation import decode_value
+from .loops import Invoke
 from .spec import TriggeredFunction
 
 WEBHOOK_PATH = "/runtime/webhooks/eventgrid"
@@ -43,7 +43,6 @@ _CLOUD_ORIGINS = frozenset(
         "eventgrid.azure.cn",
     }
 )
-Invoke = Callable[[TriggeredFunction, Any, dict[str, Any], str], Awaitable[Any]]
 
 
 class EventGridWebhook:

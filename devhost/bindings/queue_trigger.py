@@ -27,7 +27,6 @@ import binascii
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,13 +37,13 @@ from azure.storage.queue import QueueClient, QueueMessage
 
 from .expressions import json_properties
 from .invocation import decode_value
+from .loops import FunctionLoops, Invoke
 from .spec import TriggeredFunction
 
 log = logging.getLogger("devhost.queues")
 
 PROCESSING_VISIBILITY_S = 600
 MIN_POLL_S = 0.1
-Invoke = Callable[[TriggeredFunction, Any, dict[str, Any], str], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -87,29 +86,16 @@ def timespan_seconds(value: Any, default: float) -> float:
     return hours * 3600 + minutes * 60 + seconds
 
 
-class QueueTriggerListener:
+class QueueTriggerListener(FunctionLoops):
     """One polling loop per queue-triggered function."""
 
     def __init__(self, functions: list[TriggeredFunction], settings: QueueSettings, invoke: Invoke) -> None:
-        self.functions = functions
+        super().__init__(functions)
         self.settings = settings
         self._invoke = invoke
-        self._tasks: list[asyncio.Task[None]] = []
         self._poison_queues: dict[str, QueueClient] = {}
 
-    def start(self) -> None:
-        for function in self.functions:
-            self._tasks.append(asyncio.ensure_future(self._poll(function)))
-
-    async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
-
-    async def _poll(self, function: TriggeredFunction) -> None:
+    async def _loop(self, function: TriggeredFunction) -> None:
         queue = self._queue(function)
         delay = MIN_POLL_S
         while True:
