@@ -131,14 +131,7 @@ class MediaEngine:
         """A held playback (a play or a recognize's prompts) is heard to its end."""
         if not call.media or call.media[0].phase != "playing":
             return False
-        operation = call.media[0]
-        for source in operation.sources:
-            source.outcome = "completed"
-        if operation.kind == "play":
-            call.media.popleft()
-            self._send(call, operation, "PlayCompleted", events.COMPLETED)
-        else:
-            operation.phase = "listening"
+        self._played_through(call, call.media[0])
         self._advance(call)
         return True
 
@@ -208,6 +201,10 @@ class MediaEngine:
                 source.outcome = "playing"
             operation.phase = "playing"
             return
+        self._played_through(call, operation)
+
+    def _played_through(self, call: Call, operation: MediaOperation) -> None:
+        """The operation's sources were heard to the end: a play completes, a recognize listens."""
         for source in operation.sources:
             source.outcome = "completed"
         if operation.kind == "play":
