@@ -58,6 +58,18 @@ def _callback(platform, call_id: str, secret: str, token: str, events: list[dict
     return response.status_code
 
 
+def _deliver_incoming_call_event(platform, event: dict[str, Any], kind: str) -> requests.Response:
+    """``event`` posted to the incoming-call function's Event Grid webhook, as Event Grid does."""
+    key = platform.host.host_keys()["eventgrid_extension"]
+    return requests.post(
+        platform.url("/runtime/webhooks/eventgrid"),
+        params={"functionName": "acs_incoming_call", "code": key},
+        json=[event],
+        headers={"aeg-event-type": kind},
+        timeout=T,
+    )
+
+
 def _recognized(call_connection_id: str, text: str) -> dict[str, Any]:
     return {
         "id": secrets.token_hex(8),
@@ -265,14 +277,7 @@ def test_the_incoming_call_subscriptions_validation_is_answered(platform):
         "dataVersion": "1",
         "data": {"validationCode": code},
     }
-    key = platform.host.host_keys()["eventgrid_extension"]
-    response = requests.post(
-        platform.url("/runtime/webhooks/eventgrid"),
-        params={"functionName": "acs_incoming_call", "code": key},
-        json=[validation],
-        headers={"aeg-event-type": "SubscriptionValidation"},
-        timeout=T,
-    )
+    response = _deliver_incoming_call_event(platform, validation, "SubscriptionValidation")
     assert response.status_code == 200, response.text
     assert response.json() == {"validationResponse": code}
 
@@ -331,14 +336,7 @@ def test_an_incoming_call_delivered_again_opens_no_second_session(platform, mode
             "correlationId": placed["correlationId"],
         },
     }
-    key = platform.host.host_keys()["eventgrid_extension"]
-    delivered = requests.post(
-        platform.url("/runtime/webhooks/eventgrid"),
-        params={"functionName": "acs_incoming_call", "code": key},
-        json=[again],
-        headers={"aeg-event-type": "Notification"},
-        timeout=T,
-    )
+    delivered = _deliver_incoming_call_event(platform, again, "Notification")
     assert delivered.status_code == 202, delivered.text
     listed = requests.get(
         platform.url("/public/sessions"),
