@@ -6,7 +6,8 @@ from __future__ import annotations
 import base64
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
@@ -22,6 +23,17 @@ WAIT_S = 30.0
 
 def storage_environment(azurite: Azurite) -> dict[str, str]:
     return {"AzureWebJobsStorage": azurite.connection_string, "BindingsStorage": azurite.connection_string}
+
+
+@contextlib.contextmanager
+def running_storage_host(app_dir: Path, azurite: Azurite, root: Path) -> Iterator[DevHost]:
+    """A devhost serving ``app_dir`` against ``azurite`` (data and logs under ``root``), stopped after."""
+    host = DevHost(app_dir, root / "data", root / "logs", environment=storage_environment(azurite))
+    host.start()
+    try:
+        yield host
+    finally:
+        host.stop()
 
 
 def queues(azurite: Azurite) -> QueueServiceClient:

@@ -18,7 +18,7 @@ from azure.storage.blob import BlobServiceClient
 
 from tests.azurite import Azurite, running_azurite
 from tests.devhost.helpers import DevHost
-from tests.devhost.storage_helpers import BINDINGS_APP, collect, drain, storage_environment
+from tests.devhost.storage_helpers import BINDINGS_APP, collect, drain, running_storage_host
 
 
 @pytest.fixture(scope="module")
@@ -29,17 +29,8 @@ def private_azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurit
 
 @pytest.fixture
 def blob_host(private_azurite: Azurite, tmp_path: Path) -> Iterator[DevHost]:
-    host = DevHost(
-        app_dir=BINDINGS_APP,
-        data_dir=tmp_path / "data",
-        log_dir=tmp_path / "logs",
-        environment=storage_environment(private_azurite),
-    )
-    host.start()
-    try:
+    with running_storage_host(BINDINGS_APP, private_azurite, tmp_path) as host:
         yield host
-    finally:
-        host.stop()
 
 
 def upload(azurite: Azurite, name: str, content: bytes) -> None:

@@ -17,7 +17,7 @@ import requests
 
 from tests.azurite import Azurite
 from tests.devhost.helpers import DevHost
-from tests.devhost.storage_helpers import BINDINGS_APP, storage_environment
+from tests.devhost.storage_helpers import BINDINGS_APP, running_storage_host
 
 WEBHOOK = "/runtime/webhooks/eventgrid"
 ACS_TOPIC = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Communication/communicationServices/c"
@@ -26,12 +26,8 @@ ACS_TOPIC = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Communication
 @pytest.fixture(scope="module")
 def grid_host(azurite: Azurite, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevHost]:
     root = tmp_path_factory.mktemp("event-grid")
-    host = DevHost(BINDINGS_APP, root / "data", root / "logs", environment=storage_environment(azurite))
-    host.start()
-    try:
+    with running_storage_host(BINDINGS_APP, azurite, root) as host:
         yield host
-    finally:
-        host.stop()
 
 
 def deliver(host: DevHost, body: Any, event_type: str = "Notification", **params: str) -> requests.Response:

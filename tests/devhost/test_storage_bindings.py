@@ -24,8 +24,8 @@ from tests.devhost.storage_helpers import (
     collect,
     peek,
     queues,
+    running_storage_host,
     send,
-    storage_environment,
     wait_until,
 )
 
@@ -33,17 +33,8 @@ from tests.devhost.storage_helpers import (
 @pytest.fixture(scope="module")
 def bindings_host(azurite: Azurite, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevHost]:
     root = tmp_path_factory.mktemp("bindings-app")
-    host = DevHost(
-        app_dir=BINDINGS_APP,
-        data_dir=root / "data",
-        log_dir=root / "logs",
-        environment=storage_environment(azurite),
-    )
-    host.start()
-    try:
+    with running_storage_host(BINDINGS_APP, azurite, root) as host:
         yield host
-    finally:
-        host.stop()
 
 
 # ---------------------------------------------------------------------------

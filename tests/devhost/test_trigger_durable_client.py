@@ -6,13 +6,14 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
 
 from tests.azurite import Azurite
 from tests.devhost.helpers import REPO_ROOT, DevHost
-from tests.devhost.storage_helpers import storage_environment
+from tests.devhost.storage_helpers import running_storage_host
 
 APP = REPO_ROOT / "tests" / "devhost" / "apps" / "trigger_client_app"
 
@@ -20,17 +21,13 @@ APP = REPO_ROOT / "tests" / "devhost" / "apps" / "trigger_client_app"
 @pytest.fixture(scope="module")
 def client_host(azurite: Azurite, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevHost]:
     root = tmp_path_factory.mktemp("trigger-client")
-    host = DevHost(APP, root / "data", root / "logs", environment=storage_environment(azurite))
-    host.start()
-    try:
+    with running_storage_host(APP, azurite, root) as host:
         yield host
-    finally:
-        host.stop()
 
 
 def test_an_event_grid_trigger_starts_an_orchestration_with_its_durable_client(client_host: DevHost):
     instance_id = f"call-{uuid.uuid4().hex[:8]}"
-    event = {
+    event: dict[str, Any] = {
         "id": str(uuid.uuid4()),
         "topic": "/subscriptions/s/providers/Microsoft.Communication/communicationServices/c",
         "subject": "/caller/4:+15550100",
