@@ -16,7 +16,6 @@ All routes need the host's master key (``x-functions-key`` or ``?code=``), as ``
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .calls import CallError
-from .rest import error_response
+from .rest import error_response, json_object
 
 if TYPE_CHECKING:
     from .service import AcsStandIn
@@ -112,13 +111,4 @@ class ControlApi:
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
-    raw = await request.read()
-    if not raw.strip():
-        return {}
-    try:
-        value = json.loads(raw)
-    except ValueError as error:
-        raise CallError(400, "BadRequest", "The request body is not JSON.") from error
-    if not isinstance(value, dict):
-        raise CallError(400, "BadRequest", "The request body must be a JSON object.")
-    return value
+    return json_object(await request.read())

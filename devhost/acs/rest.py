@@ -60,7 +60,7 @@ class CallAutomationApi:
         tail = request.path[len(PREFIX) :]
         api_version = request.query.get("api-version", "")
         try:
-            payload = _json_object(body) if request.method in ("POST", "PUT", "PATCH") else {}
+            payload = json_object(body) if request.method in ("POST", "PUT", "PATCH") else {}
             return self._route(request.method, tail, payload, api_version)
         except CallError as error:
             return error_response(error.status, error.code, error.message)
@@ -113,7 +113,8 @@ class CallAutomationApi:
         raise CallError(400, "BadRequest", f"The ACS stand-in does not serve POST /calling/{tail}.")
 
 
-def _json_object(body: bytes) -> dict[str, Any]:
+def json_object(body: bytes) -> dict[str, Any]:
+    """A request body as a JSON object ({} when empty), or the 400 ACS answers."""
     if not body.strip():
         return {}
     try:
