@@ -47,9 +47,5 @@ def named_host(devhost_factory) -> DevHost:
 @pytest.fixture
 def restartable_samples_host(tmp_path) -> Iterator[DevHost]:
     """A private durable_samples host that a test may kill and start again."""
-    host = DevHost(app_dir=DURABLE_SAMPLES_APP, data_dir=tmp_path / "data", log_dir=tmp_path / "logs")
-    host.start()
-    try:
+    with DevHost(app_dir=DURABLE_SAMPLES_APP, data_dir=tmp_path / "data", log_dir=tmp_path / "logs") as host:
         yield host
-    finally:
-        host.stop()

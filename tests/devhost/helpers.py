@@ -178,6 +178,14 @@ class DevHost:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, sig)
 
+    def __enter__(self) -> DevHost:
+        """``with DevHost(...) as host:`` starts it and stops it however the block ends."""
+        self.start()
+        return self
+
+    def __exit__(self, *_exc_info: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         if self.process is None:
             return

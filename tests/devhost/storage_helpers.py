@@ -28,12 +28,8 @@ def storage_environment(azurite: Azurite) -> dict[str, str]:
 @contextlib.contextmanager
 def running_storage_host(app_dir: Path, azurite: Azurite, root: Path) -> Iterator[DevHost]:
     """A devhost serving ``app_dir`` against ``azurite`` (data and logs under ``root``), stopped after."""
-    host = DevHost(app_dir, root / "data", root / "logs", environment=storage_environment(azurite))
-    host.start()
-    try:
+    with DevHost(app_dir, root / "data", root / "logs", environment=storage_environment(azurite)) as host:
         yield host
-    finally:
-        host.stop()
 
 
 def queues(azurite: Azurite) -> QueueServiceClient:

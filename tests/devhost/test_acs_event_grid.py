@@ -20,12 +20,8 @@ from tests.devhost.helpers import APPS_DIR, DevHost
 @pytest.fixture(scope="module")
 def phone_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AcsControl]:
     root = tmp_path_factory.mktemp("acs-phone-app")
-    host = DevHost(app_dir=APPS_DIR / "acs_phone", data_dir=root / "data", log_dir=root / "logs")
-    host.start()
-    try:
+    with DevHost(app_dir=APPS_DIR / "acs_phone", data_dir=root / "data", log_dir=root / "logs") as host:
         yield AcsControl(host)
-    finally:
-        host.stop()
 
 
 def test_an_app_answers_through_its_event_grid_trigger_and_checks_callbacks(phone_app: AcsControl) -> None:

@@ -58,11 +58,8 @@ def acs(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) -> Iterato
             "DEVHOST_ACS_INCOMING_CALL_URL": receiver.url("/eventgrid"),
         },
     )
-    host.start()
-    try:
+    with host:
         yield AcsControl(host)
-    finally:
-        host.stop()
 
 
 @pytest.fixture(scope="module")

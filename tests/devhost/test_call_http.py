@@ -171,9 +171,8 @@ def host(target: HttpTarget, tmp_path_factory) -> Iterator[DevHost]:
         log_dir=root / "logs",
         environment=_host_environment(target),
     )
-    devhost.start()
-    yield devhost
-    devhost.stop()
+    with devhost:
+        yield devhost
 
 
 def _run(host: DevHost, orchestrator: str, call: dict) -> dict:

@@ -22,12 +22,8 @@ from tests.devhost.helpers import DevHost, event_url, start_orchestration, wait_
 
 @pytest.fixture
 def host(tmp_path) -> Iterator[DevHost]:
-    host = DevHost(app_dir=ENTITIES_APP, data_dir=tmp_path / "data", log_dir=tmp_path / "logs")
-    host.start()
-    try:
+    with DevHost(app_dir=ENTITIES_APP, data_dir=tmp_path / "data", log_dir=tmp_path / "logs") as host:
         yield host
-    finally:
-        host.stop()
 
 
 def test_entities_and_their_callers_resume_after_sigkill(host):

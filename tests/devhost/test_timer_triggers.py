@@ -340,22 +340,14 @@ def make_host(root: Path) -> DevHost:
 
 @pytest.fixture(scope="module")
 def timer_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevHost]:
-    host = make_host(tmp_path_factory.mktemp("timer-app"))
-    host.start()
-    try:
+    with make_host(tmp_path_factory.mktemp("timer-app")) as host:
         yield host
-    finally:
-        host.stop()
 
 
 @pytest.fixture
 def restartable_timer_host(tmp_path: Path) -> Iterator[DevHost]:
-    host = make_host(tmp_path)
-    host.start()
-    try:
+    with make_host(tmp_path) as host:
         yield host
-    finally:
-        host.stop()
 
 
 def runs_of(host: DevHost, function: str) -> list[dict[str, Any]]:

@@ -21,9 +21,8 @@ def stand_in_host(tmp_path_factory) -> Iterator[DevHost]:
         log_dir=root / "logs",
         environment={"WEBPUBSUB_CONNECTION_STRING": "devhost"},
     )
-    host.start()
-    yield host
-    host.stop()
+    with host:
+        yield host
 
 
 def test_an_app_that_does_not_use_web_pubsub_gets_no_stand_in(named_host):
