@@ -8,7 +8,7 @@ import uuid
 from dataclasses import replace
 from datetime import datetime
 
-from .history import NO_DETAILS, EventType, event, format_timestamp
+from .history import NO_DETAILS, EventType, HistoryEvent, event, format_timestamp
 from .instances import execution_started, orchestration_message
 from .scheduling import Step
 from .store import Instance, NewMessage
@@ -54,9 +54,10 @@ def notify_parent(instance: Instance, now: datetime, failed_reason: str | None) 
     ]
 
 
-def continue_as_new(step: Step, input_json: str | None) -> None:
+def continue_as_new(step: Step, input_json: str | None) -> tuple[Instance, HistoryEvent]:
     """A new execution of the same instance: history starts again, messages not yet delivered
-    (events raised meanwhile) go to the new execution."""
+    (events raised meanwhile) go to the new execution. Answers the new execution and its
+    ``ExecutionStarted``, which the caller runs in the same episode (see ``EpisodeRunner``)."""
     fresh = replace(
         step.instance,
         execution_id=uuid.uuid4().hex,
@@ -68,7 +69,11 @@ def continue_as_new(step: Step, input_json: str | None) -> None:
     )
     step.write.instance = fresh
     step.write.replace_history = []
-    started = execution_started(fresh, step.now)
+    return fresh, execution_started(fresh, step.now)
+
+
+def start_later(step: Step, fresh: Instance, started: HistoryEvent) -> None:
+    """The new execution's start as a message of its own: its first run is an episode of its own."""
     step.write.new_messages.append(
         orchestration_message(fresh.instance_id, started, step.now, fresh.execution_id)
     )

@@ -20,7 +20,7 @@ from typing import Any
 
 from .actions import UNSUPPORTED_ACTIONS, ActionType, OrchestratorResult, parse_failure, parse_result
 from .catalog import FunctionCatalog
-from .completion import continue_as_new, failure_message, finish, notify_parent
+from .completion import continue_as_new, failure_message, finish, notify_parent, start_later
 from .history import EventType, HistoryEvent, event, format_timestamp
 from .instances import instance_from_started
 from .scheduling import SCHEDULERS, ActionRefused, Step, advance_retries, is_retry_step, schedule_action
@@ -32,9 +32,12 @@ REPLAY_SCHEMA_VERSION = 1
 
 @dataclass
 class ReplayStats:
-    """How often an instance was replayed since this host started, and what it cost (for benchmarks)."""
+    """How often an instance was replayed since this host started, and what it cost (for benchmarks).
+    ``episodes`` are work items (each one checkpoint of the task hub); ``invocations`` are runs of the
+    orchestrator function, one more than the episodes' count where an execution continued as new."""
 
     episodes: int = 0
+    invocations: int = 0
     sdk_seconds: float = 0.0
     last_sdk_seconds: float = 0.0
     last_history_length: int = 0
@@ -42,6 +45,7 @@ class ReplayStats:
     def to_json(self) -> dict[str, Any]:
         return {
             "episodes": self.episodes,
+            "invocations": self.invocations,
             "sdkSeconds": self.sdk_seconds,
             "lastSdkSeconds": self.last_sdk_seconds,
             "lastHistoryLength": self.last_history_length,
@@ -85,7 +89,9 @@ class EpisodeRunner:
         write.instance = instance
         batch = self._take_batch(instance, messages, write)
         if batch:
-            self._replay(Step(instance, now, write, catalog=self.catalog), batch)
+            self.replay_stats.setdefault(instance_id, ReplayStats()).episodes += 1
+            history = self.store.history(instance_id)
+            self._replay(Step(instance, now, write, catalog=self.catalog), history, batch)
         self.store.commit(write)
         return True
 
@@ -145,9 +151,10 @@ class EpisodeRunner:
             batch.append(history_event)
         return batch
 
-    def _replay(self, step: Step, batch: list[HistoryEvent]) -> None:
+    def _replay(
+        self, step: Step, old_history: list[HistoryEvent], batch: list[HistoryEvent], continued: bool = False
+    ) -> None:
         instance, now = step.instance, step.now
-        old_history = self.store.history(instance.instance_id)
         new_events = [event(EventType.ORCHESTRATOR_STARTED, now), *batch]
         if batch[0]["EventType"] == EventType.EXECUTION_STARTED:
             instance.runtime_status = "Running"
@@ -179,7 +186,13 @@ class EpisodeRunner:
         if error:
             finish(step, failed=failure_message(instance, error))
         elif result.is_done and result.continue_as_new is not None:
-            continue_as_new(step, result.continue_as_new.get("input"))
+            fresh, started = continue_as_new(step, result.continue_as_new.get("input"))
+            if continued:  # it continued at once again: its next run waits for a work item of its own
+                start_later(step, fresh, started)
+                return
+            # The new execution's first run belongs to this work item, as in DurableTask.Core's
+            # orchestration dispatcher (``while (continuedAsNew)``): one checkpoint, no extra dispatch.
+            self._replay(Step(fresh, now, step.write, catalog=self.catalog), [], [started], continued=True)
             return
         elif result.is_done:
             finish(step, output=json.dumps(result.output))
@@ -210,7 +223,7 @@ class EpisodeRunner:
             return parse_failure(error)
         finally:
             elapsed = time.perf_counter() - started
-            stats.episodes += 1
+            stats.invocations += 1
             stats.sdk_seconds += elapsed
             stats.last_sdk_seconds = elapsed
             stats.last_history_length = len(history)

@@ -9,7 +9,7 @@ from shared.models.window import MAX_WINDOW_MESSAGES
 from shared.sessions.lifecycle import TURNS_PER_EXECUTION
 from tests.e2e.builders import new_agent
 from tests.e2e.session_client import SessionClient, open_connection
-from tests.fakes.storage_counter import StorageCounter, settled
+from tests.fakes.storage_counter import StorageCounter, episodes_of, settled
 
 T = 30
 EARLY, LATE = range(3, 8), range(26, 31)  # TURNS_PER_EXECUTION turns each
@@ -25,21 +25,27 @@ def test_a_text_turn_takes_two_episodes_and_the_same_storage_operations_at_turn_
         agent = new_agent(host, model_key, inactivity={"timeoutSeconds": 3600, "countdownSeconds": 10})
         answer = open_connection(host, model_key, agent["id"], modality="text")
         episodes: dict[int, int] = {}
+        invocations: dict[int, int] = {}
         operations: dict[int, Counter] = {}
         with SessionClient(answer) as client:
             client.receive_until("avatar_state_changed", state="ready")
             before = settled(host, client.session_id, counter)
+            invoked = episodes_of(host, client.session_id, "invocations")
             for turn in range(1, LATE.stop):
                 assert client.ask(f"Message number {turn}. " + "Some detail. " * 50) == "Noted."
                 after = settled(host, client.session_id, counter)
                 episodes[turn] = after[0] - before[0]
                 operations[turn] = after[1] - before[1]
+                runs = episodes_of(host, client.session_id, "invocations")
+                invocations[turn], invoked = runs - invoked, runs
                 before = after
             client.end()
-    # Two episodes a turn; one turn in every TURNS_PER_EXECUTION also starts the next execution.
+    # Two episodes a turn, also on the turn that starts the next execution: the new execution's first
+    # run shares the old one's last work item (one more orchestrator run, no more episodes).
     for window in (EARLY, LATE):
-        counts = sorted(episodes[turn] for turn in window)
-        assert counts == [2] * (TURNS_PER_EXECUTION - 1) + [3], (window, episodes)
+        assert [episodes[turn] for turn in window] == [2] * TURNS_PER_EXECUTION, (window, episodes)
+        runs = sorted(invocations[turn] for turn in window)
+        assert runs == [2] * (TURNS_PER_EXECUTION - 1) + [3], (window, invocations)
     early_ops = [sum(operations[t].values()) for t in EARLY]
     late_ops = [sum(operations[t].values()) for t in LATE]
     assert late_ops == early_ops, (operations[EARLY.start], operations[LATE.start])

@@ -99,12 +99,13 @@ class StorageCounter:
         return +now
 
 
-def episodes_of(host: Any, session_id: str) -> int:
-    """The devhost's count of the session orchestrator's episodes (replays) since it started."""
+def episodes_of(host: Any, session_id: str, figure: str = "episodes") -> int:
+    """The devhost's count of the session orchestrator's episodes (work items, each one checkpoint)
+    since it started, or, with ``figure="invocations"``, of its orchestrator function's runs."""
     answer = requests.get(
         host.url(f"/admin/durable/instances/{session_id}/replays"), headers=host.admin_headers(), timeout=30
     )
-    return int(answer.json()["episodes"]) if answer.status_code == 200 else 0
+    return int(answer.json()[figure]) if answer.status_code == 200 else 0
 
 
 def settled(host: Any, session_id: str, counter: StorageCounter) -> tuple[int, Counter[tuple[str, str]]]:
