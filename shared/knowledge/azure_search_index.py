@@ -38,6 +38,7 @@ from azure.search.documents import SearchClient
 from azure.search.documents.indexes import SearchIndexClient
 from azure.search.documents.models import VectorFilterMode, VectorizedQuery, VectorQuery
 
+from shared.http_transport import sdk_transport_options
 from shared.knowledge.azure_search_keys import chunk_key, odata_string, scope_filter
 from shared.knowledge.azure_search_schema import KEY_FIELD, VECTOR_FIELD, index_definition
 from shared.knowledge.index import MAX_TOP, Chunk, Hit, KnowledgeIndex
@@ -286,8 +287,12 @@ class AzureSearchIndex(KnowledgeIndex):
     def _index_clients(self) -> tuple[SearchIndexClient, SearchClient]:
         with self._lock:
             if self._index_client is None or self._search_client is None:
-                self._index_client = SearchIndexClient(self.endpoint, self._credential)
-                self._search_client = SearchClient(self.endpoint, self.index_name, self._credential)
+                self._index_client = SearchIndexClient(
+                    self.endpoint, self._credential, **sdk_transport_options()
+                )
+                self._search_client = SearchClient(
+                    self.endpoint, self.index_name, self._credential, **sdk_transport_options()
+                )
             return self._index_client, self._search_client
 
     def _client(self) -> SearchClient:

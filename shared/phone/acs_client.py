@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 from azure.communication.callautomation import CallAutomationClient
 from azure.core.credentials import AzureKeyCredential
 
+from shared.http_transport import sdk_transport_options
+
 
 class AcsConnectionStringError(ValueError):
     """The connection string cannot be used; the message says what is wrong (never the key)."""
@@ -66,4 +68,4 @@ def parse_connection_string(value: str) -> AcsConnection:
 
 def call_automation_client(connection_string: str) -> CallAutomationClient:
     connection = parse_connection_string(connection_string)
-    return CallAutomationClient(connection.endpoint, connection.credential)
+    return CallAutomationClient(connection.endpoint, connection.credential, **sdk_transport_options())

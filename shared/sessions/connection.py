@@ -6,6 +6,8 @@ platform sends to the group and never tracks connection ids.
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -13,6 +15,8 @@ from typing import Any
 
 from azure.messaging.webpubsubservice import WebPubSubServiceClient
 
+from shared.http_transport import sdk_transport_options
+from shared.sessions import protocol
 from shared.settings import Settings, SettingsError
 
 TOKEN_LIFETIME_MINUTES = 60
@@ -30,7 +34,7 @@ class SessionConnection:
                 "(locally the devhost provides it)."
             )
         self._client = WebPubSubServiceClient.from_connection_string(
-            settings.webpubsub_connection_string, hub=settings.webpubsub_hub
+            settings.webpubsub_connection_string, hub=settings.webpubsub_hub, **sdk_transport_options()
         )
 
     def client_token(self, session_id: str) -> dict[str, Any]:
@@ -62,22 +66,44 @@ class SessionConnection:
 
 class OrderedSends:
     """A round's frames sent in order on a thread of their own, so the round goes on (the model call,
-    the next deltas, speech) while each frame travels. ``drain`` waits for all of them and raises the
-    first failure; after a failure the frames behind it are not sent (the stream is broken)."""
+    the next deltas, speech) while each frame travels. Deltas of one message that queued up while an
+    earlier frame travelled go as one (``protocol.joined_deltas``): a busy host sends fewer, longer
+    deltas instead of falling further behind. ``drain`` waits for all of them and raises the first
+    failure; after a failure the frames behind it are not sent (the stream is broken)."""
 
     def __init__(self, send: Callable[[list[dict[str, Any]]], None]) -> None:
         self._send = send
         self._pool: ThreadPoolExecutor | None = None
         self._pending: list[Future[None]] = []
+        self._queue: deque[list[dict[str, Any]]] = deque()
+        self._lock = threading.Lock()
         self._failed = False
 
     def __call__(self, frames: list[dict[str, Any]]) -> None:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="session-send")
-        self._pending.append(self._pool.submit(self._one, frames))
+        with self._lock:
+            self._queue.append(frames)
+        self._pending.append(self._pool.submit(self._one))
 
-    def _one(self, frames: list[dict[str, Any]]) -> None:
-        if self._failed:
+    def _next(self) -> list[dict[str, Any]] | None:
+        """The next call's frames, with the single deltas queued behind a single delta joined to it;
+        None when an earlier run took this call's frames along."""
+        with self._lock:
+            if not self._queue:
+                return None
+            frames = self._queue.popleft()
+            while len(frames) == 1 and self._queue and len(self._queue[0]) == 1:
+                joined = protocol.joined_deltas(frames[0], self._queue[0][0])
+                if joined is None:
+                    break
+                self._queue.popleft()
+                frames = [joined]
+            return frames
+
+    def _one(self) -> None:
+        frames = self._next()
+        if frames is None or self._failed:
             return
         try:
             self._send(frames)

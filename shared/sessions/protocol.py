@@ -237,6 +237,23 @@ def event(name: str, data: BaseModel | dict[str, Any]) -> dict[str, Any]:
     return {"event": name, "data": body}
 
 
+def joined_deltas(first: dict[str, Any], then: dict[str, Any]) -> dict[str, Any] | None:
+    """One ``delta`` event for two consecutive deltas of the same message (their texts joined, the
+    first's timestamp), or None when they are not that. A delta is any piece of the message's text,
+    so a client that concatenates deltas reads the same message either way."""
+    pieces = []
+    for frame in (first, then):
+        item = (frame.get("data") or {}).get("message") if frame.get("event") == "message_received" else None
+        if not isinstance(item, dict) or item.get("action") != "delta" or not isinstance(item.get("content"), str):
+            return None
+        pieces.append(item)
+    same = ("role", "response_id", "item_id", "previous_item_id")
+    if any(pieces[0].get(key) != pieces[1].get(key) for key in same):
+        return None
+    joined = {**pieces[0], "content": pieces[0]["content"] + pieces[1]["content"]}
+    return {**first, "data": {**first["data"], "message": joined}}
+
+
 def avatar_state(state: Literal["preparing", "ready"]) -> dict[str, Any]:
     return event("avatar_state_changed", AvatarState(state=state))
 

@@ -13,6 +13,7 @@ from azure.core.credentials import TokenCredential
 from azure.data.tables import TableServiceClient
 from azure.storage.blob import BlobServiceClient
 
+from shared.http_transport import sdk_transport_options
 from shared.settings import StorageSettings
 
 
@@ -28,12 +29,16 @@ def credential_for(settings: StorageSettings) -> TokenCredential:
 @lru_cache(maxsize=8)
 def table_service(settings: StorageSettings) -> TableServiceClient:
     if settings.connection_string:
-        return TableServiceClient.from_connection_string(settings.connection_string)
-    return TableServiceClient(endpoint=settings.table_endpoint, credential=credential_for(settings))
+        return TableServiceClient.from_connection_string(settings.connection_string, **sdk_transport_options())
+    return TableServiceClient(
+        endpoint=settings.table_endpoint, credential=credential_for(settings), **sdk_transport_options()
+    )
 
 
 @lru_cache(maxsize=8)
 def blob_service(settings: StorageSettings) -> BlobServiceClient:
     if settings.connection_string:
-        return BlobServiceClient.from_connection_string(settings.connection_string)
-    return BlobServiceClient(account_url=settings.blob_endpoint, credential=credential_for(settings))
+        return BlobServiceClient.from_connection_string(settings.connection_string, **sdk_transport_options())
+    return BlobServiceClient(
+        account_url=settings.blob_endpoint, credential=credential_for(settings), **sdk_transport_options()
+    )

@@ -48,7 +48,10 @@ def test_typed_turns_stream_deltas_that_make_the_completed_message_and_chain_the
     ):
         user, *assistant = items
         assert (user["role"], user["action"], user["content"]) == ("user", "completed", question)
-        assert [m["action"] for m in assistant] == ["delta"] * pieces + ["completed"]
+        # The model's pieces, or fewer: deltas that queued behind a frame in flight go as one.
+        actions = [m["action"] for m in assistant]
+        assert actions == ["delta"] * (len(actions) - 1) + ["completed"], actions
+        assert 1 <= len(actions) - 1 <= pieces, actions
         assert "".join(m["content"] for m in assistant[:-1]) == assistant[-1]["content"] == answer
         assert all(m["role"] == "assistant" for m in assistant)
         assert len({(m["response_id"], m["item_id"]) for m in assistant}) == 1

@@ -123,7 +123,7 @@ def test_a_conversation_streams_deltas_then_the_whole_message_and_keeps_the_tran
         _ready(client)
         first = _talk(client, "Where should I travel in spring?")
         deltas = [m["content"] for m in _assistant(first, "delta")]
-        assert len(deltas) == 4 and "".join(deltas) == "Lisbon is lovely in May."
+        assert 1 <= len(deltas) <= 4 and "".join(deltas) == "Lisbon is lovely in May."  # joined when queued
         assert message_of(first[-1])["content"] == "Lisbon is lovely in May."
         replies = _assistant(first, "delta") + _assistant(first, "completed")
         assert len({m["response_id"] for m in replies}) == 1

@@ -53,3 +53,35 @@ def test_it_can_be_drained_again_and_used_after_a_drain():
     outbox([{"n": 2}])
     outbox.drain()
     assert sent == [{"n": 1}, {"n": 2}]
+
+
+def _delta(text: str, item_id: str = "i1") -> dict[str, Any]:
+    message = {"role": "assistant", "action": "delta", "content": text, "item_id": item_id, "response_id": "r1"}
+    return {"event": "message_received", "data": {"message": message}}
+
+
+def test_deltas_that_queue_behind_a_frame_in_flight_go_as_one_and_nothing_else_is_joined():
+    gate = threading.Event()
+    calls: list[list[dict[str, Any]]] = []
+
+    def send(frames: list[dict[str, Any]]) -> None:
+        gate.wait(30)
+        calls.append(frames)
+
+    outbox = OrderedSends(send)
+    outbox([_delta("Lis")])  # in flight while the rest queue up
+    for piece in ("bon ", "is ", "lovely"):
+        outbox([_delta(piece)])
+    outbox([_delta(" in May.", item_id="i2")])  # another message's delta
+    outbox([{"event": "talk_state_changed", "data": {"state": "ended"}}])
+    outbox([_delta("A"), _delta("B")])  # a call of two frames is sent as it came
+    gate.set()
+    outbox.drain()
+
+    contents = [[f["data"].get("message", {}).get("content") for f in frames] for frames in calls]
+    assert contents in (
+        [["Lis"], ["bon is lovely"], [" in May."], [None], ["A", "B"]],
+        [["Lisbon is lovely"], [" in May."], [None], ["A", "B"]],  # the first had not left yet
+    )
+    joined = calls[-4][0]["data"]["message"]
+    assert (joined["item_id"], joined["response_id"], joined["action"]) == ("i1", "r1", "delta")
