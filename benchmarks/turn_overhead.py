@@ -8,7 +8,9 @@ a counting proxy. Prints, from one run:
 - the local floor: a frame through the Web PubSub stand-in to the event handler, which answers at once
   (an unknown command, answered with an ``error`` event), and back; the platform's share = turn p50 - floor;
 - turns 181-200 p50 / turns 3-20 p50 (flat latency over a long session);
-- episodes of the session's orchestrator per text turn, and storage operations per text turn (counted);
+- episodes of the session's orchestrator per text turn (work items: each one write of the task hub, one
+  dispatch in Azure), its function's runs per text turn (one more where an execution continues as new),
+  and storage operations per text turn (counted);
 - speech: the last audio chunk of an utterance (speech, then the silence that ends it) -> the first
   ``audio_received``: p50 / p95 over AUDIO_TURNS utterances;
 - 20 sessions x 10 messages at once: reply p50 / one session's p50;
@@ -47,7 +49,7 @@ from shared.audio.turn_detection import DetectorState, TurnDetectionSettings, de
 from tests.devhost.helpers import DevHost  # noqa: E402
 from tests.e2e.session_client import SessionClient  # noqa: E402
 from tests.fakes.scripted_openai import ScriptedOpenAI  # noqa: E402
-from tests.fakes.storage_counter import StorageCounter, settled  # noqa: E402
+from tests.fakes.storage_counter import StorageCounter, episodes_of, settled  # noqa: E402
 
 T = 30
 AUDIO_TURNS = 30
@@ -182,7 +184,7 @@ def main(turns: int) -> None:
             one = percentiles(latencies)[0]
             many = _concurrent(host, provider)
         with counted_local_stack(Path(scratch) / "counted") as (host, counter):
-            episodes, operations = _counted_turns(host, counter, provider)
+            episodes, invocations, operations = _counted_turns(host, counter, provider)
 
     p50, p95 = percentiles(latencies)
     early, late = percentiles(latencies[2:20])[0], percentiles(latencies[180:200])[0]  # ms
@@ -195,6 +197,7 @@ def main(turns: int) -> None:
         "platform_share_ms": p50 - floor,
         "late_over_early": late / early,
         "episodes_per_text_turn": statistics.mean(episodes),
+        "invocations_per_text_turn": statistics.mean(invocations),
         "storage_operations_per_text_turn": statistics.mean(operations),
         "storage_operations_max": max(operations),
         "speech_end_to_audio_p50_ms": audio_p50,
@@ -205,7 +208,10 @@ def main(turns: int) -> None:
     print(f"text turns ({turns}): send_message -> first delta p50 {p50:.1f} ms, p95 {p95:.1f} ms")
     print(f"local floor (frame -> handler -> frame) p50 {floor:.1f} ms; platform share {p50 - floor:.1f} ms")
     print(f"turns 181-200 p50 / turns 3-20 p50: {late:.1f} / {early:.1f} ms = {late / early:.2f}")
-    print(f"episodes per text turn ({COUNTED_TURNS} turns, counted): {figures['episodes_per_text_turn']:.2f}")
+    print(
+        f"episodes per text turn ({COUNTED_TURNS} turns, counted): {figures['episodes_per_text_turn']:.2f}; "
+        f"orchestrator runs per text turn: {figures['invocations_per_text_turn']:.2f}"
+    )
     mean_ops, max_ops = figures["storage_operations_per_text_turn"], figures["storage_operations_max"]
     print(f"storage operations per text turn: mean {mean_ops:.1f}, max {max_ops}")
     print(
@@ -222,24 +228,27 @@ def main(turns: int) -> None:
 
 def _counted_turns(
     host: DevHost, counter: StorageCounter, provider: dict[str, str]
-) -> tuple[list[int], list[int]]:
-    """Episodes and storage operations of each text turn after the first two, once the turn's last
-    episode has finished (both counts stop moving)."""
+) -> tuple[list[int], list[int], list[int]]:
+    """Episodes, orchestrator runs and storage operations of each text turn after the first two, once
+    the turn's last episode has finished (the counts stop moving)."""
     key = create_project_key(host, provider)
-    episodes, operations = [], []
+    episodes, invocations, operations = [], [], []
     with _connect(host, key, create_agent(host, key), modality="text") as client:
         before = settled(host, client.session_id, counter)
+        runs_before = episodes_of(host, client.session_id, "invocations")
         for turn in range(1, COUNTED_TURNS + 1):
             _first_delta(client, f"Message number {turn}.")
             after = settled(host, client.session_id, counter)
+            runs = episodes_of(host, client.session_id, "invocations")
             if turn > 2:
                 episodes.append(after[0] - before[0])
+                invocations.append(runs - runs_before)
                 operations.append(
                     sum(counter.since(before[1]).values()) - sum(counter.since(after[1]).values())
                 )
-            before = after
+            before, runs_before = after, runs
         client.end()
-    return episodes, operations
+    return episodes, invocations, operations
 
 
 if __name__ == "__main__":
