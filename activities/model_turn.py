@@ -22,7 +22,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities.turn_tools import KnowledgeNumbering, planned_call, tool_specs
+from activities.turn_tools import KnowledgeNumbering, planned_call, tool_outcomes, tool_specs
 from shared import durable_names as names
 from shared.agents.models import AgentFields
 from shared.audio.errors import AudioError
@@ -53,9 +53,9 @@ from shared.sessions.inbox import INBOX_TABLE, InboxEntry, read_after, split_at_
 from shared.sessions.lifecycle import SessionPlan
 from shared.sessions.records import TRANSCRIPTS_TABLE, TranscriptEntry, stored_citations, transcript_row
 from shared.sessions.speaking import BargeIn, ReplyIds, ReplyStream, now_stamp
-from shared.tools.records import ToolCall, outcome_from_answer, parsed_output, timed_out
 from shared.tools.tool_sockets import open_tool_sockets, stream_conversation
 from shared.transports import transport_for
+from shared.turn_trace import mark
 
 log = logging.getLogger("omniagent.sessions")
 
@@ -97,6 +97,7 @@ class _Turn:
 
     def _deliver(self, events: list[dict[str, Any]]) -> None:
         transport_for(self.platform, self.plan.channel_type).send(self.plan.session_id, events)
+        mark("frames_sent", self.plan.session_id)
         if self.config.conversation_listeners:
             stream_conversation(self.platform.settings, self.plan.session_id, events)
 
@@ -157,15 +158,19 @@ def run_model_turn(request: dict[str, Any]) -> dict[str, Any]:
 
 def _round(turn: _Turn, request: dict[str, Any]) -> dict[str, Any]:
     if turn.round == 0:
+        mark("round_started", turn.plan.session_id)
         taken = _take_inbox(turn)
+        mark("question_taken", turn.plan.session_id)
         turn.request["turnCursor"] = taken["cursor"]  # what arrives after it interrupts the reply
         if taken.get("question") is None:
             return {**taken, "toolCalls": [], "contextVersion": turn.save()}
     else:
         taken = {"question": request.get("question") or ""}
-        turn.remember("tool", tool_outcomes=_tool_outcomes(turn))
-    result = _answer(turn, taken["question"])
-    return {**taken, **result, "contextVersion": turn.save()}
+        turn.remember(
+            "tool",
+            tool_outcomes=tool_outcomes(turn.request, turn.plan, turn.inbox, turn.gateway(), turn.send),
+        )
+    return {**taken, **_answer(turn, taken["question"])}
 
 
 def _take_inbox(turn: _Turn) -> dict[str, Any]:
@@ -290,34 +295,6 @@ def _transcribe(turn: _Turn, entry: InboxEntry) -> str:
     return text
 
 
-def _tool_outcomes(turn: _Turn) -> list[dict[str, Any]]:
-    """This round's tool results in call order: explicit and built-in ones from the orchestrator,
-    implicit ones from the client (``send_function_output`` in the inbox), or timed out."""
-    known = {o["call_id"]: o for o in turn.request.get("toolOutcomes") or []}
-    waiting = [ToolCall.from_dict(c) for c in turn.request.get("implicitCalls") or []]
-    if waiting:
-        since = turn.request.get("turnCursor", "")
-        answers = {
-            e.call_id: e
-            for e in read_after(turn.inbox, turn.plan.session_id, since)
-            if e.kind == "tool_result"
-        }
-        elapsed_ms = float(turn.request.get("waitedMs", 0))
-        timeout = turn.plan.tool_timeout_seconds
-        missed = [call for call in waiting if call.call_id not in answers]
-        for call in waiting:
-            answer = answers.get(call.call_id)
-            if answer is None:
-                known[call.call_id] = timed_out(call, timeout, timeout * 1000, 1).to_dict()
-            else:
-                output = parsed_output(answer.result)
-                known[call.call_id] = outcome_from_answer(call, {"result": output}, elapsed_ms).to_dict()
-        if missed:  # a late output is refused from now on
-            turn.gateway().await_calls(turn.plan.session_id, drop=[call.call_id for call in missed])
-            turn.send([protocol.function_timeout(call.call_id, call.name) for call in missed])
-    return [known[c] for c in turn.request["callOrder"] if c in known]
-
-
 def _answer(turn: _Turn, question: str) -> dict[str, Any]:
     """One model round: the prompt from the context, the reply streamed, the tool calls planned."""
     plan, config, context = turn.plan, turn.config, turn.context
@@ -354,8 +331,10 @@ def _answer(turn: _Turn, question: str) -> dict[str, Any]:
     citations: list[dict[str, Any]] = []
 
     def deltas() -> Any:
+        mark("model_called", plan.session_id)
         for event in turn.model().stream_turn(turn_request):
             if isinstance(event, TextDelta):
+                mark("model_delta", plan.session_id)
                 yield event.text
             elif isinstance(event, ToolCallRequest):
                 calls.append(event)
@@ -367,14 +346,14 @@ def _answer(turn: _Turn, question: str) -> dict[str, Any]:
     except ProviderError as refused:
         log.warning("model refused session %s turn %s: %s", plan.session_id, turn.turn, refused.code)
         stream.fail(refused)
-        return {"toolCalls": [], "error": refused.code}
+        return {"toolCalls": [], "error": refused.code, "contextVersion": turn.save()}
     if spoken.interrupted:
         calls = []  # an interrupted reply's tool calls are dropped
     cited: list[dict[str, Any]] = []
-    if spoken.text or not calls:
+    said = bool(spoken.text or not calls)
+    if said:
         turn.next_item(ids.item_id)
         cited = citations or [c.to_wire() for c in cited_passages(spoken.text, citable)]
-        stream.finish(cited)
     turn.remember(
         "assistant",
         text=spoken.text,
@@ -382,13 +361,18 @@ def _answer(turn: _Turn, question: str) -> dict[str, Any]:
         citations=stored_citations(cited),
         interrupted=spoken.interrupted,
     )
+    # Stored before the client hears that the message is complete: a transcript read after
+    # ``completed`` holds it, and the round's writes are done by the time the user speaks again.
+    version = turn.save()
+    if said:
+        stream.finish(cited)
     numbering = KnowledgeNumbering(len(citable) + 1)
     planned = [planned_call(turn.platform, plan, agent, call, functions, numbering) for call in calls]
     implicit = [p for p in planned if p["flow"] == "implicit"]
     if implicit:
         turn.gateway().await_calls(plan.session_id, add=[p["call_id"] for p in implicit])
         turn.send([protocol.function_called(p["call_id"], p["name"], p["arguments"]) for p in implicit])
-    return {"toolCalls": planned, "interrupted": spoken.interrupted}
+    return {"toolCalls": planned, "interrupted": spoken.interrupted, "contextVersion": version}
 
 
 def _agent_prompt(agent: AgentFields, instructions: str | None) -> AgentPrompt:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,8 +13,12 @@ from shared.knowledge.grounding import SEARCH_TOOL, SEARCH_TOOL_NAME, TOOL_PASSA
 from shared.models import ToolCallRequest, ToolMessage, ToolSpec
 from shared.phone.handoff import TRANSFER_TOOL_NAME, handoff_target, transfer_tool
 from shared.platform import Platform
+from shared.sessions import protocol
+from shared.sessions.gateway import SessionGateway
+from shared.sessions.inbox import InboxEntry, read_after
 from shared.sessions.lifecycle import SessionPlan
-from shared.tools.records import ToolCall, succeeded
+from shared.storage import TableRepository
+from shared.tools.records import ToolCall, outcome_from_answer, parsed_output, succeeded, timed_out
 
 
 def tool_specs(
@@ -80,3 +85,33 @@ def planned_call(
     if call.arguments_error:
         return {**planned, "flow": "invalid", "error": ToolMessage.invalid_arguments(call).content}
     return {**planned, "flow": function.flow, "function_id": function.id}
+
+
+def tool_outcomes(
+    request: dict[str, Any],
+    plan: SessionPlan,
+    inbox: TableRepository[InboxEntry],
+    gateway: SessionGateway,
+    send: Callable[[list[dict[str, Any]]], None],
+) -> list[dict[str, Any]]:
+    """This round's tool results in call order: explicit and built-in ones from the orchestrator,
+    implicit ones from the client (``send_function_output`` in the inbox), or timed out."""
+    known = {o["call_id"]: o for o in request.get("toolOutcomes") or []}
+    waiting = [ToolCall.from_dict(c) for c in request.get("implicitCalls") or []]
+    if waiting:
+        since = request.get("turnCursor", "")
+        answers = {e.call_id: e for e in read_after(inbox, plan.session_id, since) if e.kind == "tool_result"}
+        elapsed_ms = float(request.get("waitedMs", 0))
+        timeout = plan.tool_timeout_seconds
+        missed = [call for call in waiting if call.call_id not in answers]
+        for call in waiting:
+            answer = answers.get(call.call_id)
+            if answer is None:
+                known[call.call_id] = timed_out(call, timeout, timeout * 1000, 1).to_dict()
+            else:
+                output = parsed_output(answer.result)
+                known[call.call_id] = outcome_from_answer(call, {"result": output}, elapsed_ms).to_dict()
+        if missed:  # a late output is refused from now on
+            gateway.await_calls(plan.session_id, drop=[call.call_id for call in missed])
+            send([protocol.function_timeout(call.call_id, call.name) for call in missed])
+    return [known[c] for c in request["callOrder"] if c in known]

@@ -15,7 +15,10 @@ a counting proxy. Prints, from one run:
   ``audio_received``: p50 / p95 over AUDIO_TURNS utterances;
 - 20 sessions x 10 messages at once: reply p50 / one session's p50;
 - the devhost's CPU time per text turn (all its threads, from ``/proc``): the turn is CPU-bound in one
-  Python process, so SESSIONS busy sessions wait about SESSIONS x that time for each other.
+  Python process, so SESSIONS busy sessions wait about SESSIONS x that time for each other;
+- where a text turn's time goes, hop by hop (p50 of each hop over the same turns, from the marks that
+  ``shared/turn_trace.py`` writes when ``OMNI_TURN_TRACE`` is set, as it is on this devhost: about ten
+  appends to a file per turn).
 
 Run: ``.venv/bin/python benchmarks/turn_overhead.py [TURNS]`` (default 200; at least 200).
 """
@@ -46,6 +49,7 @@ from benchmarks.local_stack import (  # noqa: E402
 )
 from shared.audio.pcm import encode_chunk  # noqa: E402
 from shared.audio.turn_detection import DetectorState, TurnDetectionSettings, detect  # noqa: E402
+from shared.turn_trace import TRACE_SETTING, read_trace  # noqa: E402
 from tests.devhost.helpers import DevHost  # noqa: E402
 from tests.e2e.session_client import SessionClient  # noqa: E402
 from tests.fakes.scripted_openai import ScriptedOpenAI  # noqa: E402
@@ -82,13 +86,49 @@ def _cpu_seconds(host: DevHost) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _first_delta(client: SessionClient, text: str) -> float:
-    sent = time.perf_counter()
+def _first_delta(client: SessionClient, text: str, times: list[tuple[float, float]] | None = None) -> float:
+    """The time from ``send_message`` to the first assistant delta; ``times`` gets both as unix times."""
+    sent, sent_at = time.perf_counter(), time.time()
     client.say(text)
     client.receive_until("message_received", role="assistant", action="delta")
     elapsed = time.perf_counter() - sent
+    if times is not None:
+        times.append((sent_at, time.time()))
     client.reply()
     return elapsed
+
+
+# A text turn's hops, in order: (the mark that ends the hop, what the hop is).
+HOPS = [
+    ("frame_received", "client -> Web PubSub stand-in -> channel trigger"),
+    ("inbox_written", "channel trigger: session check, inbox write"),
+    ("event_raised", "raise the inbox event"),
+    ("round_started", "dispatch, episode 1, activity start"),
+    ("question_taken", "model turn: inbox and context read"),
+    ("model_called", "model turn: the prompt built"),
+    ("model_delta", "model call -> first event (openai SDK)"),
+    ("frames_sent", "first delta: the send queue and the REST send"),
+    ("client", "stand-in -> client socket"),
+]
+
+
+def _breakdown(trace: Path, session_id: str, times: list[tuple[float, float]]) -> list[tuple[str, float]]:
+    """p50 of each hop in ms over the turns in ``times`` (the first mark of each hop after the previous
+    one)."""
+    marks = [(stamp, hop) for stamp, session, hop in read_trace(str(trace)) if session == session_id]
+    spans: dict[str, list[float]] = {hop: [] for hop, _ in HOPS}
+    for sent_at, delta_at in times:
+        previous = sent_at
+        for hop, _ in HOPS:
+            if hop == "client":
+                stamp: float | None = delta_at
+            else:
+                stamp = next((s for s, h in marks if h == hop and previous <= s <= delta_at), None)
+            if stamp is None:
+                break
+            spans[hop].append(stamp - previous)
+            previous = stamp
+    return [(label, percentiles(spans[hop])[0] if spans[hop] else float("nan")) for hop, label in HOPS]
 
 
 def _floor(client: SessionClient, count: int = 200) -> float:
@@ -166,13 +206,18 @@ def main(turns: int) -> None:
         provider = model.provider()
         # Latency on the plain stack; counts on a second one whose storage goes through a counting
         # proxy (the proxy's own time would distort the latency).
-        with local_stack(Path(scratch) / "plain") as host:
+        trace = Path(scratch) / "turns.trace"
+        with local_stack(Path(scratch) / "plain", **{TRACE_SETTING: str(trace)}) as host:
             key = create_project_key(host, provider)
             agent_id = create_agent(host, key)
             with _connect(host, key, agent_id, modality="text") as client:
                 floor = _floor(client)
                 cpu_before = _cpu_seconds(host)
-                latencies = [_first_delta(client, f"Message number {turn}.") for turn in range(1, turns + 1)]
+                times: list[tuple[float, float]] = []
+                latencies = [
+                    _first_delta(client, f"Message number {turn}.", times) for turn in range(1, turns + 1)
+                ]
+                hops = _breakdown(trace, client.session_id, times[2:])
                 time.sleep(0.5)  # the last round's end
                 cpu_ms = (_cpu_seconds(host) - cpu_before) / turns * 1000
                 client.end()
@@ -223,6 +268,10 @@ def main(turns: int) -> None:
         f"p50 {many:.1f} ms / one session {one:.1f} ms = {many / one:.2f}"
     )
     print(f"devhost CPU per text turn: {cpu_ms:.1f} ms ({SESSIONS} x that: {SESSIONS * cpu_ms:.0f} ms)")
+    print("where a text turn's time goes (p50 of each hop):")
+    for label, ms in hops:
+        print(f"  {ms:6.1f} ms  {label}")
+    figures["hops_p50_ms"] = dict(hops)
     print(json.dumps(figures))
 
 

@@ -30,6 +30,7 @@ from shared.sessions.gateway import SessionGateway, session_gateway
 from shared.sessions.lifecycle import RECONNECTING_CHANNELS
 from shared.sessions.records import SESSIONS_TABLE, SessionRecord, mark_started
 from shared.storage import NotFound
+from shared.turn_trace import mark
 from shared.webpubsub_events import access_keys, origin_is_allowed, service_host, signature_is_valid
 
 log = logging.getLogger("omniagent.channels.webpubsub")
@@ -164,6 +165,7 @@ def _on_message(gateway: SessionGateway, session_id: str, body: bytes) -> func.H
     """A client command: into the session's inbox. A bad command is answered with an ``error``
     event (sent back to that client by Web PubSub) and the session goes on; the start of speech is
     answered with ``speech_started`` at once (the client flushes its playback)."""
+    mark("frame_received", session_id)
     try:
         delivered = gateway.deliver(session_id, protocol.parse_command(body))
     except protocol.BadCommand as bad:
