@@ -13,9 +13,11 @@ Commands go to the session's inbox, then one ``inbox`` event carrying the entry 
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -39,8 +41,12 @@ from shared.sessions.protocol import (
     SetSettings,
 )
 from shared.storage import NotFound, Stored, TableRepository
+from shared.turn_trace import mark
 
 SESSION_INDEX_TABLE = "sessionindex"
+
+# The handler's thread waits on one call while another runs (``_enqueue_while_checking``).
+_side_by_side = ThreadPoolExecutor(max_workers=8, thread_name_prefix="gateway-storage")
 
 RaiseEvent = Callable[[str, str, Any], None]  # (instance id, event name, payload)
 
@@ -105,6 +111,9 @@ class SessionGateway:
             return self._hear(session_id, decode_chunk(command.audio), project_id)
         if isinstance(command, SendFunctionOutput):
             self._claim_call(session_id, command.call_id, project_id)
+        elif project_id is None and not isinstance(command, SetSettings):
+            self._enqueue_while_checking(session_id, _entry_for(command))
+            return Delivered()
         else:
             self.live_session(session_id, project_id)
         if isinstance(command, SetSettings) and command.turn_detection is not None:
@@ -114,10 +123,34 @@ class SessionGateway:
         self._enqueue(session_id, _entry_for(command), wake=True)
         return Delivered()
 
+    def _enqueue_while_checking(self, session_id: str, entry: InboxEntry) -> None:
+        """The live check and the inbox write side by side, one storage round trip instead of two on
+        the way of every typed message. Only without ``project_id``: the channel itself vouches for
+        the session id (a signed Web PubSub connection, an ACS callback, a tool socket), so the entry
+        can only land in the sender's own session. When the check fails (not live, or storage), the
+        entry is taken back before the failure is answered: a command that was refused is never
+        answered later."""
+        written = _side_by_side.submit(self._inbox.create, session_id, entry)
+        try:
+            self.live_session(session_id)
+        except BaseException:
+            # The failure is the answer; an entry that could not be taken back sits in a partition
+            # no orchestrator reads any more, or is read by one that is live after all.
+            with contextlib.suppress(Exception):
+                written.result()
+                self._inbox.delete(session_id, entry.id)
+            raise
+        written.result()
+        mark("inbox_written", session_id)
+        self._raise_event(session_id, names.INBOX_EVENT, entry.to_event())
+        mark("event_raised", session_id)
+
     def _enqueue(self, session_id: str, entry: InboxEntry, wake: bool) -> None:
         self._inbox.create(session_id, entry)
+        mark("inbox_written", session_id)
         if wake:
             self._raise_event(session_id, names.INBOX_EVENT, entry.to_event())
+            mark("event_raised", session_id)
 
     def _hear(self, session_id: str, pcm: bytes, project_id: str | None) -> Delivered:
         """One microphone chunk through turn detection (a chunk may close one utterance and open the

@@ -244,7 +244,9 @@ def joined_deltas(first: dict[str, Any], then: dict[str, Any]) -> dict[str, Any]
     pieces = []
     for frame in (first, then):
         item = (frame.get("data") or {}).get("message") if frame.get("event") == "message_received" else None
-        if not isinstance(item, dict) or item.get("action") != "delta" or not isinstance(item.get("content"), str):
+        if not isinstance(item, dict) or item.get("action") != "delta":
+            return None
+        if not isinstance(item.get("content"), str):
             return None
         pieces.append(item)
     same = ("role", "response_id", "item_id", "previous_item_id")

@@ -29,7 +29,9 @@ def credential_for(settings: StorageSettings) -> TokenCredential:
 @lru_cache(maxsize=8)
 def table_service(settings: StorageSettings) -> TableServiceClient:
     if settings.connection_string:
-        return TableServiceClient.from_connection_string(settings.connection_string, **sdk_transport_options())
+        return TableServiceClient.from_connection_string(
+            settings.connection_string, **sdk_transport_options()
+        )
     return TableServiceClient(
         endpoint=settings.table_endpoint, credential=credential_for(settings), **sdk_transport_options()
     )

@@ -15,7 +15,7 @@ from shared.audio.utterance import UtteranceBuffer
 from shared.sessions.admission import key_digest
 from shared.sessions.gateway import SessionGateway, SessionIndexEntry
 from shared.sessions.inbox import InboxEntry
-from shared.sessions.protocol import SendAudio, SendFunctionOutput
+from shared.sessions.protocol import SendAudio, SendFunctionOutput, SendMessage
 from shared.storage import TableRepository, table_service
 
 SESSION = "sess_gateway"
@@ -28,16 +28,18 @@ def woken() -> list:
 
 
 @pytest.fixture
-def gateway(storage_settings, woken) -> SessionGateway:
+def inbox(storage_settings) -> TableRepository[InboxEntry]:
+    return TableRepository(table_service(storage_settings), f"inbox{uuid.uuid4().hex}", InboxEntry)
+
+
+@pytest.fixture
+def gateway(storage_settings, woken, inbox) -> SessionGateway:
     service = table_service(storage_settings)
     suffix = uuid.uuid4().hex
     index = TableRepository(service, f"index{suffix}", SessionIndexEntry)
     index.create(SESSION, SessionIndexEntry(id=SESSION, project_id="proj_a"))
     return SessionGateway(
-        index,
-        TableRepository(service, f"inbox{suffix}", InboxEntry),
-        lambda *call: woken.append(call),
-        UtteranceBuffer.for_service(service, f"audio{suffix}"),
+        index, inbox, lambda *call: woken.append(call), UtteranceBuffer.for_service(service, f"audio{suffix}")
     )
 
 
@@ -60,6 +62,25 @@ def test_closing_wins_over_audio_heard_at_the_same_time_and_closing_again_is_har
     gateway.close(SESSION)
     assert _refusal(lambda: gateway.deliver(SESSION, silence)) == "SessionEnded"
     gateway.close("sess_unknown")
+
+
+def test_a_message_from_the_sessions_own_channel_is_written_while_it_is_checked_and_taken_back_if_ended(
+    gateway, inbox, woken
+):
+    gateway.deliver(SESSION, SendMessage(role="user", text="Hello"))
+    [entry] = inbox.list_all(SESSION)
+    assert entry.text == "Hello" and [w[0] for w in woken] == [SESSION]
+
+    gateway.close(SESSION)
+    too_late = SendMessage(role="user", text="Too late")
+    assert _refusal(lambda: gateway.deliver(SESSION, too_late)) == "SessionEnded"
+    assert [e.text for e in inbox.list_all(SESSION)] == ["Hello"]  # the refused one was taken back
+    assert len(woken) == 1
+    # With a project (the REST endpoints), nothing is written before the check.
+    assert _refusal(lambda: gateway.deliver("sess_other", SendMessage(role="user", text="Hi"), "proj_a")) == (
+        "SessionNotFound"
+    )
+    assert inbox.list_all("sess_other") == []
 
 
 def test_an_implicit_calls_output_is_taken_once_and_only_while_awaited(gateway):

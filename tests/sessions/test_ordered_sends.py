@@ -56,7 +56,13 @@ def test_it_can_be_drained_again_and_used_after_a_drain():
 
 
 def _delta(text: str, item_id: str = "i1") -> dict[str, Any]:
-    message = {"role": "assistant", "action": "delta", "content": text, "item_id": item_id, "response_id": "r1"}
+    message = {
+        "role": "assistant",
+        "action": "delta",
+        "content": text,
+        "item_id": item_id,
+        "response_id": "r1",
+    }
     return {"event": "message_received", "data": {"message": message}}
 
 
