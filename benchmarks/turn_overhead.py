@@ -16,6 +16,9 @@ a counting proxy. Prints, from one run:
 - 20 sessions x 10 messages at once: reply p50 / one session's p50;
 - the devhost's CPU time per text turn (all its threads, from ``/proc``): the turn is CPU-bound in one
   Python process, so SESSIONS busy sessions wait about SESSIONS x that time for each other;
+- the whole machine's CPU time per text turn (``/proc/stat``: the devhost, Azurite, the client) and the
+  bound it sets: SESSIONS turns at once take at least SESSIONS x that / cores, so their p50 cannot
+  come closer to one session's than that ratio, however the work is spread;
 - where a text turn's time goes, hop by hop (p50 of each hop over the same turns, from the marks that
   ``shared/turn_trace.py`` writes when ``OMNI_TURN_TRACE`` is set, as it is on this devhost: about ten
   appends to a file per turn).
@@ -84,6 +87,14 @@ def _cpu_seconds(host: DevHost) -> float:
     assert host.process is not None
     fields = Path(f"/proc/{host.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_cpu_seconds() -> float:
+    """Busy CPU time of the whole machine so far, every core (Linux ``/proc/stat``): the devhost,
+    Azurite and this client together, and whatever else runs."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def _first_delta(client: SessionClient, text: str, times: list[tuple[float, float]] | None = None) -> float:
@@ -212,7 +223,7 @@ def main(turns: int) -> None:
             agent_id = create_agent(host, key)
             with _connect(host, key, agent_id, modality="text") as client:
                 floor = _floor(client)
-                cpu_before = _cpu_seconds(host)
+                cpu_before, machine_before = _cpu_seconds(host), _machine_cpu_seconds()
                 times: list[tuple[float, float]] = []
                 latencies = [
                     _first_delta(client, f"Message number {turn}.", times) for turn in range(1, turns + 1)
@@ -220,6 +231,7 @@ def main(turns: int) -> None:
                 hops = _breakdown(trace, client.session_id, times[2:])
                 time.sleep(0.5)  # the last round's end
                 cpu_ms = (_cpu_seconds(host) - cpu_before) / turns * 1000
+                machine_ms = (_machine_cpu_seconds() - machine_before) / turns * 1000
                 client.end()
             speech = SPEECH.read_bytes()
             with _connect(host, key, agent_id) as client:
@@ -249,7 +261,13 @@ def main(turns: int) -> None:
         "speech_end_to_audio_p95_ms": audio_p95,
         "concurrent_over_single_p50": many / one,
         "host_cpu_ms_per_text_turn": cpu_ms,
+        "machine_cpu_ms_per_text_turn": machine_ms,
+        "cores": os.cpu_count(),
     }
+    # With a model that answers at once a turn is CPU work only: SESSIONS turns at once need SESSIONS x
+    # the machine's CPU per turn, spread over its cores at best, against one turn's latency.
+    bound = SESSIONS * machine_ms / (os.cpu_count() or 1) / one
+    figures["concurrent_over_single_bound"] = bound
     print(f"text turns ({turns}): send_message -> first delta p50 {p50:.1f} ms, p95 {p95:.1f} ms")
     print(f"local floor (frame -> handler -> frame) p50 {floor:.1f} ms; platform share {p50 - floor:.1f} ms")
     print(f"turns 181-200 p50 / turns 3-20 p50: {late:.1f} / {early:.1f} ms = {late / early:.2f}")
@@ -268,6 +286,11 @@ def main(turns: int) -> None:
         f"p50 {many:.1f} ms / one session {one:.1f} ms = {many / one:.2f}"
     )
     print(f"devhost CPU per text turn: {cpu_ms:.1f} ms ({SESSIONS} x that: {SESSIONS * cpu_ms:.0f} ms)")
+    print(
+        f"machine CPU per text turn (all processes, {os.cpu_count()} cores): {machine_ms:.1f} ms; "
+        f"so {SESSIONS} at once cannot come closer to one session's p50 than "
+        f"{SESSIONS} x {machine_ms:.1f} / {os.cpu_count()} / {one:.1f} = {bound:.1f}"
+    )
     print("where a text turn's time goes (p50 of each hop):")
     for label, ms in hops:
         print(f"  {ms:6.1f} ms  {label}")

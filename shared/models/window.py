@@ -61,7 +61,7 @@ class ConversationWindow:
             return cls()
         data = json.loads(text)
         return cls(
-            messages=[_clean(m) for m in data.get("messages", [])],
+            messages=[_checked(m) for m in data.get("messages", [])],  # fresh from json.loads: no copy
             summary=str(data.get("summary", "")),
             dropped_turns=int(data.get("dropped_turns", 0)),
         )
@@ -192,10 +192,14 @@ def summary_section(summary: str | None) -> str | None:
     )
 
 
-def _clean(message: WireMessage) -> WireMessage:
-    if message.get("role") not in _ROLES:
+def _checked(message: WireMessage) -> WireMessage:
+    if not isinstance(message, dict) or message.get("role") not in _ROLES:
         raise ValueError(f"a window message has the role user, assistant, tool or system: {message!r}")
-    return json.loads(json.dumps(message))  # a plain copy, JSON-serialisable by construction
+    return message
+
+
+def _clean(message: WireMessage) -> WireMessage:
+    return json.loads(json.dumps(_checked(message)))  # a plain copy, JSON-serialisable by construction
 
 
 def _turns(messages: list[WireMessage]) -> list[list[WireMessage]]:
