@@ -21,6 +21,7 @@ from tests.devhost.helpers import (
     wait_for_status,
     wait_for_terminal,
 )
+from tests.fakes.storage_counter import episodes_of
 
 
 def _unique(prefix: str) -> str:
@@ -125,6 +126,10 @@ def test_continue_as_new_reaches_the_final_generation(samples_host):
         "stop_at": 4,
         "trail": ["generation 0", "generation 1", "generation 2"],
     }
+    # Each new execution's first run shares the episode of the old one's last, as in DurableTask.Core:
+    # the start, then one episode per activity result (the last three also start a generation).
+    assert episodes_of(samples_host, started["id"]) == 5
+    assert episodes_of(samples_host, started["id"], "invocations") == 8
 
 
 def test_call_activity_with_retry_succeeds_on_the_third_attempt(samples_host, tmp_path):
