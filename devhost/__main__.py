@@ -39,7 +39,11 @@ def _serve(args: argparse.Namespace) -> int:
     except (AppLoadError, HostKeysError) as error:
         print(f"devhost: {error}", file=sys.stderr)
         return 2
-    host = FunctionHost(index, data_dir, args.port, keys)
+    try:
+        host = FunctionHost(index, data_dir, args.port, keys)
+    except ValueError as error:  # a setting the host cannot serve (FUNCTIONS_WORKER_PROCESS_COUNT)
+        print(f"devhost: {error}", file=sys.stderr)
+        return 2
     _print_keys(keys, data_dir)
     print(
         f"devhost: serving {app_dir} on http://{args.host}:{args.port} (task hub '{index.task_hub_name}', "

@@ -17,7 +17,6 @@ import os
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,6 @@ from typing import Any
 import azure.functions as func
 from aiohttp import web
 from azure.functions import meta
-from azure.functions.durable_functions import ActivityTriggerConverter, OrchestrationTriggerConverter
 from azure.functions.durable_functions import EnitityTriggerConverter as EntityTriggerConverter
 
 from .acs import AcsStandIn, AcsStandInConfig
@@ -37,28 +35,19 @@ from .bindings.spec import TriggeredFunction
 from .durable.engine import ActivityNotFound, DurableEngine, FunctionCatalog
 from .durable.management_api import RPC_PREFIX, WEBHOOK_PREFIX, ManagementApi, client_binding_data
 from .durable.store import TaskHubStore
+from .function_calls import InvocationContext, activity_arguments, activity_output, orchestrate
 from .host_keys import HostKeys
 from .http_edges import edge_middlewares, error_body, route_method
 from .routes import RouteTable, app_routes_first
 from .timers import TimerScheduler
 from .webpubsub import StandInConfig, WebPubSubStandIn
+from .worker_processes import WorkerProcesses, worker_process_count
 
 log = logging.getLogger("devhost")
 
 # The Functions host's request body limit: its app setting, and its default (100 MB).
 BODY_LIMIT_SETTING = "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"
 DEFAULT_BODY_LIMIT = 104_857_600
-
-
-@dataclass(frozen=True)
-class InvocationContext:
-    """What the worker passes to a parameter named ``context`` (``azure.functions.Context``)."""
-
-    invocation_id: str
-    function_name: str
-    function_directory: str
-    trace_context: Any = None
-    retry_context: Any = None
 
 
 class FunctionHost:
@@ -74,11 +63,14 @@ class FunctionHost:
             prefixed = "/".join(p for p in (index.route_prefix, function.route) if p)
             self._routes.add(prefixed, function)
         self.store = TaskHubStore(data_dir / "taskhub.sqlite3")
+        # FUNCTIONS_WORKER_PROCESS_COUNT above 1: orchestrators and activities run in worker processes.
+        count = worker_process_count(os.environ)
+        self.workers = WorkerProcesses(index.app_dir, count - 1) if count > 1 else None
         self.engine = DurableEngine(
             self.store,
             FunctionCatalog(
                 orchestrators={
-                    name: partial(self._run_orchestrator, f) for name, f in index.orchestrators.items()
+                    name: partial(self._run_orchestrator, name, f) for name, f in index.orchestrators.items()
                 },
                 run_activity=self._run_activity,
                 activity_names=set(index.activities),
@@ -135,6 +127,8 @@ class FunctionHost:
         return app
 
     async def _on_startup(self, _app: web.Application) -> None:
+        if self.workers is not None:  # each loads the app before the host answers its first request
+            await asyncio.gather(*(asyncio.wrap_future(ready) for ready in self.workers.warm()))
         await self.engine.start()
         self.timers.start()
         self.bindings.start()
@@ -143,6 +137,8 @@ class FunctionHost:
         await self.timers.stop()
         await self.bindings.stop()
         await self.engine.stop()
+        if self.workers is not None:
+            self.workers.close()
         self._threads.shutdown(wait=False, cancel_futures=True)
         self.store.close()
 
@@ -300,12 +296,10 @@ class FunctionHost:
 
     # -- durable functions, called by the engine -----------------------------------------------
 
-    def _run_orchestrator(self, function: DurableFunction, context_json: str) -> str:
-        context = OrchestrationTriggerConverter.decode(
-            meta.Datum(type="json", value=context_json), trigger_metadata=None
-        )
-        result: str = function.user_function(**{function.trigger_param: context})
-        return result
+    def _run_orchestrator(self, name: str, function: DurableFunction, context_json: str) -> str:
+        if self.workers is not None:
+            return self.workers.run_orchestrator(name, context_json)
+        return orchestrate(function, context_json)
 
     def _run_entity(self, function: DurableFunction, context_json: str) -> str:
         # The SDK's entity handler runs the whole batch synchronously (Entity.handle).
@@ -319,21 +313,16 @@ class FunctionHost:
         function = self.index.activities.get(name)
         if function is None:
             raise ActivityNotFound(name)
-        argument = ActivityTriggerConverter.decode(
-            meta.Datum(type="json", value=input_json if input_json is not None else "null"),
-            trigger_metadata=None,
-        )
-        kwargs: dict[str, Any] = {function.trigger_param: argument}
-        if function.accepts_context:
-            kwargs["context"] = InvocationContext(uuid.uuid4().hex, name, str(self.index.app_dir))
         io = self.bindings.io_for(function.user_function)
+        if io is None and self.workers is not None:
+            return await self.workers.run_activity(name, input_json)
+        kwargs = activity_arguments(function, input_json, str(self.index.app_dir))
         binding_data = json_properties(input_json or "") if io else {}
         kwargs.update(await io.prepare(binding_data) if io else {})
         result = await self._call(function.user_function, kwargs)
         if io:
             await io.complete(kwargs, None, binding_data)  # $return is the activity's output
-        encoded = ActivityTriggerConverter.encode(result, expected_type=None)
-        return str(encoded.value)
+        return activity_output(result)
 
 
 def _body_limit(environ: Mapping[str, str]) -> int:

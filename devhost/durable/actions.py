@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
+from ..function_calls import failure_kind
+
 OUT_OF_PROC_ERROR_LABEL = "\n\n$OutOfProcData$:"
 
 
@@ -72,7 +74,7 @@ def parse_failure(exception: BaseException) -> OrchestratorResult:
         except ValueError:
             return OrchestratorResult(True, [], None, error, None)
         return OrchestratorResult(True, state.actions, None, error, state.custom_status)
-    return OrchestratorResult(True, [], None, f"{type(exception).__name__}: {message}", None)
+    return OrchestratorResult(True, [], None, f"{failure_kind(exception)}: {message}", None)
 
 
 def flatten(action_groups: list[Any]) -> list[dict[str, Any]]:

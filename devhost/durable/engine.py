@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import traceback
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +26,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
+from ..function_calls import failure_details, failure_kind
 from .catalog import ActivityNotFound, FunctionCatalog
 from .entities import EntityRunner
 from .entity_messages import is_entity_id
@@ -76,8 +76,8 @@ async def run_activity_work(engine: DurableEngine, message: Message) -> HistoryE
             EventType.TASK_FAILED,
             engine.now(),
             TaskScheduledId=body["taskId"],
-            Reason=f"Activity function '{name}' failed: {type(error).__name__}: {error}",
-            Details="".join(traceback.format_exception(error)),
+            Reason=f"Activity function '{name}' failed: {failure_kind(error)}: {error}",
+            Details=failure_details(error),
         )
 
 

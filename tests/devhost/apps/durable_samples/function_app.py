@@ -450,3 +450,19 @@ def boom(req: func.HttpRequest) -> func.HttpResponse:
 def read_setting(req: func.HttpRequest) -> func.HttpResponse:
     name = req.route_params["name"]
     return _json_response({"name": name, "value": os.environ.get(name)})
+
+
+# ---------------------------------------------------------------------------
+# Which process runs durable work (FUNCTIONS_WORKER_PROCESS_COUNT)
+# ---------------------------------------------------------------------------
+
+
+@app.orchestration_trigger(context_name="context")
+def process_probe(context: df.DurableOrchestrationContext):
+    activity = yield context.call_activity("process_id", None)
+    return {"activity": activity, "orchestrator": os.getpid()}
+
+
+@app.activity_trigger(input_name="unused")
+def process_id(unused: None) -> int:
+    return os.getpid()
