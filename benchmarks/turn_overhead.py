@@ -83,10 +83,19 @@ def _connect(host: DevHost, key: Key, agent_id: str, **body: str) -> SessionClie
 
 
 def _cpu_seconds(host: DevHost) -> float:
-    """User and system CPU time of the devhost process so far (Linux ``/proc``)."""
+    """User and system CPU time so far of the devhost process and its worker processes
+    (``FUNCTIONS_WORKER_PROCESS_COUNT``), from Linux ``/proc``."""
     assert host.process is not None
-    fields = Path(f"/proc/{host.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # a process that just ended
+            continue
+        pid, parent = int(stat.parent.name), int(fields[1])
+        if host.process.pid in (pid, parent):
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _machine_cpu_seconds() -> float:
