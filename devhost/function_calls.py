@@ -13,6 +13,7 @@ from typing import Any
 
 from azure.functions import meta
 from azure.functions.durable_functions import ActivityTriggerConverter, OrchestrationTriggerConverter
+from azure.functions.durable_functions import EnitityTriggerConverter as EntityTriggerConverter
 
 from .app_loader import DurableFunction
 
@@ -50,6 +51,16 @@ def failure_details(error: BaseException) -> str:
 def orchestrate(function: DurableFunction, context_json: str) -> str:
     """One run of an orchestrator: the SDK's context JSON in, its state JSON out."""
     context = OrchestrationTriggerConverter.decode(
+        meta.Datum(type="json", value=context_json), trigger_metadata=None
+    )
+    result: str = function.user_function(**{function.trigger_param: context})
+    return result
+
+
+def run_entity(function: DurableFunction, context_json: str) -> str:
+    """One batch of an entity's operations: the SDK's batch context JSON in, its EntityState JSON out
+    (the SDK's entity handler runs the whole batch synchronously)."""
+    context = EntityTriggerConverter.decode(
         meta.Datum(type="json", value=context_json), trigger_metadata=None
     )
     result: str = function.user_function(**{function.trigger_param: context})

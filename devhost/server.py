@@ -23,8 +23,6 @@ from typing import Any
 
 import azure.functions as func
 from aiohttp import web
-from azure.functions import meta
-from azure.functions.durable_functions import EnitityTriggerConverter as EntityTriggerConverter
 
 from .acs import AcsStandIn, AcsStandInConfig
 from .app_loader import DurableFunction, FunctionIndex, HttpFunction, TimerFunction
@@ -35,7 +33,7 @@ from .bindings.spec import TriggeredFunction
 from .durable.engine import ActivityNotFound, DurableEngine, FunctionCatalog
 from .durable.management_api import RPC_PREFIX, WEBHOOK_PREFIX, ManagementApi, client_binding_data
 from .durable.store import TaskHubStore
-from .function_calls import InvocationContext, activity_arguments, activity_output, orchestrate
+from .function_calls import InvocationContext, activity_arguments, activity_output, orchestrate, run_entity
 from .host_keys import HostKeys
 from .http_edges import edge_middlewares, error_body, route_method
 from .routes import RouteTable, app_routes_first
@@ -74,7 +72,7 @@ class FunctionHost:
                 },
                 run_activity=self._run_activity,
                 activity_names=set(index.activities),
-                entities={name.lower(): partial(self._run_entity, f) for name, f in index.entities.items()},
+                entities={name.lower(): partial(run_entity, f) for name, f in index.entities.items()},
                 default_version=index.default_version,
             ),
         )
@@ -300,14 +298,6 @@ class FunctionHost:
         if self.workers is not None:
             return self.workers.run_orchestrator(name, context_json)
         return orchestrate(function, context_json)
-
-    def _run_entity(self, function: DurableFunction, context_json: str) -> str:
-        # The SDK's entity handler runs the whole batch synchronously (Entity.handle).
-        context = EntityTriggerConverter.decode(
-            meta.Datum(type="json", value=context_json), trigger_metadata=None
-        )
-        result: str = function.user_function(**{function.trigger_param: context})
-        return result
 
     async def _run_activity(self, name: str, input_json: str | None) -> str:
         function = self.index.activities.get(name)
