@@ -142,15 +142,18 @@ class SessionGateway:
             raise
         written.result()
         mark("inbox_written", session_id)
-        self._raise_event(session_id, names.INBOX_EVENT, entry.to_event())
-        mark("event_raised", session_id)
+        self._wake(session_id, entry)
 
     def _enqueue(self, session_id: str, entry: InboxEntry, wake: bool) -> None:
         self._inbox.create(session_id, entry)
         mark("inbox_written", session_id)
         if wake:
-            self._raise_event(session_id, names.INBOX_EVENT, entry.to_event())
-            mark("event_raised", session_id)
+            self._wake(session_id, entry)
+
+    def _wake(self, session_id: str, entry: InboxEntry) -> None:
+        """The ``inbox`` event naming ``entry``, once it is in the inbox."""
+        self._raise_event(session_id, names.INBOX_EVENT, entry.to_event())
+        mark("event_raised", session_id)
 
     def _hear(self, session_id: str, pcm: bytes, project_id: str | None) -> Delivered:
         """One microphone chunk through turn detection (a chunk may close one utterance and open the
