@@ -308,3 +308,13 @@ def terminate(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
+
+
+def serve_until_exit(
+    app_dir: Path, tmp_path: Path, environment: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``devhost serve`` for an app it refuses at start: how it exits (code, stdout, stderr)."""
+    command = [sys.executable, "-m", "devhost", "serve", "--app-dir", str(app_dir)]
+    command += ["--port", str(free_port()), "--data-dir", str(tmp_path / "data")]
+    env = {**os.environ, **(environment or {})}
+    return subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60)

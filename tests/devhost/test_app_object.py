@@ -4,11 +4,10 @@ as the Python worker takes it; none or two are refused at start with the worker'
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import requests
 
-from tests.devhost.helpers import APPS_DIR, REPO_ROOT, free_port, wait_for_terminal
+from tests.devhost.helpers import APPS_DIR, serve_until_exit, wait_for_terminal
 from tests.devhost.named_app_client import start
 
 
@@ -22,9 +21,7 @@ def test_an_app_object_named_myApp_is_served(named_host):
 
 
 def _serve_exit(app: str, tmp_path) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "devhost", "serve", "--app-dir", str(APPS_DIR / app)]
-    command += ["--port", str(free_port()), "--data-dir", str(tmp_path / "data")]
-    return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    return serve_until_exit(APPS_DIR / app, tmp_path)
 
 
 def test_a_module_without_an_app_object_is_refused_with_the_workers_message(tmp_path):

@@ -4,9 +4,6 @@ failure messages as in the host process; a value the Functions host refuses stop
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -14,9 +11,8 @@ import pytest
 from devhost.worker_processes import WORKER_COUNT_SETTING, worker_process_count
 from tests.devhost.helpers import (
     DURABLE_SAMPLES_APP,
-    REPO_ROOT,
     DevHost,
-    free_port,
+    serve_until_exit,
     start_orchestration,
     wait_for_terminal,
 )
@@ -63,12 +59,7 @@ def test_an_activity_that_raises_in_a_worker_process_fails_with_its_type_and_mes
 
 @pytest.mark.parametrize("value", ["0", "11", "two"])
 def test_a_count_the_functions_host_refuses_stops_devhost_with_the_reason(tmp_path, value):
-    command = [sys.executable, "-m", "devhost", "serve", "--app-dir", str(DURABLE_SAMPLES_APP)]
-    command += ["--port", str(free_port()), "--data-dir", str(tmp_path / "data")]
-    environment = {**os.environ, WORKER_COUNT_SETTING: value}
-    finished = subprocess.run(
-        command, cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=60
-    )
+    finished = serve_until_exit(DURABLE_SAMPLES_APP, tmp_path, {WORKER_COUNT_SETTING: value})
 
     assert finished.returncode == 2, finished.stderr
     assert f"{WORKER_COUNT_SETTING} must be a whole number from 1 to 10, not '{value}'." in finished.stderr
